@@ -1,0 +1,63 @@
+# One place for running, testing and serving. Each target creates .venv when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: install run test lint up worker gpu-worker beat web bench verify clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## The embedded default: SQLite, tasks in-process, demo data; prints the URL and the login.
+run: install
+	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Open http://$(HOST):$(PORT)/ and log in as demo / attention-demo"
+	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## The whole test suite, on whatever DATABASE_URL / REDIS_URL the environment names.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+## Full stack without Docker: gunicorn + a Celery worker + beat, on DATABASE_URL and REDIS_URL.
+up: install
+	@test -n "$$DATABASE_URL" || { echo "make up needs DATABASE_URL (postgres://...)"; exit 2; }
+	@test -n "$$REDIS_URL" || { echo "make up needs REDIS_URL (redis://...)"; exit 2; }
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py load_bank
+	mkdir -p $${VAR_DIR:-var}
+	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/celery -A quizsite worker -Q default -c $(WORKERS) -n default@%h --loglevel INFO & \
+	$(BIN)/celery -A quizsite beat --loglevel INFO --schedule $${VAR_DIR:-var}/celerybeat-schedule & \
+	$(BIN)/gunicorn quizsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - & \
+	wait
+
+worker: install
+	$(BIN)/celery -A quizsite worker -Q default -c $(WORKERS) -n default@%h --loglevel INFO
+
+## A worker for the gpu queue: one process (solo pool), CUDA initialised inside it only.
+gpu-worker: install
+	ATTN_DEVICE=cuda $(BIN)/celery -A quizsite worker -Q gpu -P solo -n gpu@%h --loglevel INFO
+
+verify: install
+	$(BIN)/python -m attention_engine verify --seeds 200
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

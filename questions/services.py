@@ -1,0 +1,244 @@
+"""Writes. Every function is keyword-only, runs in a transaction, and is safe to repeat."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from attention_engine import ENGINE_VERSION
+from attention_engine import api as engine
+
+from .models import PracticeItem, Submission, Variant
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A request the domain refuses; `message` is safe to show to the user."""
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class AnswerFormatError(ServiceError):
+    """The answer cannot be read; `details` lists {part, row, col, message}. Costs no attempt."""
+
+
+# --- Variants: the stock of verified numeric problems -----------------------------------------
+
+
+def _known_kind(kind: str, difficulty: str) -> None:
+    kinds = {k["name"]: k for k in engine.list_kinds()}
+    if kind not in kinds:
+        raise ServiceError(f"Unknown problem kind {kind!r}. Known kinds: {', '.join(sorted(kinds))}.")
+    if difficulty not in kinds[kind]["difficulties"]:
+        raise ServiceError(
+            f"Unknown difficulty {difficulty!r} for {kind}: use one of "
+            f"{', '.join(kinds[kind]['difficulties'])}."
+        )
+
+
+def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
+    """Make `count` new verified variants and put them in stock (runs in the worker: it loads torch)."""
+    ids = []
+    for _ in range(count):
+        seed = secrets.randbelow(2**31)
+        data = engine.generate(kind, seed, difficulty)
+        try:
+            with transaction.atomic():
+                variant = Variant.objects.create(
+                    kind=kind,
+                    difficulty=difficulty,
+                    seed=seed,
+                    engine_version=data["engine_version"],
+                    data=data,
+                )
+        except IntegrityError:
+            continue  # the same seed was drawn before: that variant is already stored
+        ids.append(variant.id)
+    return ids
+
+
+def stock_missing(*, kind: str, difficulty: str) -> int:
+    """How many variants the stock of (kind, difficulty) lacks to reach its target."""
+    in_stock = Variant.objects.filter(
+        kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, claimed_at__isnull=True
+    ).count()
+    return max(0, settings.VARIANT_STOCK_TARGET - in_stock)
+
+
+def _claim_from_stock(*, kind: str, difficulty: str) -> Variant | None:
+    for _ in range(5):
+        candidate = (
+            Variant.objects.select_for_update(skip_locked=True)
+            .filter(
+                kind=kind,
+                difficulty=difficulty,
+                engine_version=ENGINE_VERSION,
+                claimed_at__isnull=True,
+            )
+            .order_by("id")
+            .first()
+        )
+        if candidate is None:
+            return None
+        # The conditional update makes the claim safe on SQLite too, where FOR UPDATE is a no-op.
+        now = timezone.now()
+        if Variant.objects.filter(id=candidate.id, claimed_at__isnull=True).update(claimed_at=now):
+            candidate.claimed_at = now
+            return candidate
+    return None
+
+
+def _request_variants_from_worker(*, kind: str, difficulty: str) -> None:
+    from .tasks import generate_variants
+
+    result = generate_variants.delay(kind=kind, difficulty=difficulty, count=1)
+    try:
+        result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+    except Exception as exc:  # timeout, broker down, engine failure
+        log.exception("worker could not make a %s/%s variant", kind, difficulty)
+        raise ServiceError(
+            "No problem of this kind is ready and the worker did not answer in time. "
+            "Please try again in a moment."
+        ) from exc
+
+
+def practice_item_create_numeric(*, learner, kind: str, difficulty: str) -> PracticeItem:
+    """Give the learner a fresh verified variant, from stock, or made on demand when it is empty."""
+    _known_kind(kind, difficulty)
+    with transaction.atomic():
+        variant = _claim_from_stock(kind=kind, difficulty=difficulty)
+    if variant is None:
+        _request_variants_from_worker(kind=kind, difficulty=difficulty)
+        with transaction.atomic():
+            variant = _claim_from_stock(kind=kind, difficulty=difficulty)
+        if variant is None:
+            raise ServiceError("Every fresh problem was just taken by other learners; try again.")
+    with transaction.atomic():
+        item = PracticeItem.objects.create(learner=learner, variant=variant)
+        transaction.on_commit(lambda: _enqueue_refill(kind=kind, difficulty=difficulty))
+    return item
+
+
+def _enqueue_refill(*, kind: str, difficulty: str) -> None:
+    from .tasks import refill_stock
+
+    try:
+        refill_stock.delay(kind=kind, difficulty=difficulty)
+    except Exception:  # the learner already has a problem; a missed refill is retried next time
+        log.warning("could not enqueue a stock refill for %s/%s", kind, difficulty, exc_info=True)
+
+
+# --- Submissions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionCreated:
+    submission: Submission
+    created: bool
+
+
+def submission_create(
+    *, learner, item: PracticeItem, answer: dict[str, Any], idempotency_key: str | None = None
+) -> SubmissionCreated:
+    """Accept an answer: store it pending and have the worker grade it after commit.
+
+    The same idempotency key twice returns the first submission and enqueues nothing new.
+    Unreadable answers are refused here with per-cell messages and never stored.
+    """
+    if item.learner_id != learner.id:
+        raise ServiceError("This item belongs to another learner.")
+    if idempotency_key:
+        existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return SubmissionCreated(existing, created=False)
+    if item.is_numeric:
+        errors = engine.check_format(item.variant.data, answer)
+        if errors:
+            raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                item=item,
+                learner=learner,
+                answer=answer,
+                idempotency_key=idempotency_key or None,
+                enqueued_at=timezone.now(),
+                enqueue_count=1,
+            )
+            transaction.on_commit(lambda: _enqueue_grading(submission.id))
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race.
+        existing = Submission.objects.get(learner=learner, idempotency_key=idempotency_key)
+        return SubmissionCreated(existing, created=False)
+    return SubmissionCreated(submission, created=True)
+
+
+def _enqueue_grading(submission_id: int) -> None:
+    from .tasks import grade_submission
+
+    try:
+        grade_submission.delay(submission_id)
+    except Exception:  # broker down: the row is stored, the sweep enqueues it later
+        log.warning("could not enqueue grading of submission %s", submission_id, exc_info=True)
+
+
+def submission_grade(*, submission_id: int) -> Submission:
+    """Grade a pending submission once. A second call, or a redelivered message, changes nothing."""
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update()
+            .select_related("item__variant", "item__question_version")
+            .get(id=submission_id)
+        )
+        if submission.status != Submission.Status.PENDING:
+            return submission
+        item = submission.item
+        if item.is_numeric:
+            result = engine.grade(item.variant.data, submission.answer)
+        else:
+            from .theory import grade_theory
+
+            result = grade_theory(item.question_version.data, submission.answer.get("response"))
+        invalid = bool(result.get("format_errors") or result.get("format_error"))
+        submission.status = Submission.Status.INVALID if invalid else Submission.Status.GRADED
+        submission.score = None if invalid else float(result["score"])
+        submission.result = result
+        submission.graded_at = timezone.now()
+        submission.save(update_fields=["status", "score", "result", "graded_at"])
+    return submission
+
+
+def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
+    """Re-enqueue submissions left pending (worker killed, Redis restarted). Returns their ids.
+
+    Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
+    """
+    stale_after = stale_after or timedelta(seconds=settings.SUBMISSION_STALE_SECONDS)
+    cutoff = timezone.now() - stale_after
+    with transaction.atomic():
+        stale = list(
+            Submission.objects.select_for_update(skip_locked=True)
+            .filter(status=Submission.Status.PENDING, enqueued_at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:500]
+        )
+        if not stale:
+            return []
+        Submission.objects.filter(id__in=stale).update(
+            enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
+        )
+        for submission_id in stale:
+            transaction.on_commit(lambda sid=submission_id: _enqueue_grading(sid))
+    return stale

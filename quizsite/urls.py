@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("practice/new", views.practice_new, name="practice-new"),
+    path("practice/items/<int:item_id>/", views.practice_item, name="practice-item"),
+    path(
+        "practice/submissions/<int:submission_id>/result",
+        views.submission_result,
+        name="submission-result",
+    ),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/", include("quizsite.api_urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,112 @@
+"""Web pages. Thin: parse the request, call a service or selector, render."""
+
+import json
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from attention_engine import api as engine
+from questions import selectors, services
+from questions.models import Difficulty
+
+from .presenters import numeric_item_view, submission_view
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "quizsite/home.html",
+        {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def practice_new(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    difficulty = request.POST.get("difficulty", Difficulty.MEDIUM)
+    try:
+        item = services.practice_item_create_numeric(
+            learner=request.user, kind=kind, difficulty=difficulty
+        )
+    except services.ServiceError as exc:
+        return render(
+            request,
+            "quizsite/home.html",
+            {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices, "error": exc.message},
+            status=400 if "Unknown" in exc.message else 503,
+        )
+    return redirect("practice-item", item_id=item.id)
+
+
+def _answer_from_post(request: HttpRequest, part_names: list[str]) -> dict[str, str]:
+    return {name: request.POST.get(f"part-{name}", "") for name in part_names}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+    view = numeric_item_view(item)
+    context: dict = {"item": item, "view": view, "format_errors": [], "typed": {}}
+    status = 200
+    if request.method == "POST":
+        answer = _answer_from_post(request, [p["name"] for p in view["parts"]])
+        context["typed"] = answer
+        try:
+            created = services.submission_create(
+                learner=request.user,
+                item=item,
+                answer=answer,
+                idempotency_key=request.POST.get("idempotency_key") or None,
+            )
+        except services.AnswerFormatError as exc:
+            context["format_errors"] = exc.details
+            context["error"] = exc.message
+            status = 400
+        else:
+            return redirect(f"{request.path}?submission={created.submission.id}")
+    elif submission_id := request.GET.get("submission", "").strip():
+        if submission_id.isdigit():
+            submission = selectors.submission_for_learner(
+                learner=request.user, submission_id=int(submission_id)
+            )
+            context["submission"] = submission_view(submission)
+            context["submission_json"] = json.dumps(context["submission"])
+            context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
+    context["errors_by_part"] = {e["part"]: e for e in context["format_errors"]}
+    return render(request, "quizsite/practice_item.html", context, status=status)
+
+
+@login_required
+@require_GET
+def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """The result fragment for polling: 202 while pending, 200 with the HTML once graded."""
+    submission = selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
+    if submission.status == submission.Status.PENDING:
+        return HttpResponse(status=202)
+    return render(request, "quizsite/_result.html", {"s": submission_view(submission)})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})

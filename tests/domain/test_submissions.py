@@ -1,0 +1,108 @@
+"""The answer flow's domain rules, with tasks run in-process (the worker path is in integration)."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from attention_engine import api as engine
+from attention_engine import registry
+from attention_engine.variant import Variant as EngineVariant
+from questions import services, tasks
+from questions.models import Submission, Variant
+
+pytestmark = pytest.mark.django_db
+
+
+def key_answer(item) -> dict:
+    return dict(item.variant.data["answer"])
+
+
+def test_correct_answer_is_graded_full_marks_after_commit(numeric_item, learner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        created = services.submission_create(learner=learner, item=numeric_item, answer=key_answer(numeric_item))
+    assert created.created
+    assert len(callbacks) >= 1  # grading is enqueued on commit, not before
+    submission = Submission.objects.get(id=created.submission.id)
+    assert submission.status == Submission.Status.GRADED
+    assert submission.score == pytest.approx(1.0)
+
+
+def test_unscaled_answer_is_named_and_partial(numeric_item, learner, django_capture_on_commit_callbacks):
+    # The engine names the mistake; the domain must carry the name through to the stored result.
+    module = registry.get_kind("self_attention")
+    answers = module.misconception_answers(EngineVariant.from_dict(numeric_item.variant.data))
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.submission_create(learner=learner, item=numeric_item, answer=answers["no_scaling"])
+    submission = Submission.objects.get(id=created.submission.id)
+    assert submission.status == Submission.Status.GRADED
+    assert submission.score < 1
+    assert submission.result["misconception"] == "no_scaling"
+
+
+def test_grading_twice_gives_one_result(numeric_item, learner):
+    submission = Submission.objects.create(
+        item=numeric_item, learner=learner, answer=key_answer(numeric_item), enqueued_at=timezone.now()
+    )
+    tasks.grade_submission.apply(args=[submission.id]).get()
+    first = Submission.objects.get(id=submission.id)
+    with mock.patch.object(engine, "grade", side_effect=AssertionError("graded a second time")):
+        tasks.grade_submission.apply(args=[submission.id]).get()
+    second = Submission.objects.get(id=submission.id)
+    assert first.status == second.status == Submission.Status.GRADED
+    assert (first.score, first.result, first.graded_at) == (second.score, second.result, second.graded_at)
+
+
+def test_unreadable_answer_is_refused_and_not_stored(numeric_item, learner):
+    part = numeric_item.variant.data["parts"][0]["name"]
+    with pytest.raises(services.AnswerFormatError) as caught:
+        services.submission_create(learner=learner, item=numeric_item, answer={part: "0.5 banana"})
+    assert caught.value.details, "the error says which cell"
+    assert caught.value.details[0]["part"] == part
+    assert not Submission.objects.exists()
+
+
+def test_same_idempotency_key_gives_one_submission(numeric_item, learner):
+    answer = key_answer(numeric_item)
+    first = services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
+    again = services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
+    assert first.created and not again.created
+    assert first.submission.id == again.submission.id
+    assert Submission.objects.count() == 1
+
+
+def test_sweep_reenqueues_only_stale_pending(numeric_item, learner):
+    old = timezone.now() - timedelta(minutes=10)
+    stale = Submission.objects.create(item=numeric_item, learner=learner, answer={}, enqueued_at=old)
+    fresh = Submission.objects.create(item=numeric_item, learner=learner, answer={}, enqueued_at=timezone.now())
+    done = Submission.objects.create(
+        item=numeric_item, learner=learner, answer={}, enqueued_at=old, status=Submission.Status.GRADED
+    )
+    with mock.patch.object(services, "_enqueue_grading") as enqueue:
+        swept = services.submissions_sweep(stale_after=timedelta(seconds=60))
+    assert swept == [stale.id]
+    stale.refresh_from_db()
+    assert stale.enqueue_count == 1 and stale.enqueued_at > old
+    assert fresh.id not in swept and done.id not in swept
+    assert enqueue.call_count == 0, "enqueued on commit, and the test transaction never commits"
+
+
+def test_two_learners_never_get_the_same_variant(learner, other_learner):
+    services.variants_generate(kind="self_attention", difficulty="easy", count=2)
+    a = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    b = services.practice_item_create_numeric(learner=other_learner, kind="self_attention", difficulty="easy")
+    assert a.variant_id != b.variant_id
+    assert Variant.objects.filter(claimed_at__isnull=False).count() == 2
+
+
+def test_empty_stock_asks_the_worker(learner):
+    assert not Variant.objects.exists()
+    item = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="medium")
+    assert item.variant.kind == "self_attention" and item.variant.claimed_at is not None
+    assert item.variant.data["verification"]["agreed"] is True
+
+
+def test_unknown_kind_is_a_clear_error(learner):
+    with pytest.raises(services.ServiceError, match="Unknown problem kind"):
+        services.practice_item_create_numeric(learner=learner, kind="nope", difficulty="easy")

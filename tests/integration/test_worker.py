@@ -1,0 +1,67 @@
+"""The answer flow through the real stack: PostgreSQL, Redis and a `celery worker` process."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from questions import services
+from questions.models import PracticeItem, Submission, Variant
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def item(postgres, learner):
+    # Made in-process: this test is about grading, and the stock path is tested in domain tests.
+    [variant_id] = services.variants_generate(kind="self_attention", difficulty="easy", count=1)
+    variant = Variant.objects.get(id=variant_id)
+    variant.claimed_at = timezone.now()
+    variant.save()
+    return PracticeItem.objects.create(learner=learner, variant=variant)
+
+
+def status_of(submission_id: int) -> str:
+    return Submission.objects.get(id=submission_id).status
+
+
+def test_worker_grades_a_pending_submission(item, learner, worker_process):
+    worker_process.start()
+    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    assert created.submission.status == Submission.Status.PENDING
+    wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
+             what=f"the worker to grade; worker log:\n{worker_process.output()}")
+    submission = Submission.objects.get(id=created.submission.id)
+    assert submission.score == pytest.approx(1.0)
+    assert "grade_submission" in worker_process.output()
+
+
+def test_nothing_is_lost_when_redis_forgets_the_queue(item, learner, worker_process, redis_client):
+    # The worker is down when the answer arrives; then Redis restarts empty (it keeps no data).
+    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    assert redis_client.llen("default") == 1
+    redis_client.flushdb()
+    worker_process.start()
+    # The sweep finds the submission still pending and enqueues it again.
+    Submission.objects.filter(id=created.submission.id).update(enqueued_at=timezone.now() - timedelta(hours=1))
+    assert services.submissions_sweep() == [created.submission.id]
+    wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
+             what=f"the worker to grade after the sweep; worker log:\n{worker_process.output()}")
+    assert Submission.objects.get(id=created.submission.id).enqueue_count == 2
+
+
+def test_killed_worker_loses_nothing_and_grades_once(item, learner, worker_process, redis_client):
+    # A message taken by a worker that dies before acknowledging it is delivered again
+    # (acks_late); the sweep covers the case where it is not. Either way: graded once.
+    worker_process.start()
+    worker_process.kill()
+    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    services.submissions_sweep(stale_after=timedelta(seconds=0))
+    assert redis_client.llen("default") == 2  # the original message and the sweep's
+    worker_process.start()
+    wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
+             what=f"a new worker to grade; worker log:\n{worker_process.output()}")
+    graded_at = Submission.objects.get(id=created.submission.id).graded_at
+    wait_for(lambda: redis_client.llen("default") == 0, timeout=30, what="the queue to drain")
+    assert Submission.objects.get(id=created.submission.id).graded_at == graded_at

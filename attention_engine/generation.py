@@ -1,0 +1,84 @@
+"""The draw-vet-verify loop every kind's ``generate`` runs, and prompt rendering helpers.
+
+A kind writes ``build(rng) -> Variant | None``: draw numbers from ``rng``, return ``None`` to
+reject a draw (ties, degenerate rows, unfriendly magnitudes), otherwise compute the key on the
+reference route, check it against the second route with ``variant.agree`` (which raises
+``VerificationError`` on disagreement: that is a bug, never silently redrawn) and return the
+variant. ``draw_verified`` then also rejects draws where the key does not grade 1 or where two
+catalogued mistakes cannot be told apart, and redraws from the same generator, so the result
+is still a pure function of (kind, seed, difficulty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from attention_engine.grading import check_misconceptions_distinct
+from attention_engine.variant import (
+    GenerationError,
+    Grade,
+    Variant,
+    check_difficulty,
+    check_seed,
+    make_rng,
+)
+
+MAX_ATTEMPTS = 2000
+
+
+def reject_options(kind: str, options: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    """``ValueError`` for options a kind does not understand (a typo must not pass silently)."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        raise ValueError(f"kind {kind!r} does not take option(s) {', '.join(unknown)} (allowed: {allowed_text})")
+
+
+def draw_verified(
+    kind: str,
+    seed: int,
+    difficulty: str,
+    build: Callable[[np.random.Generator], Variant | None],
+    grade: Callable[[Variant, Mapping[str, Any]], Grade],
+    misconception_answers: Callable[[Variant], Mapping[str, Mapping[str, Any]]],
+    attempts: int = MAX_ATTEMPTS,
+) -> Variant:
+    """Draw until ``build`` returns a variant whose key and mistakes grade as they should."""
+    rng = make_rng(kind, check_seed(seed), check_difficulty(difficulty))
+    for _ in range(attempts):
+        variant = build(rng)
+        if variant is not None and check_misconceptions_distinct(variant, grade, misconception_answers(variant)):
+            return variant
+    raise GenerationError(f"{kind}: no acceptable variant for seed {seed} ({difficulty}) in {attempts} draws")
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number for a prompt: integers without a point, fractions as ``p/q``, else ``digits``."""
+    if isinstance(x, Fraction):
+        return str(x)
+    value = float(x)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.{digits}f}".rstrip("0")
+
+
+def bmatrix(m: Any, digits: int = 4) -> str:
+    r"""LaTeX ``\begin{bmatrix}...\end{bmatrix}`` of a vector (one row) or a matrix."""
+    rows = np.atleast_2d(np.asarray(m, dtype=object))
+    body = r" \\ ".join(" & ".join(fmt(x, digits) for x in row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+
+def int_matrix(rng: np.random.Generator, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
+    """Integers drawn uniformly from ``[low, high]`` (inclusive), as float64 for the arithmetic."""
+    return rng.integers(low, high + 1, size=shape).astype(np.float64)
+
+
+def distinct_within(values: np.ndarray, gap: float) -> bool:
+    """True when all values (flattened) differ pairwise by at least ``gap``."""
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    return bool(np.all(np.diff(v) >= gap))

@@ -1,0 +1,247 @@
+"""Grade a response against a variant: parsing, per-cell credit, error carried forward, misconceptions.
+
+Every kind grades through ``grade_response``; a kind only supplies
+
+* ``carry_forward(variant, learner) -> {part: expected}``: what each later part should be
+  *given the learner's own earlier parts* (e.g. ``output = learner_weights @ V``), and
+* ``misconception_answers(variant) -> {code: {part: value}}``: the full answer each catalogued
+  wrong procedure produces, with ``MISCONCEPTIONS[code]`` the message shown to the learner.
+
+Rules (the same for every kind):
+
+* A cell is right when ``|given - expected| <= tol.abs + tol.rel * |expected|``.
+* A part scores the fraction of its cells that are right; the variant scores the mean over parts.
+* Format errors (missing or empty part, empty cell, text, NaN, wrong shape) never raise: the
+  grade lists them in ``format_errors`` with score 0 and the caller does not count an attempt.
+* Error carried forward: a later part scores the better of "against the key" and "against what
+  the learner's earlier parts imply"; the part message and the feedback say when the second
+  was used.
+* Misconception: among the parts the learner got wrong, if every one matches the answer of a
+  catalogued wrong procedure (and that procedure's answer is available for each), the grade names
+  it; the first match in catalogue order wins, and generators vet their variants so that no two
+  catalogued procedures give the same answer (``check_misconceptions_distinct``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from attention_engine.parsing import (
+    MatrixParseError,
+    ParseError,
+    parse_matrix,
+    parse_number,
+    parse_vector,
+)
+from attention_engine.variant import (
+    FormatError,
+    Grade,
+    Part,
+    PartResult,
+    Tolerance,
+    Variant,
+    as_array,
+)
+
+CarryForward = Callable[[Variant, dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+
+def read_part(part: Part, raw: Any) -> tuple[np.ndarray | None, list[FormatError]]:
+    """Parse one part's raw response into a float64 array of the part's shape, or format errors."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, list | tuple) and not raw):
+        return None, [FormatError(part.name, None, None, f"{part.label}: no answer given")]
+    try:
+        if len(part.shape) == 0:
+            if isinstance(raw, list | tuple):
+                return None, [FormatError(part.name, None, None, f"{part.label}: expected a single number, not a list")]
+            return np.array(parse_number(raw)), []
+        if len(part.shape) == 1:
+            return np.array(parse_vector(raw, length=part.shape[0])), []
+        return np.array(parse_matrix(raw, shape=part.shape)), []
+    except ParseError as exc:
+        return None, [FormatError(part.name, None, None, f"{part.label}: {exc.message} (at character {exc.position + 1})")]
+    except MatrixParseError as exc:
+        return None, [FormatError(part.name, e.row, e.col, f"{part.label}, {e.message}") for e in exc.errors]
+
+
+def read_response(variant: Variant, response: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], list[FormatError]]:
+    """Parse every part of a response; unknown keys are ignored."""
+    if not isinstance(response, Mapping):
+        return {}, [FormatError(variant.parts[0].name, None, None, "the answer must map part names to values")]
+    learner: dict[str, np.ndarray] = {}
+    errors: list[FormatError] = []
+    for part in variant.parts:
+        value, part_errors = read_part(part, response.get(part.name))
+        errors.extend(part_errors)
+        if value is not None:
+            learner[part.name] = value
+    return learner, errors
+
+
+def cells_match(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    r"""Elementwise $|g - k| \le \text{abs} + \text{rel}\,|k|$ (boolean array of the key's shape)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    given = np.asarray(given, dtype=np.float64)
+    if expected.shape != given.shape:
+        return np.zeros(expected.shape, dtype=bool)
+    return np.abs(given - expected) <= tolerance.abs + tolerance.rel * np.abs(expected)
+
+
+def matches(expected: Any, given: Any, tolerance: Tolerance) -> bool:
+    """Whether every cell of ``given`` matches ``expected``."""
+    expected = as_array(expected)
+    given = np.asarray(given, dtype=np.float64)
+    return expected.shape == given.shape and bool(np.all(cells_match(expected, given, tolerance)))
+
+
+def _cells_json(ok: np.ndarray) -> list[Any] | None:
+    return None if ok.ndim == 0 else ok.tolist()
+
+
+def _carried_usable(carried: np.ndarray | None, key: np.ndarray) -> bool:
+    return carried is not None and carried.shape == key.shape and bool(np.all(np.isfinite(carried)))
+
+
+def _earlier_labels(variant: Variant, part: Part, learner: dict[str, np.ndarray]) -> str:
+    wrong = [
+        p.label
+        for p in variant.parts
+        if p.step < part.step and p.name in learner and not matches(variant.key(p.name), learner[p.name], p.tolerance)
+    ]
+    return ", ".join(wrong) if wrong else "earlier answers"
+
+
+def grade_part(variant: Variant, part: Part, given: np.ndarray, carried: np.ndarray | None, learner: dict[str, np.ndarray]) -> tuple[PartResult, bool]:
+    """Grade one parsed part; returns the result and whether error-carried-forward credit was used."""
+    key = variant.key(part.name)
+    ok = cells_match(key, given, part.tolerance)
+    used_carried = False
+    if _carried_usable(carried, key) and not matches(key, carried, part.tolerance):
+        ok_carried = cells_match(carried, given, part.tolerance)
+        if ok_carried.mean() > ok.mean():
+            ok, used_carried = ok_carried, True
+    score = float(ok.mean())
+    correct = bool(ok.all())
+    if correct:
+        message = "Correct"
+    elif ok.ndim == 0:
+        message = "Not correct"
+    else:
+        message = f"{int(ok.sum())} of {ok.size} entries correct"
+    if used_carried:
+        message += f" (graded against your own {_earlier_labels(variant, part, learner)}: error carried forward)"
+    result = PartResult(score=score, correct=correct, cells=_cells_json(ok), expected_shape=list(part.shape), message=message)
+    return result, used_carried
+
+
+def detect_misconception(variant: Variant, learner: dict[str, np.ndarray], answers: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The first catalogued wrong procedure whose answer matches every part the learner got wrong."""
+    wrong = [p for p in variant.parts if p.name in learner and not matches(variant.key(p.name), learner[p.name], p.tolerance)]
+    if not wrong:
+        return None
+    for code, answer in answers.items():
+        if all(p.name in answer and matches(answer[p.name], learner[p.name], p.tolerance) for p in wrong):
+            return code
+    return None
+
+
+def format_error_grade(variant: Variant, errors: list[FormatError]) -> Grade:
+    """Score 0, no attempt counted: the caller shows the errors and lets the learner fix them."""
+    bad = {e.part for e in errors}
+    parts = {
+        p.name: PartResult(
+            score=0.0,
+            correct=False,
+            cells=None,
+            expected_shape=list(p.shape),
+            message="Could not read this answer" if p.name in bad else "Not graded until the other answers can be read",
+        )
+        for p in variant.parts
+    }
+    feedback = "Some answers could not be read; fix them and submit again (this does not count as an attempt): "
+    feedback += "; ".join(e.message for e in errors)
+    return Grade(score=0.0, parts=parts, feedback=feedback, format_errors=list(errors))
+
+
+def grade_response(
+    variant: Variant,
+    response: Mapping[str, Any],
+    *,
+    misconceptions: Mapping[str, str],
+    misconception_answers: Mapping[str, Mapping[str, Any]] | None = None,
+    carry_forward: CarryForward | None = None,
+) -> Grade:
+    """Grade ``response`` (part name -> value or typed text) against ``variant``'s key."""
+    learner, errors = read_response(variant, response)
+    if errors:
+        return format_error_grade(variant, errors)
+    carried = carry_forward(variant, learner) if carry_forward else {}
+    results: dict[str, PartResult] = {}
+    carried_parts: list[str] = []
+    for part in sorted(variant.parts, key=lambda p: p.step):
+        result, used = grade_part(variant, part, learner[part.name], carried.get(part.name), learner)
+        results[part.name] = result
+        if used:
+            carried_parts.append(part.label)
+    results = {p.name: results[p.name] for p in variant.parts}  # keep the variant's part order
+    score = float(np.mean([r.score for r in results.values()]))
+    code = None
+    if score < 1.0:
+        code = detect_misconception(variant, learner, misconception_answers or {})
+    feedback = _feedback(variant, results, carried_parts, code, misconceptions)
+    return Grade(
+        score=score,
+        parts=results,
+        feedback=feedback,
+        misconception=code,
+        misconception_message=misconceptions[code] if code else None,
+    )
+
+
+def _feedback(variant: Variant, results: dict[str, PartResult], carried_parts: list[str], code: str | None, misconceptions: Mapping[str, str]) -> str:
+    if all(r.correct for r in results.values()):
+        if carried_parts:
+            return (
+                f"{', '.join(carried_parts)} follow correctly from your earlier answers "
+                "(error carried forward); the earlier slip is the only thing to fix."
+            )
+        return "All correct."
+    lines = [f"{variant.part(name).label}: {r.message}." for name, r in results.items()]
+    if carried_parts:
+        lines.append(
+            f"{', '.join(carried_parts)} graded against what your own earlier answers imply, "
+            "so one slip is not punished twice (error carried forward)."
+        )
+    if code:
+        lines.append(f"Likely mistake: {misconceptions[code]}")
+    return " ".join(lines)
+
+
+def format_error_probe(variant: Variant) -> dict[str, Any]:
+    """A response that must be refused as a format error (text in the first part's first cell)."""
+    first = variant.parts[0]
+    if not first.shape:
+        return {first.name: "not a number"}
+    rows = first.shape[0]
+    cols = first.shape[1] if len(first.shape) == 2 else None
+    if cols is None:
+        return {first.name: ["abc"] + [0] * (rows - 1)}
+    return {first.name: [["abc"] + [0] * (cols - 1)] + [[0] * cols for _ in range(rows - 1)]}
+
+
+def check_misconceptions_distinct(variant: Variant, grade: Callable[[Variant, Mapping[str, Any]], Grade], answers: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Vetting: the key scores 1 and each catalogued wrong answer scores < 1 and is named by its code.
+
+    Generators call this before returning a variant and redraw when it fails, so a question is
+    never one where two mistakes (or a mistake and the right method) give the same numbers.
+    """
+    if grade(variant, variant.answer).score != 1.0:
+        return False
+    for code, answer in answers.items():
+        result = grade(variant, {**variant.answer, **answer})
+        if result.score >= 1.0 or result.misconception != code:
+            return False
+    return True

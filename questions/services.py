@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -15,8 +17,10 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
+from attention_engine.grading import read_response
+from attention_engine.variant import Variant as EngineVariant
 
-from .models import PracticeItem, Submission, Variant
+from .models import PracticeItem, Question, QuestionVersion, Submission, Topic, Variant
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +147,12 @@ def _enqueue_refill(*, kind: str, difficulty: str) -> None:
 # --- Submissions ------------------------------------------------------------------------------
 
 
+def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
+    """What makes an answer unreadable, cell by cell (the engine's own reader; no torch)."""
+    _, errors = read_response(EngineVariant.from_dict(variant), answer)
+    return [error.to_dict() for error in errors]
+
+
 @dataclass(frozen=True)
 class SubmissionCreated:
     submission: Submission
@@ -164,7 +174,7 @@ def submission_create(
         if existing is not None:
             return SubmissionCreated(existing, created=False)
     if item.is_numeric:
-        errors = engine.check_format(item.variant.data, answer)
+        errors = answer_format_errors(variant=item.variant.data, answer=answer)
         if errors:
             raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
     try:
@@ -198,7 +208,7 @@ def submission_grade(*, submission_id: int) -> Submission:
     """Grade a pending submission once. A second call, or a redelivered message, changes nothing."""
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .select_related("item__variant", "item__question_version")
             .get(id=submission_id)
         )
@@ -225,7 +235,8 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
 
     Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
     """
-    stale_after = stale_after or timedelta(seconds=settings.SUBMISSION_STALE_SECONDS)
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.SUBMISSION_STALE_SECONDS)
     cutoff = timezone.now() - stale_after
     with transaction.atomic():
         stale = list(
@@ -242,3 +253,95 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
         for submission_id in stale:
             transaction.on_commit(lambda sid=submission_id: _enqueue_grading(sid))
     return stale
+
+
+# --- Theory questions and the bank ------------------------------------------------------------
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def topic_upsert(*, slug: str, title: str, description: str = "", position: int = 0) -> Topic:
+    topic, created = Topic.objects.get_or_create(
+        slug=slug, defaults={"title": title, "description": description, "position": position}
+    )
+    if not created and (topic.title, topic.description, topic.position) != (title, description, position):
+        topic.title, topic.description, topic.position = title, description, position
+        topic.save(update_fields=["title", "description", "position"])
+    return topic
+
+
+def question_version_save(
+    *,
+    topic: Topic,
+    data: dict[str, Any],
+    status: str = QuestionVersion.Status.PUBLISHED,
+    created_by=None,
+) -> tuple[QuestionVersion, bool]:
+    """Store `data` as the question's current content. Returns (version, changed).
+
+    The same content again changes nothing. New content makes a new version: a published version
+    is never edited in place, so what a graded submission points at stays as it was graded.
+    A draft is edited in place (nobody has answered it).
+    """
+    content_hash = _content_hash(data)
+    with transaction.atomic():
+        question, _ = Question.objects.select_for_update().get_or_create(
+            slug=data["slug"], defaults={"topic": topic}
+        )
+        if question.topic_id != topic.id:
+            question.topic = topic
+            question.save(update_fields=["topic"])
+        latest = question.versions.order_by("-number").first()
+        if latest is not None and latest.content_hash == content_hash and latest.status == status:
+            return latest, False
+        if latest is not None and latest.status == QuestionVersion.Status.DRAFT:
+            latest.data, latest.content_hash, latest.status = data, content_hash, status
+            latest.save(update_fields=["data", "content_hash", "status"])
+            version = latest
+        else:
+            version = QuestionVersion.objects.create(
+                question=question,
+                number=(latest.number + 1) if latest else 1,
+                status=status,
+                data=data,
+                content_hash=content_hash,
+                created_by=created_by,
+            )
+        if status == QuestionVersion.Status.PUBLISHED:
+            question.versions.filter(status=QuestionVersion.Status.PUBLISHED).exclude(
+                id=version.id
+            ).update(status=QuestionVersion.Status.RETIRED)
+    return version, True
+
+
+@dataclass(frozen=True)
+class BankLoadReport:
+    topics: int
+    questions: int
+    changed: list[str]
+
+
+def bank_load(*, path) -> BankLoadReport:
+    """Load the YAML bank idempotently; a broken bank loads nothing (BankValidationError)."""
+    from .bank_schema import load_valid_bank
+
+    docs = load_valid_bank(path)
+    changed: list[str] = []
+    total = 0
+    with transaction.atomic():
+        for position, doc in enumerate(docs):
+            meta = doc.topic
+            topic = topic_upsert(
+                slug=meta["slug"],
+                title=meta["title"],
+                description=meta.get("description", ""),
+                position=position,
+            )
+            for data in doc.questions:
+                total += 1
+                _, was_changed = question_version_save(topic=topic, data=data)
+                if was_changed:
+                    changed.append(data["slug"])
+    return BankLoadReport(topics=len(docs), questions=total, changed=changed)

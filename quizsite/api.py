@@ -71,7 +71,41 @@ class TopicList(APIView):
         return Response(topics)
 
 
+class KindSchema(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    topics = serializers.ListField(child=serializers.CharField())
+    difficulties = serializers.ListField(child=serializers.CharField())
+
+
+class ItemSchema(serializers.Serializer):
+    """A practice item as a learner sees it: never the answer key."""
+
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    kind = serializers.CharField()
+    difficulty = serializers.CharField()
+    prompt = serializers.CharField(help_text="Markdown with $LaTeX$")
+    params = serializers.DictField(help_text="The variant's inputs (matrices as lists of rows)")
+    parts = serializers.ListField(child=serializers.DictField(), help_text="What to answer: name, label, shape")
+
+
+class SubmissionSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["pending", "graded", "invalid"])
+    score = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    graded_at = serializers.DateTimeField(allow_null=True)
+    parts = serializers.DictField(required=False, help_text="Per part: score, correct, cells, message")
+    feedback = serializers.CharField(required=False)
+    misconception = serializers.CharField(required=False, allow_null=True)
+    misconception_message = serializers.CharField(required=False, allow_null=True)
+    format_errors = serializers.ListField(child=serializers.DictField(), required=False)
+
+
 class KindList(APIView):
+    @extend_schema(responses=KindSchema(many=True))
     def get(self, request):
         return Response(engine.list_kinds())
 
@@ -82,7 +116,7 @@ class PracticeItemRequest(serializers.Serializer):
 
 
 class PracticeItemCreate(APIView):
-    @extend_schema(request=PracticeItemRequest, responses={201: dict})
+    @extend_schema(request=PracticeItemRequest, responses={201: ItemSchema})
     def post(self, request):
         body = PracticeItemRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -91,6 +125,7 @@ class PracticeItemCreate(APIView):
 
 
 class PracticeItemDetail(APIView):
+    @extend_schema(responses=ItemSchema)
     def get(self, request, item_id: int):
         item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
         return Response(numeric_item_view(item))
@@ -104,7 +139,7 @@ class SubmissionCreate(APIView):
     @extend_schema(
         request=SubmissionRequest,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={202: dict, 400: dict},
+        responses={202: SubmissionSchema},
     )
     def post(self, request, item_id: int):
         item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
@@ -121,6 +156,7 @@ class SubmissionCreate(APIView):
 
 
 class SubmissionDetail(APIView):
+    @extend_schema(responses=SubmissionSchema)
     def get(self, request, submission_id: int):
         submission = selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
         return Response(submission_view(submission))

@@ -82,10 +82,12 @@ def broker(redis_client):
     """Publish tasks to the real Redis broker instead of running them in-process."""
     from quizsite.celery import app
 
+    # With the CELERY_ namespace, the prefixed key is the one Celery reads back.
     previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    assert app.conf.task_always_eager is False
     yield app
-    app.conf.task_always_eager = previous
+    app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 class WorkerProcess:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from attention_engine import api as engine
 from attention_engine import registry
 from attention_engine.variant import Variant as EngineVariant
+from attention_engine.variant import to_jsonable
 from questions import services, tasks
 from questions.models import Submission, Variant
 
@@ -32,7 +33,7 @@ def test_correct_answer_is_graded_full_marks_after_commit(numeric_item, learner,
 def test_unscaled_answer_is_named_and_partial(numeric_item, learner, django_capture_on_commit_callbacks):
     # The engine names the mistake; the domain must carry the name through to the stored result.
     module = registry.get_kind("self_attention")
-    answers = module.misconception_answers(EngineVariant.from_dict(numeric_item.variant.data))
+    answers = to_jsonable(module.misconception_answers(EngineVariant.from_dict(numeric_item.variant.data)))
     with django_capture_on_commit_callbacks(execute=True):
         created = services.submission_create(learner=learner, item=numeric_item, answer=answers["no_scaling"])
     submission = Submission.objects.get(id=created.submission.id)

@@ -149,13 +149,14 @@ def carry_forward(variant: Variant, learner: dict[str, np.ndarray], mask: np.nda
     return carried
 
 
-def vetted(sol: dict[str, np.ndarray], max_raw: float, min_spread: float = 0.3) -> bool:
+def vetted(sol: dict[str, np.ndarray], max_raw: float, min_spread: float = 0.3, max_weight: float = 0.97) -> bool:
     """Reject draws a person cannot reasonably work with, or whose rows are degenerate.
 
     * raw scores within ``max_raw`` (exponentials of a handful, not of 40);
     * no all-zero row in ``Q`` or ``K`` and no all-zero column in ``V`` (a zero query gives uniform
       weights whatever the keys: nothing to learn);
     * every query's scores spread by at least ``min_spread`` (a constant row is uniform too);
+    * no query puts more than ``max_weight`` on one key (a one-hot row hides the softmax);
     * no two keys identical (ties between keys make "which key wins" meaningless).
     """
     if np.max(np.abs(sol["raw"])) > max_raw:
@@ -165,7 +166,7 @@ def vetted(sol: dict[str, np.ndarray], max_raw: float, min_spread: float = 0.3) 
     if np.any(np.all(sol["V"] == 0, axis=0)):
         return False
     spread = sol["scores"].max(axis=1) - sol["scores"].min(axis=1)
-    if np.any(spread < min_spread):
+    if np.any(spread < min_spread) or np.nanmax(sol["weights"]) > max_weight:
         return False
     k = sol["K"]
     return len({tuple(row) for row in k.tolist()}) == k.shape[0]

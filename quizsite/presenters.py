@@ -32,9 +32,14 @@ def submission_view(submission: Submission) -> dict[str, Any]:
     }
     result = submission.result or {}
     if submission.status != Submission.Status.PENDING:
+        parts = result.get("parts", {})
+        if submission.item.is_numeric:
+            # In the order the problem asks them (stored JSON may not keep key order).
+            order = [p["name"] for p in submission.item.variant.data["parts"]]
+            parts = {name: parts[name] for name in order if name in parts}
         view.update(
             {
-                "parts": result.get("parts", {}),
+                "parts": parts,
                 "feedback": result.get("feedback", ""),
                 "misconception": result.get("misconception"),
                 "misconception_message": result.get("misconception_message"),

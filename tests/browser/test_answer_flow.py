@@ -1,0 +1,39 @@
+"""A learner answers a numeric problem in a real browser; a real worker grades it."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.services]
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "s3cret-pass-word")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_score_appears_without_reload_while_the_worker_grades(page, live_server, learner, worker_process):
+    from questions import services
+
+    services.variants_generate(kind="self_attention", difficulty="easy", count=1)
+    worker_process.start()
+    log_in(page, live_server.url)
+    page.click('button[data-kind="self_attention"]')
+    page.wait_for_selector(".prompt math")
+
+    from questions.models import PracticeItem
+
+    item = PracticeItem.objects.get()
+    for name, value in item.variant.data["answer"].items():
+        typed = "\n".join(" ".join(f"{x:.6f}" for x in row) for row in value)
+        page.fill(f"#part-{name}", typed)
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.click("text=Submit answer")
+    page.wait_for_url("**/?submission=*")
+    navigations.clear()
+    # The worker writes the grade; the page's poller shows it in place.
+    score = page.wait_for_selector("[data-score]", timeout=60_000)
+    assert score.get_attribute("data-score") == "1.0"
+    assert navigations == [], "the result appeared without navigating"

@@ -1,0 +1,102 @@
+"""The web pages of the answer flow, through Django's test client."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, learner):
+    client.force_login(learner)
+    return client
+
+
+def start_problem(client) -> str:
+    response = client.post("/practice/new", {"kind": "self_attention", "difficulty": "easy"})
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_home_lists_kinds_for_learners_and_invites_strangers(client, learner):
+    assert "Create a free account" in client.get("/").content.decode()
+    client.force_login(learner)
+    page = client.get("/").content.decode()
+    assert 'data-kind="self_attention"' in page
+
+
+def test_signup_logs_the_new_learner_in(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "grace", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+    )
+    assert response.status_code == 302
+    assert "grace" in client.get("/").content.decode()
+
+
+def test_signup_with_mismatched_passwords_is_a_400_with_a_message(client):
+    response = client.post(
+        "/accounts/signup/", {"username": "grace", "password1": "a-long-pass-phrase-9", "password2": "other"}
+    )
+    assert response.status_code == 400
+    assert "didn’t match" in response.content.decode() or "didn't match" in response.content.decode()
+
+
+def test_problem_page_renders_math_and_no_key(logged_in):
+    from questions.models import PracticeItem
+
+    url = start_problem(logged_in)
+    page = logged_in.get(url).content.decode()
+    item = PracticeItem.objects.get()
+    assert "<math" in page  # LaTeX rendered to MathML on the server
+    for name in item.variant.data["answer"]:
+        assert f'name="part-{name}"' in page
+    assert "verification" not in page
+
+
+def test_submitting_the_key_shows_full_marks(logged_in, django_capture_on_commit_callbacks):
+    from questions.models import PracticeItem
+
+    url = start_problem(logged_in)
+    answer = PracticeItem.objects.get().variant.data["answer"]
+    form = {
+        f"part-{name}": "\n".join(" ".join(repr(x) for x in row) for row in value)
+        for name, value in answer.items()
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(url, form)
+    assert response.status_code == 302
+    submission_id = re.search(r"submission=(\d+)", response["Location"]).group(1)
+    page = logged_in.get(response["Location"]).content.decode()
+    assert 'data-score="1.0"' in page
+    fragment = logged_in.get(f"/practice/submissions/{submission_id}/result")
+    assert fragment.status_code == 200 and "100%" in fragment.content.decode()
+
+
+def test_unreadable_answer_is_shown_at_the_cell_and_costs_nothing(logged_in):
+    from questions.models import PracticeItem, Submission
+
+    url = start_problem(logged_in)
+    part = PracticeItem.objects.get().variant.data["parts"][0]
+    response = logged_in.post(url, {f"part-{part['name']}": "1 2 three"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page and "1 2 three" in page  # what was typed is kept
+    assert not Submission.objects.exists()
+
+
+def test_other_learners_item_is_404(client, learner, other_learner):
+    client.force_login(learner)
+    url = start_problem(client)
+    client.force_login(other_learner)
+    assert client.get(url).status_code == 404
+
+
+def test_pages_need_login(client):
+    assert client.post("/practice/new", {"kind": "self_attention"}).status_code == 302
+    assert client.get("/practice/items/1/").status_code == 302
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"ok": True}

@@ -1,0 +1,256 @@
+"""Grade a learner's response to a theory question from the bank.
+
+Pure Python (no Django, no torch): ``grade_theory(question, response)`` takes a question dict
+in the neutral shape of ``questions/bank/FORMAT.md`` and returns::
+
+    {"score": float in [0, 1] | None, "correct": bool | None,
+     "feedback": str, "format_error": str | None}
+
+A response of the wrong shape (a string where an index was expected, an index out of range,
+an unparseable number ...) never raises: it comes back with ``format_error`` set, score 0 and
+``correct`` False, so the caller can ask again without spending an attempt. Essays are not
+auto-graded: score and correct are ``None``.
+
+Scoring rules, per type:
+
+* ``single_choice``: the picked choice's weight / 100.
+* ``multiple_response``: the sum of the weights of the picked choices / 100, clamped to
+  [0, 1]; wrong choices carry negative weights, so ticking everything does not pay.
+* ``true_false``: 1 or 0.
+* ``numeric``: among the answers within their absolute tolerance, the highest weight wins
+  (the first of equals); weight / 100. Responses are read by
+  ``attention_engine.parsing.parse_number`` (``1/4``, ``1.05M``, ``1,050,624``,
+  ``1/sqrt(8)``).
+* ``short_answer``: white space collapsed and trimmed, case folded unless ``case_sensitive``;
+  ``*`` in an accepted answer matches any run of characters; highest matching weight wins.
+* ``matching``: the fraction of left items matched to their right item.
+* ``ordering``: the fraction of item pairs in the correct relative order, i.e.
+  ``1 - inversions / (n (n - 1) / 2)`` (one minus the normalised Kendall tau distance). One
+  item moved by one place costs one pair; a fully reversed list scores 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["grade_theory", "parse_numeric_response"]
+
+_REL_EPS = 1e-9  # float slack on tolerance checks: 0.1 + 0.2 is within 0 of 0.3
+
+
+def parse_numeric_response(response: Any) -> float:
+    """A learner's number as a float; raises ``ValueError`` with a readable message."""
+    try:
+        from attention_engine.parsing import parse_number
+    except ImportError:  # the engine's parser is optional for this module
+        parse_number = None
+    if parse_number is not None:
+        return parse_number(response)
+    if isinstance(response, bool) or not isinstance(response, int | float | str):
+        raise ValueError(f"expected a number, got {type(response).__name__}")
+    value = float(response.replace(",", "") if isinstance(response, str) else response)
+    if not math.isfinite(value):
+        raise ValueError("the value must be a finite number")
+    return value
+
+
+def _result(score: float | None, correct: bool | None, feedback: str,
+            format_error: str | None = None) -> dict[str, Any]:
+    return {"score": score, "correct": correct, "feedback": feedback, "format_error": format_error}
+
+
+def _format_error(message: str) -> dict[str, Any]:
+    return _result(0.0, False, "", message)
+
+
+def _with_explanation(question: dict, *parts: str) -> str:
+    """Feedback for the pick(s), then the question's explanation: what and why."""
+    text = [p.strip() for p in parts if p and p.strip()]
+    explanation = str(question.get("explanation") or "").strip()
+    if explanation:
+        text.append(explanation)
+    return "\n\n".join(text)
+
+
+def _clamp(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def _index(value: Any, size: int) -> int:
+    """A choice index from an int or a string of digits (HTML forms post strings)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a choice number, got true/false")
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"expected a choice number, got {type(value).__name__}")
+    if not 0 <= value < size:
+        raise ValueError(f"choice {value} does not exist (0 to {size - 1})")
+    return value
+
+
+def _grade_single_choice(q: dict, response: Any) -> dict[str, Any]:
+    choices = q["choices"]
+    try:
+        picked = _index(response, len(choices))
+    except ValueError as exc:
+        return _format_error(str(exc))
+    choice = choices[picked]
+    weight = float(choice["weight"])
+    return _result(_clamp(weight / 100), weight >= 100,
+                   _with_explanation(q, choice.get("feedback", "")))
+
+
+def _grade_multiple_response(q: dict, response: Any) -> dict[str, Any]:
+    choices = q["choices"]
+    if not isinstance(response, list | tuple | set | frozenset):
+        return _format_error(f"expected a list of choice numbers, got {type(response).__name__}")
+    try:
+        picked = sorted({_index(r, len(choices)) for r in response})
+    except ValueError as exc:
+        return _format_error(str(exc))
+    if len(picked) != len(response):
+        return _format_error("a choice is listed more than once")
+    right = {i for i, c in enumerate(choices) if c["weight"] > 0}
+    score = _clamp(sum(float(choices[i]["weight"]) for i in picked) / 100)
+    notes = [f"“{choices[i]['text']}”: {choices[i]['feedback']}"
+             for i in picked if choices[i].get("feedback")]
+    missed = [choices[i]["text"] for i in sorted(right - set(picked))]
+    if missed:
+        notes.append("Also true: " + "; ".join(f"“{m}”" for m in missed))
+    return _result(score, set(picked) == right, _with_explanation(q, "\n".join(notes)))
+
+
+def _grade_true_false(q: dict, response: Any) -> dict[str, Any]:
+    if isinstance(response, str) and response.strip().lower() in ("true", "false"):
+        response = response.strip().lower() == "true"
+    if not isinstance(response, bool):
+        return _format_error(f"expected true or false, got {type(response).__name__}")
+    correct = response == q["answer"]
+    feedback = q["feedback_true"] if response else q["feedback_false"]
+    return _result(1.0 if correct else 0.0, correct, _with_explanation(q, feedback))
+
+
+def _best(answers: list[dict], matches: Callable[[dict], bool]) -> dict | None:
+    """The matching answer with the highest weight; the first of equals."""
+    best = None
+    for answer in answers:
+        if matches(answer) and (best is None or answer["weight"] > best["weight"]):
+            best = answer
+    return best
+
+
+def _grade_numeric(q: dict, response: Any) -> dict[str, Any]:
+    if isinstance(response, str) and not response.strip():
+        return _format_error("empty answer")
+    try:
+        value = parse_numeric_response(response)
+    except ValueError as exc:
+        return _format_error(f"cannot read a number: {exc}")
+
+    def within(answer: dict) -> bool:
+        target = float(answer["value"])
+        slack = float(answer["tolerance"]) + _REL_EPS * max(1.0, abs(target))
+        return abs(value - target) <= slack
+
+    answer = _best(q["answers"], within)
+    if answer is None:
+        return _result(0.0, False, _with_explanation(q, "Not within tolerance of the expected answer."))
+    weight = float(answer["weight"])
+    return _result(_clamp(weight / 100), weight >= 100, _with_explanation(q, answer.get("feedback", "")))
+
+
+def _normalise(text: str, case_sensitive: bool) -> str:
+    text = " ".join(text.split())
+    return text if case_sensitive else text.casefold()
+
+
+def _pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
+    """An accepted answer as a full-match regex: ``*`` is any run of characters, nothing else is special."""
+    body = ".*".join(re.escape(part) for part in _normalise(text, case_sensitive).split("*"))
+    return re.compile(body, re.DOTALL)
+
+
+def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
+    if not isinstance(response, str):
+        return _format_error(f"expected text, got {type(response).__name__}")
+    case_sensitive = bool(q.get("case_sensitive", False))
+    given = _normalise(response, case_sensitive)
+    if not given:
+        return _format_error("empty answer")
+    answer = _best(q["answers"],
+                   lambda a: _pattern(a["text"], case_sensitive).fullmatch(given) is not None)
+    if answer is None:
+        return _result(0.0, False, _with_explanation(q, "Not one of the accepted answers."))
+    weight = float(answer["weight"])
+    return _result(_clamp(weight / 100), weight >= 100, _with_explanation(q, answer.get("feedback", "")))
+
+
+def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
+    if not isinstance(response, dict):
+        return _format_error(f"expected a mapping from left to right items, got {type(response).__name__}")
+    key = {p["left"]: p["right"] for p in q["pairs"]}
+    offered = set(key.values()) | set(q.get("distractors") or [])
+    for left, right in response.items():
+        if left not in key:
+            return _format_error(f"'{left}' is not one of the items to match")
+        if right is not None and (not isinstance(right, str) or right not in offered):
+            return _format_error(f"'{right}' is not one of the offered answers")
+    wrong = [left for left in key if response.get(left) != key[left]]
+    score = (len(key) - len(wrong)) / len(key)
+    note = f"{len(key) - len(wrong)} of {len(key)} matched correctly."
+    if wrong:
+        note += " Not right: " + "; ".join(f"“{left}”" for left in wrong) + "."
+    return _result(score, not wrong, _with_explanation(q, note))
+
+
+def _grade_ordering(q: dict, response: Any) -> dict[str, Any]:
+    items = list(q["items"])
+    if not isinstance(response, list | tuple) or not all(isinstance(r, str) for r in response):
+        return _format_error("expected the items as a list of their texts")
+    if sorted(response) != sorted(items):
+        return _format_error("the answer must list every item exactly once")
+    rank = {item: i for i, item in enumerate(items)}
+    ranks = [rank[r] for r in response]
+    n = len(ranks)
+    pairs = n * (n - 1) // 2
+    in_order = sum(1 for i in range(n) for j in range(i + 1, n) if ranks[i] < ranks[j])
+    score = in_order / pairs if pairs else 1.0
+    note = f"{in_order} of {pairs} pairs of steps are in the right relative order."
+    if in_order != pairs:
+        note += " The right order: " + " → ".join(items) + "."
+    return _result(score, in_order == pairs, _with_explanation(q, note))
+
+
+def _grade_essay(q: dict, response: Any) -> dict[str, Any]:
+    if not isinstance(response, str):
+        return _format_error(f"expected text, got {type(response).__name__}")
+    return _result(None, None, "An essay is graded by a person; it has no automatic score.")
+
+
+_GRADERS: dict[str, Callable[[dict, Any], dict[str, Any]]] = {
+    "single_choice": _grade_single_choice,
+    "multiple_response": _grade_multiple_response,
+    "true_false": _grade_true_false,
+    "numeric": _grade_numeric,
+    "short_answer": _grade_short_answer,
+    "matching": _grade_matching,
+    "ordering": _grade_ordering,
+    "essay": _grade_essay,
+}
+
+
+def grade_theory(question: dict, response: Any) -> dict[str, Any]:
+    """Grade ``response`` to a bank question (see the module docstring for the rules).
+
+    Raises ``ValueError`` only for a question of unknown type (a bank bug, caught by the
+    schema); a malformed *response* is reported in ``format_error``.
+    """
+    kind = question.get("type")
+    grader = _GRADERS.get(kind)
+    if grader is None:
+        raise ValueError(f"unknown question type {kind!r}")
+    return grader(question, response)

@@ -20,15 +20,20 @@ importing this module (for example from the web process) never loads torch.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
 
+    from attention_engine.variant import Grade, Variant
+
 __all__ = [
     "DTYPE_BYTES",
     "Count",
+    "abbreviated_tolerance",
     "attention_params",
     "attention_overtakes_seq_len",
     "bert_params",
@@ -38,11 +43,14 @@ __all__ = [
     "flops_per_token",
     "gpt3_attention_only_params",
     "gpt_params",
+    "grade_counts",
+    "is_abbreviated",
     "kv_cache_bytes",
     "torch_flops",
     "torch_kv_cache_bytes",
     "torch_param_count",
     "verify_count",
+    "with_typed_precision",
 ]
 
 #: Bytes per stored element for the cache dtypes we ask about.
@@ -414,6 +422,84 @@ def attention_overtakes_seq_len(
     inner = _inner_width(d_model, heads, d_head)
     numerator = 2 * d_model * inner + d_model * d_ff
     return -(-numerator // inner)
+
+
+# ---------------------------------------------------------------------------------------------
+# How precisely a typed count must match
+# ---------------------------------------------------------------------------------------------
+
+# One plain number written with a magnitude suffix or an exponent: "1.05M", "3.2e9", "124M".
+_ABBREVIATED = re.compile(
+    r"(?:\d+(?:\.\d*)?|\.\d+)(?P<exponent>[eE][+-]?\d+)?(?P<suffix>[kKMBGT])?"
+)
+
+
+def is_abbreviated(raw: object) -> bool:
+    """Whether a typed answer is one number shortened with a suffix or exponent (``1.05M``, ``1e6``).
+
+    Such an answer has thrown digits away on purpose, so it is graded to three significant
+    figures; anything else (``1050624``, ``1,050,624``, ``4*512^2``) must be exact.
+    """
+    if not isinstance(raw, str):
+        return False
+    match = _ABBREVIATED.fullmatch(raw.strip())
+    return bool(match and (match["exponent"] or match["suffix"]))
+
+
+def abbreviated_tolerance(key: float) -> float:
+    r"""Half a unit in the third significant figure of ``key``: :math:`\tfrac12 10^{\lfloor\log_{10}|k|\rfloor - 2}`.
+
+    An abbreviated answer is right when it is the key correctly rounded to three (or more)
+    significant figures: for 1,050,624, ``1.05M`` and ``1.0506M`` are right, ``1.06M``
+    (wrongly rounded) and ``1.1M`` (two figures) are not.
+    """
+    if key == 0:
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(key))) - 2)
+
+
+def with_typed_precision(variant: Variant, response: Mapping[str, Any]) -> Variant:
+    """``variant`` with each exact (``rel == 0``) part answered by an abbreviation graded to 3 s.f.
+
+    Only the tolerance of those parts changes; the key and everything else stay as stored.
+    """
+    from dataclasses import replace
+
+    from attention_engine.variant import Tolerance
+
+    typed = response if isinstance(response, Mapping) else {}
+    parts = []
+    for part in variant.parts:
+        if part.tolerance.rel == 0 and is_abbreviated(typed.get(part.name)):
+            half_unit = abbreviated_tolerance(float(variant.key(part.name)))
+            part = replace(part, tolerance=Tolerance(rel=0.0, abs=half_unit))
+        parts.append(part)
+    return replace(variant, parts=tuple(parts))
+
+
+def grade_counts(
+    variant: Variant,
+    response: Mapping[str, Any],
+    *,
+    misconceptions: Mapping[str, str],
+    misconception_answers: Mapping[str, Mapping[str, Any]],
+    carry_forward: Callable[[Variant, dict[str, Any]], dict[str, Any]] | None = None,
+) -> Grade:
+    """``grading.grade_response`` with the counting rule for typed precision.
+
+    Exact counts must be typed exactly (``1050624``, ``1,050,624``, ``4*512^2 + 4*512``); an
+    abbreviation (``1.05M``, ``1.05e6``) is accepted when it is the key correctly rounded to
+    three or more significant figures (:func:`abbreviated_tolerance`).
+    """
+    from attention_engine.grading import grade_response
+
+    return grade_response(
+        with_typed_precision(variant, response),
+        response,
+        misconceptions=misconceptions,
+        misconception_answers=misconception_answers,
+        carry_forward=carry_forward,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

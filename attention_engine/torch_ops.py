@@ -39,19 +39,21 @@ def scaled_dot_product_attention(
     v: np.ndarray,
     mask: np.ndarray | None = None,
     scale: float | None = None,
+    is_causal: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Output and weights from ``F.scaled_dot_product_attention`` (boolean mask: True = attend).
 
     SDPA returns only the output; the weights come from a second SDPA call with ``V = I``
     (``weights @ I = weights``), so they too come from the built-in, not from our own softmax.
+    ``is_causal`` lets SDPA build its own causal mask (an independent check of ours).
     """
     device = resolve_device()
     tq, tk, tv = tensor(q, device), tensor(k, device), tensor(v, device)
     attn_mask = None if mask is None else torch.as_tensor(np.asarray(mask, dtype=bool), device=device)
-    out = F.scaled_dot_product_attention(tq, tk, tv, attn_mask=attn_mask, scale=scale)
+    out = F.scaled_dot_product_attention(tq, tk, tv, attn_mask=attn_mask, scale=scale, is_causal=is_causal)
     t_k = tk.shape[-2]
     eye = torch.eye(t_k, dtype=DTYPE, device=device).expand(*tk.shape[:-2], t_k, t_k)
-    weights = F.scaled_dot_product_attention(tq, tk, eye, attn_mask=attn_mask, scale=scale)
+    weights = F.scaled_dot_product_attention(tq, tk, eye, attn_mask=attn_mask, scale=scale, is_causal=is_causal)
     return numpy(out), numpy(weights)
 
 

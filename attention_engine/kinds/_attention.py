@@ -1,27 +1,41 @@
-"""Shared arithmetic of the attention kinds (self, pipeline, causal, padding, cross).
+"""Shared machinery of the single-head attention kinds (self, pipeline, causal, padding, cross).
 
 One solver computes every intermediate on the numpy reference route, one function checks it
 against ``F.scaled_dot_product_attention``, one catalogue builds each wrong procedure's answer,
-and one carry-forward rule grades later parts against the learner's own earlier parts. The
-kind modules choose which parts to ask for, which mistakes apply, and write the prompt.
+and one carry-forward rule grades later parts against the learner's own earlier parts. A kind
+module describes itself with an ``AttentionKind`` (sizes, parts asked, mistakes that apply,
+mask, prompt wording) and delegates ``generate`` / ``grade`` / ``misconception_answers`` here.
 
 Mask convention: boolean, True = the query may attend to the key (see ``attention_engine.ops``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from attention_engine import ops
-from attention_engine.variant import Tolerance, Variant, Verification, agree, as_array, max_abs_diff
+from attention_engine.generation import bmatrix, draw_verified, int_matrix, reject_options
+from attention_engine.grading import grade_response
+from attention_engine.variant import (
+    Grade,
+    Part,
+    Step,
+    Tolerance,
+    Variant,
+    Verification,
+    agree,
+    as_array,
+    max_abs_diff,
+)
 
-# Matrices of scores and outputs are typed to 3 decimals; weights live in [0, 1].
+# Scores and outputs are typed to 3 decimals; weights live in [0, 1]; Q, K, V are integers.
 SCORE_TOL = Tolerance(rel=1e-2, abs=1e-2)
 WEIGHT_TOL = Tolerance(rel=1e-2, abs=5e-3)
-PROJ_TOL = Tolerance(rel=1e-3, abs=1e-3)  # Q, K, V are integer matrices here
+PROJ_TOL = Tolerance(rel=1e-3, abs=1e-3)
 
 MISCONCEPTIONS: dict[str, str] = {
     "no_scaling": (
@@ -55,6 +69,58 @@ MISCONCEPTIONS: dict[str, str] = {
     ),
 }
 
+PART_SPECS: dict[str, tuple[str, Tolerance]] = {
+    "Q": ("Queries Q", PROJ_TOL),
+    "K": ("Keys K", PROJ_TOL),
+    "V": ("Values V", PROJ_TOL),
+    "scores": ("Scaled scores S", SCORE_TOL),
+    "weights": ("Attention weights A", WEIGHT_TOL),
+    "output": ("Output O", SCORE_TOL),
+}
+STEP_OF = {"Q": 1, "K": 1, "V": 1, "scores": 2, "weights": 3, "output": 4}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sizes and number ranges for one difficulty. ``d_kv`` is the width of the key/value
+    source (the encoder in cross-attention; ``d_model`` otherwise)."""
+
+    t_q: int
+    t_kv: int
+    d_model: int
+    d_k: int
+    x_max: int
+    w_max: int
+    max_raw: float
+    d_kv: int | None = None
+
+
+@dataclass(frozen=True)
+class AttentionKind:
+    """Everything that differs between the attention kinds.
+
+    ``draw_mask(rng, sizes)`` returns ``(mask, extra_params)`` or ``None`` for no mask;
+    ``mask_from_params(params)`` rebuilds the mask from a stored variant; ``task`` is the
+    prompt paragraph after the matrices.
+    """
+
+    name: str
+    parts: tuple[str, ...]
+    codes: tuple[str, ...]
+    sizes: Mapping[str, Sizes]
+    task: Callable[[dict[str, Any]], str]
+    cross: bool = False
+    draw_mask: Callable[[np.random.Generator, Sizes], tuple[np.ndarray, dict[str, Any]]] | None = None
+    mask_from_params: Callable[[dict[str, Any]], np.ndarray] | None = None
+    causal: bool = False
+
+    @property
+    def misconceptions(self) -> dict[str, str]:
+        return {code: MISCONCEPTIONS[code] for code in self.codes}
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
 
 def solve(
     x_q: np.ndarray, x_kv: np.ndarray, w_q: np.ndarray, w_k: np.ndarray, w_v: np.ndarray, mask: np.ndarray | None = None
@@ -73,17 +139,26 @@ def solve(
     return {"Q": q, "K": k, "V": v, "raw": raw, "scores": scores, "weights": weights, "output": output}
 
 
-def verify_with_torch(sol: dict[str, np.ndarray], mask: np.ndarray | None = None) -> Verification:
-    """Recompute weights and output with ``F.scaled_dot_product_attention`` and compare."""
+def verify_with_torch(sol: dict[str, np.ndarray], mask: np.ndarray | None = None, causal: bool = False) -> Verification:
+    """Recompute weights and output with ``F.scaled_dot_product_attention`` and compare.
+
+    For a causal mask SDPA builds the mask itself (``is_causal=True``), so our mask is checked
+    too, not only the arithmetic after it.
+    """
     from attention_engine import torch_ops
 
-    output, weights = torch_ops.scaled_dot_product_attention(sol["Q"], sol["K"], sol["V"], mask=mask)
+    if causal:
+        output, weights = torch_ops.scaled_dot_product_attention(sol["Q"], sol["K"], sol["V"], is_causal=True)
+        route = "torch-sdpa-is_causal"
+    else:
+        output, weights = torch_ops.scaled_dot_product_attention(sol["Q"], sol["K"], sol["V"], mask=mask)
+        route = "torch-sdpa"
     diffs = [max_abs_diff(sol["weights"], weights), max_abs_diff(sol["output"], output)]
-    return agree(("numpy-float64", "torch-sdpa"), diffs)
+    return agree(("numpy-float64", route), diffs)
 
 
 def _masked_softmax(scores: np.ndarray, mask: np.ndarray | None, axis: int = -1) -> np.ndarray:
-    # A learner who normalises along the wrong axis writes 0 for a column with nothing in it.
+    # A learner normalising along the wrong axis writes 0 for a column with nothing in it.
     return np.nan_to_num(ops.softmax(ops.apply_mask(scores, mask), axis=axis), nan=0.0)
 
 
@@ -98,65 +173,68 @@ def wrong_answers(
         weights = _masked_softmax(scores, m, axis)
         return {"scores": scores, "weights": weights, "output": weights @ v}
 
-    def from_weights(weights: np.ndarray) -> dict[str, np.ndarray]:
-        return {"scores": sol["scores"], "weights": weights, "output": weights @ v}
+    def query_mask() -> np.ndarray | None:
+        # valid keys of a padded sequence, applied to the query rows instead
+        return None if mask is None else np.broadcast_to(mask[:1].T, mask.shape)
 
     builders = {
         "no_scaling": lambda: from_scores(sol["raw"]),
         "scaled_by_dk": lambda: from_scores(sol["raw"] / d_k),
         "wrong_softmax_axis": lambda: from_scores(sol["scores"], axis=0),
         "kq_transposed": lambda: from_scores(sol["scores"].T),
-        "mask_after_softmax": lambda: from_weights(ops.softmax(sol["scores"]) * mask),
+        "mask_after_softmax": lambda: {
+            "scores": sol["scores"],
+            "weights": ops.softmax(sol["scores"]) * mask,
+            "output": (ops.softmax(sol["scores"]) * mask) @ v,
+        },
         "no_mask": lambda: from_scores(sol["scores"], m=None),
         "wrong_triangle": lambda: from_scores(sol["scores"], m=None if mask is None else mask.T),
-        "masked_queries": lambda: from_scores(
-            sol["scores"], m=None if mask is None else np.broadcast_to(mask[:1].T, mask.shape)
-        ),
+        "masked_queries": lambda: from_scores(sol["scores"], m=query_mask()),
     }
     return {code: builders[code]() for code in codes}
 
 
-def carry_forward(variant: Variant, learner: dict[str, np.ndarray], mask: np.ndarray | None) -> dict[str, np.ndarray]:
+def carry_forward(
+    variant: Variant, learner: dict[str, np.ndarray], mask: np.ndarray | None, sol: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Expected later parts given the learner's own earlier ones.
 
     ``scores`` from the learner's ``Q``, ``K``; ``weights`` from the learner's ``scores``;
-    ``output`` from the learner's ``weights`` and ``V`` (the key's ``V`` when ``V`` is not asked).
-    Parts not asked for fall back to the key's values.
+    ``output`` from the learner's ``weights`` and ``V``. A part the problem does not ask for
+    is taken from the key.
     """
-    names = {p.name for p in variant.parts}
-    params = variant.params
+    asked = {p.name for p in variant.parts}
 
-    def have(name: str) -> np.ndarray | None:
-        if name in learner:
-            return learner[name]
-        if name in variant.answer:
-            return variant.key(name)
-        return None
+    def have(name: str) -> np.ndarray:
+        return learner[name] if name in learner else sol[name]
 
     carried: dict[str, np.ndarray] = {}
     q, k = have("Q"), have("K")
-    if "scores" in names and q is not None and k is not None and q.shape[-1] == k.shape[-1]:
+    if "scores" in asked and q.shape[-1] == k.shape[-1]:
         carried["scores"] = ops.attention_scores(q, k)
-    scores = have("scores")
-    if "weights" in names and scores is not None:
-        carried["weights"] = _masked_softmax(scores, mask)
-    weights = have("weights")
-    v = have("V")
-    if v is None:
-        v = np.asarray(params["X_kv" if "X_kv" in params else "X"], dtype=np.float64) @ as_array(params["W_v"])
-    if "output" in names and weights is not None and weights.shape[-1] == v.shape[0]:
+    if "weights" in asked:
+        carried["weights"] = _masked_softmax(have("scores"), mask)
+    weights, v = have("weights"), have("V")
+    if "output" in asked and weights.shape[-1] == v.shape[0]:
         carried["output"] = weights @ v
     return carried
 
 
-def vetted(sol: dict[str, np.ndarray], max_raw: float, min_spread: float = 0.3, max_weight: float = 0.97) -> bool:
+def vetted(
+    sol: dict[str, np.ndarray],
+    max_raw: float,
+    mask: np.ndarray | None = None,
+    min_spread: float = 0.3,
+    max_weight: float = 0.97,
+) -> bool:
     """Reject draws a person cannot reasonably work with, or whose rows are degenerate.
 
     * raw scores within ``max_raw`` (exponentials of a handful, not of 40);
     * no all-zero row in ``Q`` or ``K`` and no all-zero column in ``V`` (a zero query gives uniform
       weights whatever the keys: nothing to learn);
-    * every query's scores spread by at least ``min_spread`` (a constant row is uniform too);
-    * no query puts more than ``max_weight`` on one key (a one-hot row hides the softmax);
+    * over the keys each query may see (when it sees two or more): scores spread by at least
+      ``min_spread`` (a constant row is uniform too) and no weight above ``max_weight`` (a
+      one-hot row hides the softmax);
     * no two keys identical (ties between keys make "which key wins" meaningless).
     """
     if np.max(np.abs(sol["raw"])) > max_raw:
@@ -165,9 +243,12 @@ def vetted(sol: dict[str, np.ndarray], max_raw: float, min_spread: float = 0.3, 
         return False
     if np.any(np.all(sol["V"] == 0, axis=0)):
         return False
-    spread = sol["scores"].max(axis=1) - sol["scores"].min(axis=1)
-    if np.any(spread < min_spread) or np.nanmax(sol["weights"]) > max_weight:
-        return False
+    allowed = np.ones(sol["scores"].shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    for scores, weights, keep in zip(sol["scores"], sol["weights"], allowed, strict=True):
+        if keep.sum() < 2:
+            continue
+        if np.ptp(scores[keep]) < min_spread or np.max(weights[keep]) > max_weight:
+            return False
     k = sol["K"]
     return len({tuple(row) for row in k.tolist()}) == k.shape[0]
 
@@ -176,4 +257,157 @@ def masked_for_display(scores: np.ndarray, mask: np.ndarray | None) -> list[list
     """Scores with masked entries as the string ``"-inf"`` (JSON has no infinity)."""
     if mask is None:
         return scores.tolist()
-    return [[float(s) if keep else "-inf" for s, keep in zip(row, mrow, strict=True)] for row, mrow in zip(scores, mask, strict=True)]
+    return [
+        [float(s) if keep else "-inf" for s, keep in zip(row, mrow, strict=True)]
+        for row, mrow in zip(scores, mask, strict=True)
+    ]
+
+
+# ----------------------------------------------------------------------------- kind plumbing
+
+
+def _inputs(spec: AttentionKind, params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+    if spec.cross:
+        x_q, x_kv = as_array(params["X_dec"]), as_array(params["X_enc"])
+    else:
+        x_q = x_kv = as_array(params["X"])
+    return x_q, x_kv, as_array(params["W_q"]), as_array(params["W_k"]), as_array(params["W_v"])
+
+
+def mask_of(spec: AttentionKind, params: Mapping[str, Any]) -> np.ndarray | None:
+    return None if spec.mask_from_params is None else spec.mask_from_params(dict(params))
+
+
+def solution(spec: AttentionKind, variant: Variant) -> dict[str, np.ndarray]:
+    return solve(*_inputs(spec, variant.params), mask=mask_of(spec, variant.params))
+
+
+def _prompt(spec: AttentionKind, params: dict[str, Any]) -> str:
+    w = f"$$W_Q = {bmatrix(params['W_q'])}, \\quad W_K = {bmatrix(params['W_k'])}, \\quad W_V = {bmatrix(params['W_v'])}$$"
+    if spec.cross:
+        x = (
+            f"A decoder sequence of {len(params['X_dec'])} tokens attends to an encoder sequence of "
+            f"{len(params['X_enc'])} tokens (one token per row):\n\n"
+            f"$$X_{{dec}} = {bmatrix(params['X_dec'])}, \\quad X_{{enc}} = {bmatrix(params['X_enc'])}$$"
+        )
+    else:
+        x = f"A sequence of {len(params['X'])} tokens has embeddings $X$ (one token per row):\n\n$$X = {bmatrix(params['X'])}$$"
+    return f"{x}\n\n{w}\n\n{spec.task(params)}\n\nGive every entry to at least 3 decimal places."
+
+
+def _steps(spec: AttentionKind, sol: dict[str, np.ndarray], mask: np.ndarray | None) -> tuple[Step, ...]:
+    d_k = sol["Q"].shape[1]
+    source = "X_{enc}" if spec.cross else "X"
+    query_source = "X_{dec}" if spec.cross else "X"
+    masked = ops.apply_mask(sol["scores"], mask)
+    exps = np.nan_to_num(np.exp(masked - masked.max(axis=1, keepdims=True)), nan=0.0)
+    steps = [
+        Step("Project the tokens", f"$Q = {query_source}W_Q$, $K = {source}W_K$, $V = {source}W_V$: one row per token.",
+             {"Q": sol["Q"], "K": sol["K"], "V": sol["V"]}),
+        Step("Raw scores", "$QK^\\top$: entry $(i, j)$ is the dot product of query $i$ with key $j$.",
+             {"QK^T": sol["raw"]}),
+        Step("Scale", f"Divide by $\\sqrt{{d_k}} = \\sqrt{{{d_k}}} \\approx {np.sqrt(d_k):.4f}$.", {"S": sol["scores"]}),
+    ]
+    if mask is not None:
+        steps.append(Step("Mask", "Set every score a query may not see to $-\\infty$ *before* the softmax, so its "
+                          "weight becomes $e^{-\\infty} = 0$.",
+                          {"mask (1 = may attend)": mask.astype(int), "masked S": masked_for_display(sol["scores"], mask)}))
+    steps += [
+        Step("Softmax along each row",
+             "Subtract each row's maximum, exponentiate, divide by the row sum; every row sums to 1.",
+             {"exp(S - rowmax)": exps, "A": sol["weights"]}),
+        Step("Weighted sum of values", "$O = AV$: each output row mixes the value rows with that query's weights.",
+             {"O": sol["output"]}),
+    ]
+    return tuple(steps)
+
+
+def _parts(spec: AttentionKind, sol: dict[str, np.ndarray]) -> tuple[Part, ...]:
+    first = min(STEP_OF[n] for n in spec.parts)
+    return tuple(
+        Part(n, PART_SPECS[n][0], tuple(sol[n].shape), STEP_OF[n] - first + 1, PART_SPECS[n][1]) for n in spec.parts
+    )
+
+
+def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
+    s = spec.sizes[difficulty]
+    d_kv = s.d_kv or s.d_model
+    params: dict[str, Any] = {}
+    if spec.cross:
+        params["X_dec"] = int_matrix(rng, (s.t_q, s.d_model), -s.x_max, s.x_max).astype(int)
+        params["X_enc"] = int_matrix(rng, (s.t_kv, d_kv), -s.x_max, s.x_max).astype(int)
+    else:
+        params["X"] = int_matrix(rng, (s.t_q, s.d_model), -s.x_max, s.x_max).astype(int)
+    params["W_q"] = int_matrix(rng, (s.d_model, s.d_k), -s.w_max, s.w_max).astype(int)
+    params["W_k"] = int_matrix(rng, (d_kv, s.d_k), -s.w_max, s.w_max).astype(int)
+    params["W_v"] = int_matrix(rng, (d_kv, s.d_k), -s.w_max, s.w_max).astype(int)
+    mask = None
+    if spec.draw_mask is not None:
+        mask, extra = spec.draw_mask(rng, s)
+        params.update(extra)
+    sol = solve(*_inputs(spec, params), mask=mask)
+    if not vetted(sol, s.max_raw, mask):
+        return None
+    return Variant(
+        kind=spec.name,
+        seed=seed,
+        difficulty=difficulty,
+        params=params,
+        prompt=_prompt(spec, params),
+        parts=_parts(spec, sol),
+        answer={n: sol[n] for n in spec.parts},
+        steps=_steps(spec, sol, mask),
+        verification=verify_with_torch(sol, mask, causal=spec.causal),
+    )
+
+
+def generate(spec: AttentionKind, seed: int, difficulty: str) -> Variant:
+    """A verified variant of the attention kind ``spec``."""
+    return draw_verified(
+        spec.name,
+        seed,
+        difficulty,
+        lambda rng: _build(spec, rng, seed, difficulty),
+        lambda v, r: grade(spec, v, r),
+        lambda v: misconception_answers(spec, v),
+    )
+
+
+def misconception_answers(spec: AttentionKind, variant: Variant) -> dict[str, dict[str, Any]]:
+    """Each applicable wrong procedure's answer, restricted to the parts the kind asks for."""
+    wrong = wrong_answers(solution(spec, variant), mask_of(spec, variant.params), spec.codes)
+    return {code: {n: a[n] for n in spec.parts if n in a} for code, a in wrong.items()}
+
+
+def grade(spec: AttentionKind, variant: Variant, response: Mapping[str, Any]) -> Grade:
+    """Per-cell credit with error carried forward through scores -> weights -> output."""
+    sol = solution(spec, variant)
+    mask = mask_of(spec, variant.params)
+    return grade_response(
+        variant,
+        response,
+        misconceptions=spec.misconceptions,
+        misconception_answers=misconception_answers(spec, variant),
+        carry_forward=lambda v, learner: carry_forward(v, learner, mask, sol),
+    )
+
+
+def kind_functions(
+    spec: AttentionKind,
+) -> tuple[Callable[..., Variant], Callable[[Variant, Mapping[str, Any]], Grade], Callable[[Variant], dict[str, dict[str, Any]]]]:
+    """The ``generate``, ``grade`` and ``misconception_answers`` of a kind module built on ``spec``."""
+
+    def generate_kind(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
+        """A verified variant (no options are taken)."""
+        reject_options(spec.name, options)
+        return generate(spec, seed, difficulty)
+
+    def grade_kind(variant: Variant, response: Mapping[str, Any]) -> Grade:
+        """Per-cell credit; later parts also graded against the learner's own earlier parts."""
+        return grade(spec, variant, response)
+
+    def misconception_answers_kind(variant: Variant) -> dict[str, dict[str, Any]]:
+        """The full answer each catalogued wrong procedure produces for this variant."""
+        return misconception_answers(spec, variant)
+
+    return generate_kind, grade_kind, misconception_answers_kind

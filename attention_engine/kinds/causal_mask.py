@@ -1,0 +1,58 @@
+r"""Causal (decoder) self-attention: query $i$ may attend to keys $j \le i$ only.
+
+$$A = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right), \quad
+  M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}$$
+
+Parts: the unmasked scaled ``scores``, the masked ``weights``, the ``output``. The torch route
+lets ``F.scaled_dot_product_attention(is_causal=True)`` build its own mask, so the mask itself
+is verified, not only the arithmetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from attention_engine import ops
+from attention_engine.kinds import _attention as att
+
+NAME = "causal_mask"
+TITLE = "Causal mask: attention that cannot see the future"
+TOPICS = ("masking", "decoder", "self-attention")
+
+
+def _draw_mask(rng: np.random.Generator, sizes: att.Sizes) -> tuple[np.ndarray, dict[str, Any]]:
+    return ops.causal_mask(sizes.t_q), {}
+
+
+def _mask(params: dict[str, Any]) -> np.ndarray:
+    return ops.causal_mask(len(params["X"]))
+
+
+def _task(params: dict[str, Any]) -> str:
+    return (
+        "This is a decoder: token $i$ may attend only to tokens $j \\le i$ (a causal mask). With "
+        f"$Q = XW_Q$, $K = XW_K$, $V = XW_V$ and $d_k = {len(params['W_q'][0])}$, compute\n\n"
+        "1. the scaled scores $S = QK^\\top / \\sqrt{d_k}$ *before* masking,\n"
+        "2. the attention weights after applying the causal mask and a row-wise softmax,\n"
+        "3. the output $O = AV$."
+    )
+
+
+SPEC = att.AttentionKind(
+    name=NAME,
+    parts=("scores", "weights", "output"),
+    codes=("no_scaling", "no_mask", "mask_after_softmax", "wrong_triangle", "wrong_softmax_axis"),
+    sizes={
+        "easy": att.Sizes(t_q=3, t_kv=3, d_model=2, d_k=2, x_max=2, w_max=1, max_raw=8.0),
+        "medium": att.Sizes(t_q=4, t_kv=4, d_model=3, d_k=2, x_max=2, w_max=1, max_raw=10.0),
+        "hard": att.Sizes(t_q=5, t_kv=5, d_model=3, d_k=3, x_max=2, w_max=1, max_raw=12.0),
+    },
+    task=_task,
+    draw_mask=_draw_mask,
+    mask_from_params=_mask,
+    causal=True,
+)
+MISCONCEPTIONS = SPEC.misconceptions
+generate, grade, misconception_answers = att.kind_functions(SPEC)

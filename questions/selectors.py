@@ -21,3 +21,37 @@ def submission_for_learner(*, learner, submission_id: int) -> Submission:
 
 def latest_submission(*, item: PracticeItem) -> Submission | None:
     return item.submissions.order_by("-created_at", "-id").first()
+
+
+def current_versions(*, published_only: bool = True):
+    """The newest version of every question (the newest published one with published_only)."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import QuestionVersion
+
+    versions = QuestionVersion.objects.all()
+    if published_only:
+        versions = versions.filter(status=QuestionVersion.Status.PUBLISHED)
+    newest = versions.filter(question=OuterRef("question")).order_by("-number").values("id")[:1]
+    return (
+        versions.filter(id=Subquery(newest))
+        .select_related("question__topic")
+        .order_by("question__topic__position", "question__slug")
+    )
+
+
+def question_latest(*, slug: str):
+    """The newest version of a question, whatever its status (for its authors)."""
+    from django.http import Http404
+
+    from .models import QuestionVersion
+
+    version = (
+        QuestionVersion.objects.select_related("question__topic")
+        .filter(question__slug=slug)
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise Http404(f"No question {slug!r}")
+    return version

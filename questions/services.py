@@ -345,3 +345,65 @@ def bank_load(*, path) -> BankLoadReport:
                 if was_changed:
                     changed.append(data["slug"])
     return BankLoadReport(topics=len(docs), questions=total, changed=changed)
+
+
+class QuestionInvalid(ServiceError):
+    """A question dict breaks the bank's rules; `details` lists {line, message}."""
+
+
+def question_author_save(*, topic_slug: str, data: dict[str, Any], publish: bool, author) -> QuestionVersion:
+    """Save an instructor's question as a draft, or publish it (a new version if it changed)."""
+    from .bank_schema import validate_question
+
+    errors = validate_question(data)
+    topic = Topic.objects.filter(slug=topic_slug).first()
+    if topic is None:
+        raise QuestionInvalid(f"Unknown topic {topic_slug!r}.")
+    if errors:
+        raise QuestionInvalid(
+            "The question has errors; nothing was saved.",
+            details=[{"line": e.line, "message": e.message} for e in errors],
+        )
+    status = QuestionVersion.Status.PUBLISHED if publish else QuestionVersion.Status.DRAFT
+    version, _ = question_version_save(topic=topic, data=data, status=status, created_by=author)
+    return version
+
+
+IMPORT_TOPIC = {"slug": "imported", "title": "Imported questions", "description": "Questions imported from GIFT or Moodle XML files."}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    saved: list[str]
+    skipped: list[str]
+
+
+def questions_import(*, text: str | bytes, format: str | None, author=None, publish: bool = False) -> ImportReport:
+    """Import a GIFT or Moodle XML file: every question or none (a broken file saves nothing).
+
+    Imported questions land in the "imported" topic as drafts unless `publish` is set; an
+    existing slug gets a new version rather than being overwritten.
+    """
+    from .bank_schema import validate_question
+    from .interchange import detect_format, parse
+
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig", errors="replace")
+    questions = parse(text, format or detect_format(text))
+    problems = []
+    for question in questions:
+        problems += [
+            {"question": question.get("slug"), "line": e.line, "message": e.message}
+            for e in validate_question(question)
+        ]
+    if problems:
+        raise QuestionInvalid("The file has questions the bank cannot hold; nothing was imported.", details=problems)
+    status = QuestionVersion.Status.PUBLISHED if publish else QuestionVersion.Status.DRAFT
+    saved = []
+    with transaction.atomic():
+        topic = topic_upsert(**IMPORT_TOPIC, position=Topic.objects.count())
+        for question in questions:
+            _, changed = question_version_save(topic=topic, data=question, status=status, created_by=author)
+            if changed:
+                saved.append(question["slug"])
+    return ImportReport(saved=saved, skipped=[q["slug"] for q in questions if q["slug"] not in saved])

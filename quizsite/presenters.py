@@ -1,5 +1,6 @@
 """What learners may see of items and submissions. The single place that strips keys."""
 
+import random
 from typing import Any
 
 from attention_engine import api as engine
@@ -46,4 +47,39 @@ def submission_view(submission: Submission) -> dict[str, Any]:
                 "format_errors": result.get("format_errors", []),
             }
         )
+    return view
+
+
+def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict[str, Any]:
+    """A theory question as a learner sees it before answering: no weights, feedback or key.
+
+    Matching answers and ordering items are shuffled (deterministically per seed) so their order
+    gives nothing away.
+    """
+    rng = random.Random(shuffle_seed)
+    view: dict[str, Any] = {
+        "slug": data["slug"],
+        "type": data["type"],
+        "title": data["title"],
+        "prompt": data["prompt"],
+        "difficulty": data["difficulty"],
+        "hint_count": len(data.get("hints") or []),
+    }
+    kind = data["type"]
+    if kind in ("single_choice", "multiple_response"):
+        view["choices"] = [c["text"] for c in data["choices"]]
+    elif kind == "matching":
+        rights = [p["right"] for p in data["pairs"]] + list(data.get("distractors") or [])
+        rng.shuffle(rights)
+        view["lefts"] = [p["left"] for p in data["pairs"]]
+        view["rights"] = rights
+    elif kind == "ordering":
+        items = list(data["items"])
+        for _ in range(10):  # a shuffle that happens to give the right order is drawn again
+            rng.shuffle(items)
+            if items != data["items"]:
+                break
+        view["items"] = items
+    elif kind == "numeric":
+        view["unit"] = data.get("unit")
     return view

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import authoring, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,11 @@ urlpatterns = [
         views.submission_result,
         name="submission-result",
     ),
+    path("author/", authoring.question_list, name="author-list"),
+    path("author/questions/new", authoring.question_edit, name="author-new"),
+    path("author/questions/<slug:slug>/", authoring.question_edit, name="author-edit"),
+    path("author/import", authoring.question_import, name="author-import"),
+    path("author/export", authoring.question_export, name="author-export"),
     path("healthz", views.healthz, name="healthz"),
     path("api/", include("quizsite.api_urls")),
     path("admin/", admin.site.urls),

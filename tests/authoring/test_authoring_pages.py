@@ -1,0 +1,119 @@
+"""Instructors write, preview, publish, import and export questions in the browser's forms."""
+
+import pytest
+import yaml
+from django.contrib.auth.models import Group
+
+from questions import services
+from questions.models import QuestionVersion, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def instructor(django_user_model):
+    user = django_user_model.objects.create_user(username="ines", password="s3cret-pass-word")
+    user.groups.add(Group.objects.get_or_create(name="instructors")[0])
+    return user
+
+
+@pytest.fixture
+def author(client, instructor):
+    services.topic_upsert(slug="masking", title="Masking")
+    client.force_login(instructor)
+    return client
+
+
+def form_for(**overrides) -> dict:
+    form = {
+        "topic": "masking",
+        "slug": "causal-triangular",
+        "type": "true_false",
+        "difficulty": "easy",
+        "title": "Causal masks",
+        "prompt": "A causal mask hides positions $j > i$ from query $i$.",
+        "explanation": "Token $i$ may attend only to $j \\le i$.",
+        "source": "Vaswani et al. 2017, §3.2.3",
+        "tags": "masking, decoder",
+        "hints": "Think of generation order.",
+        "spec": yaml.safe_dump({"answer": True, "feedback_true": "Yes.", "feedback_false": "It hides the future."}),
+        "action": "publish",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_learners_cannot_author(client, learner):
+    client.force_login(learner)
+    assert client.get("/author/").status_code == 403
+    assert client.post("/author/questions/new", form_for()).status_code == 403
+
+
+def test_preview_shows_the_question_as_a_learner_sees_it_and_saves_nothing(author):
+    response = author.post("/author/questions/new", form_for(action="preview"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'aria-label="Preview as a learner sees it"' in page
+    assert "<math" in page  # the LaTeX is rendered
+    assert not QuestionVersion.objects.exists()
+
+
+def test_publish_then_edit_makes_version_two(author):
+    assert author.post("/author/questions/new", form_for()).status_code == 302
+    v1 = QuestionVersion.objects.get()
+    assert v1.status == "published" and v1.data["answer"] is True and v1.data["tags"] == ["masking", "decoder"]
+    response = author.post("/author/questions/causal-triangular/", form_for(title="Causal masks, again"))
+    assert response.status_code == 302
+    assert list(QuestionVersion.objects.order_by("number").values_list("number", "status")) == [
+        (1, "retired"), (2, "published"),
+    ]
+
+
+def test_draft_is_edited_in_place(author):
+    author.post("/author/questions/new", form_for(action="draft"))
+    author.post("/author/questions/causal-triangular/", form_for(action="draft", title="Better title"))
+    version = QuestionVersion.objects.get()
+    assert version.status == "draft" and version.data["title"] == "Better title"
+
+
+def test_invalid_question_is_a_400_with_the_rule_broken(author):
+    response = author.post("/author/questions/new", form_for(spec="answer: maybe"))
+    assert response.status_code == 400
+    assert "answer" in response.content.decode()
+    assert not QuestionVersion.objects.exists()
+    bad_yaml = author.post("/author/questions/new", form_for(spec="answer: [unclosed"))
+    assert bad_yaml.status_code == 400 and "Not valid YAML" in bad_yaml.content.decode()
+
+
+GIFT = """// two questions
+::Q1:: The softmax in attention is taken over the keys. {T}
+
+::Q2:: Which matrix holds what a token looks for? {=Q ~K#K is what it offers. ~V#V is what it passes on.}
+"""
+
+
+def test_import_gift_from_the_web_then_export(author):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("q.gift", GIFT.encode(), content_type="text/plain")
+    response = author.post("/author/import", {"file": upload, "format": "gift", "publish": "1"})
+    assert response.status_code == 200, response.content.decode()
+    assert "Imported 2 questions" in response.content.decode()
+    assert Topic.objects.filter(slug="imported").exists()
+    exported = author.get("/author/export?format=gift")
+    assert exported.status_code == 200
+    assert "looks for" in exported.content.decode()
+    xml = author.get("/author/export?format=moodle_xml")
+    assert xml.status_code == 200 and b"<quiz>" in xml.content
+    assert author.get("/author/export?format=pdf").status_code == 400
+
+
+def test_broken_import_saves_nothing_and_names_the_line(author):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    broken = GIFT + "\n::Q3:: Unclosed {=yes ~no\n"
+    upload = SimpleUploadedFile("q.gift", broken.encode(), content_type="text/plain")
+    response = author.post("/author/import", {"file": upload, "format": "gift"})
+    assert response.status_code == 400
+    assert "line" in response.content.decode().lower()
+    assert not QuestionVersion.objects.exists()

@@ -85,11 +85,25 @@ def test_invalid_question_is_a_400_with_the_rule_broken(author):
     assert bad_yaml.status_code == 400 and "Not valid YAML" in bad_yaml.content.decode()
 
 
-GIFT = """// two questions
-::Q1:: The softmax in attention is taken over the keys. {T}
+GIFT = """// two questions, complete enough to publish; Moodle keeps the source in a comment we add
+::Q1:: The softmax in attention is taken over the keys. {T#It is over the keys: each query's weights sum to 1.#Right.####Each row of weights is a distribution over keys.}
 
-::Q2:: Which matrix holds what a token looks for? {=Q ~K#K is what it offers. ~V#V is what it passes on.}
+::Q2:: Which matrix holds what a token looks for? {=Q#Right.~K#K is what it offers.~V#V is what it passes on.####The query asks; keys answer.}
 """
+
+
+def test_bare_moodle_questions_come_in_as_drafts(author):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bare = "::Bare:: Attention weights in a row sum to one. {T}\n"
+    upload = SimpleUploadedFile("q.gift", bare.encode(), content_type="text/plain")
+    response = author.post("/author/import", {"file": upload, "format": "gift"})
+    assert response.status_code == 200, response.content.decode()
+    assert QuestionVersion.objects.get().status == "draft"
+    # Publishing it as it is would break the bank's rules (no explanation, no feedback).
+    upload = SimpleUploadedFile("q.gift", bare.encode(), content_type="text/plain")
+    refused = author.post("/author/import", {"file": upload, "format": "gift", "publish": "1"})
+    assert refused.status_code == 400 and "explanation" in refused.content.decode()
 
 
 def test_import_gift_from_the_web_then_export(author):

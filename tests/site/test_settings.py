@@ -7,10 +7,14 @@ import sys
 from tests.conftest import ROOT
 
 PROD_KEY = "k" * 20 + "-production-secret-for-the-check-deploy-test-0123456789"
+# Set by the test harness (browser tests), never by an operator: not part of a production env.
+HARNESS_ONLY = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", *HARNESS_ONLY}
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="quizsite.settings")
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -48,7 +52,7 @@ def test_debug_runs_without_secret_key_and_embedded_defaults():
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", *HARNESS_ONLY}}
     clean.update(
         DJANGO_SETTINGS_MODULE="quizsite.settings", DEBUG="0", SECRET_KEY=PROD_KEY,
         ALLOWED_HOSTS="quiz.example.org",

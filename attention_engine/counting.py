@@ -702,9 +702,11 @@ def torch_flops(
 ) -> dict[str, int]:
     """FLOPs that ``FlopCounterMode`` records for a forward pass, per term of :func:`flops`.
 
-    The block runs on meta tensors (shapes without arithmetic), written like nanoGPT's manual
-    attention path; each stage runs under its own counter so the breakdown is checked term by
-    term, and ``layers`` real blocks are stacked so the layer factor is checked too.
+    One block runs on meta tensors (shapes without arithmetic), written like nanoGPT's manual
+    attention path, each stage under its own counter so the breakdown is checked term by term.
+    The ``layers`` blocks of a stack are identical and see the same shapes, so the one block's
+    counts are multiplied by ``layers`` (running each costs ~20 ms of meta dispatch and would
+    only repeat the same shapes).
     """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -712,34 +714,33 @@ def torch_flops(
     meta = torch.device("meta")
     inner = _inner_width(d_model, heads, d_head)
     hs = inner // heads
-    totals = dict.fromkeys(flops(d_model, heads, seq_len, d_ff, d_head=d_head).breakdown, 0)
+    block = _torch_block(d_model, heads, d_ff, d_head, True, meta)
+    attn = block["attn"]
+    totals: dict[str, int] = {}
 
     def counted(term: str, fn: Any, *args: Any) -> Any:
         with FlopCounterMode(display=False) as counter:
             out = fn(*args)
-        totals[term] += counter.get_total_flops()
+        totals[term] = counter.get_total_flops() * layers
         return out
 
+    def qkv(h: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(
+            attn[name](h).view(1, seq_len, heads, hs).transpose(1, 2)  # (B, nh, T, hs)
+            for name in ("q", "k", "v")
+        )
+
+    def mlp(h: torch.Tensor) -> torch.Tensor:
+        return block["proj"](torch.nn.functional.gelu(block["fc"](h)))  # (B, T, C)
+
     x = torch.empty(1, seq_len, d_model, device=meta)  # (B, T, C)
-    for _ in range(layers):
-        block = _torch_block(d_model, heads, d_ff, d_head, True, meta)
-        attn = block["attn"]
-        h = block["ln_1"](x)
-
-        def qkv(h: torch.Tensor, attn: nn.Module = attn) -> tuple[torch.Tensor, ...]:
-            return tuple(
-                attn[name](h).view(1, seq_len, heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-                for name in ("q", "k", "v")
-            )
-
-        q, k, v = counted("qkv_projections", qkv, h)
-        scores = counted("attention_scores", lambda q, k: q @ k.transpose(-2, -1), q, k)
-        weights = torch.softmax(scores * hs**-0.5, dim=-1)  # (B, nh, T, T)
-        y = counted("attention_values", lambda w, v: w @ v, weights, v)  # (B, nh, T, hs)
-        y = y.transpose(1, 2).reshape(1, seq_len, inner)  # (B, T, nh * hs)
-        x = x + counted("output_projection", attn["o"], y)
-        mlp = lambda t, b=block: b["proj"](torch.nn.functional.gelu(b["fc"](t)))  # noqa: E731
-        x = x + counted("mlp", mlp, block["ln_2"](x))
+    q, k, v = counted("qkv_projections", qkv, block["ln_1"](x))
+    scores = counted("attention_scores", lambda q, k: q @ k.transpose(-2, -1), q, k)
+    weights = torch.softmax(scores * hs**-0.5, dim=-1)  # (B, nh, T, T)
+    y = counted("attention_values", lambda w, v: w @ v, weights, v)  # (B, nh, T, hs)
+    y = y.transpose(1, 2).reshape(1, seq_len, inner)  # (B, T, nh * hs)
+    x = x + counted("output_projection", attn["o"], y)
+    x = x + counted("mlp", mlp, block["ln_2"](x))
     return totals
 
 

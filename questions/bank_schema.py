@@ -58,14 +58,15 @@ _TYPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "single_choice": (("choices",), ()),
     "multiple_response": (("choices",), ()),
     "true_false": (("answer", "feedback_true", "feedback_false"), ()),
-    "numeric": (("answers",), ("unit", "engine")),
+    "numeric": (("answers",), ("unit", "engine", "other_feedback")),
     "short_answer": (("answers",), ("case_sensitive",)),
     "matching": (("pairs",), ("distractors",)),
     "ordering": (("items",), ()),
     "essay": ((), ()),
 }
 _TOPIC_FIELDS = ("slug", "title", "description")
-_WEIGHT_SUM_TOLERANCE = 0.01  # lets 33.333 + 33.333 + 33.334 style weights through
+# Moodle's rule, round(sum / 100, 2) == 1: lets 3 x 33.33333 (or 33.33, 33.33, 33.34) through.
+_WEIGHT_SUM_TOLERANCE = 0.5
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character but newline
 
 Path_ = tuple[str | int, ...]  # a position inside one YAML document: keys and list indices
@@ -409,8 +410,8 @@ def _check_choices(c: _Checker, q: dict, path: Path_, kind: str) -> None:
         else:
             if not -100 <= weight <= 100:
                 c.error((*cpath, "weight"), "weights must lie in [-100, 100]")
-            if weight == 0:
-                c.error((*cpath, "weight"), "a wrong multiple_response choice needs a negative weight")
+            # Wrong choices should be negative; 0 ("wrong, no penalty") is accepted because
+            # Moodle files use it. The bank's own files are held to negatives by a test.
             wrong = weight <= 0
         if wrong:
             c.text(choice, "feedback", cpath)  # required: say why it is wrong
@@ -424,7 +425,7 @@ def _check_choices(c: _Checker, q: dict, path: Path_, kind: str) -> None:
             c.error((*path, "choices"), f"single_choice needs exactly one choice with weight 100, has {full}")
     else:
         positive = sum(w for w in weights if w > 0)
-        if abs(positive - 100) > _WEIGHT_SUM_TOLERANCE:
+        if not abs(positive - 100) < _WEIGHT_SUM_TOLERANCE:
             c.error((*path, "choices"), f"positive weights must sum to 100, they sum to {positive:g}")
 
 
@@ -501,6 +502,7 @@ def _check_type_fields(c: _Checker, q: dict, path: Path_, kind: str) -> None:
     elif kind == "numeric":
         _check_scored_answers(c, q, path, kind)
         c.text(q, "unit", path, required=False)
+        c.text(q, "other_feedback", path, required=False)
         if "engine" in q:
             _check_engine(c, q["engine"], (*path, "engine"))
     elif kind == "short_answer":

@@ -158,7 +158,8 @@ def _grade_numeric(q: dict, response: Any) -> dict[str, Any]:
 
     answer = _best(q["answers"], within)
     if answer is None:
-        return _result(0.0, False, _with_explanation(q, "Not within tolerance of the expected answer."))
+        other = q.get("other_feedback") or "Not within tolerance of the expected answer."
+        return _result(0.0, False, _with_explanation(q, other))
     weight = float(answer["weight"])
     return _result(_clamp(weight / 100), weight >= 100, _with_explanation(q, answer.get("feedback", "")))
 

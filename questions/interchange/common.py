@@ -129,6 +129,7 @@ def check_import_weight(weight: float, line: int) -> int | float:
 def slugify(text: str, max_length: int = 60) -> str:
     """``"Why is the mask triangular?"`` -> ``"why-is-the-mask-triangular"`` (may be empty)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = re.sub(r"(\w)'(\w)", r"\1\2", ascii_text)  # "Grant's" -> "grants"
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > max_length:
         cut = slug.rfind("-", 0, max_length + 1)

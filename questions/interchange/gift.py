@@ -106,8 +106,9 @@ class _Block:
         kept: list[str] = []
         comments: list[str] = []
         for line in lines:
-            if line.strip().startswith("//"):
-                comments.append(line.strip())
+            line = line.strip()  # Moodle's readquestions() trims every line of the file
+            if line.startswith("//"):
+                comments.append(line)
                 kept.append(" ")  # Moodle blanks comment lines; the line count stays
             else:
                 kept.append(line)
@@ -206,7 +207,8 @@ def _comment(text: str, fmt: str) -> tuple[str, str]:
     return _with_format(answer, fmt)[0], _with_format(feedback, fmt)[0]
 
 
-def _read_multichoice(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, Any]:
+def _read_multichoice(answer: str, apos: int, block: _Block, fmt: str,
+                      line: int) -> dict[str, Any]:
     single = "=" in answer
     pieces: list[tuple[str, int]] = []
     start = 0
@@ -231,11 +233,12 @@ def _read_multichoice(answer: str, apos: int, block: _Block, fmt: str) -> dict[s
         choices.append({"text": choice_text, "weight": weight if weight is not None else 0,
                         "feedback": feedback})
     kind = "single_choice" if single else "multiple_response"
-    check_choices(kind, choices, block.line(apos))
+    check_choices(kind, choices, line)
     return {"type": kind, "choices": choices}
 
 
-def _read_short_answer(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, Any]:
+def _read_short_answer(answer: str, apos: int, block: _Block, fmt: str,
+                       line: int) -> dict[str, Any]:
     answers: list[dict[str, Any]] = []
     for piece in _drop_empty_first(_split(answer, apos, "=")):
         text, pos = _strip(piece)
@@ -247,7 +250,7 @@ def _read_short_answer(answer: str, apos: int, block: _Block, fmt: str) -> dict[
         if not answer_text:
             continue  # Moodle skips blank answers when it saves the question
         answers.append({"text": answer_text, "weight": weight, "feedback": feedback})
-    check_scored_answers(answers, block.line(apos), "short-answer")
+    check_scored_answers(answers, line, "short-answer")
     return {"type": "short_answer", "answers": answers, "case_sensitive": False}
 
 
@@ -278,7 +281,8 @@ def _read_number(text: str, pos: int, block: _Block) -> tuple[int | float, int |
     return value, 0
 
 
-def _read_numeric(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, Any]:
+def _read_numeric(answer: str, apos: int, block: _Block, fmt: str,
+                  line: int) -> dict[str, Any]:
     body, bpos = answer[1:], apos + 1
     other: str | None = None
     tilde = body.find("~")
@@ -303,14 +307,15 @@ def _read_numeric(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, 
         value, tolerance = _read_number(value_text, pos, block)
         answers.append({"value": value, "tolerance": tolerance, "weight": weight,
                         "feedback": feedback})
-    check_scored_answers(answers, block.line(apos), "numerical")
+    check_scored_answers(answers, line, "numerical")
     result: dict[str, Any] = {"type": "numeric", "answers": answers}
     if other:
         result["other_feedback"] = other
     return result
 
 
-def _read_matching(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, Any]:
+def _read_matching(answer: str, apos: int, block: _Block, fmt: str,
+                   line: int) -> dict[str, Any]:
     pairs: list[dict[str, str]] = []
     distractors: list[str] = []
     for piece in _drop_empty_first(_split(answer, apos, "=")):
@@ -329,7 +334,7 @@ def _read_matching(answer: str, apos: int, block: _Block, fmt: str) -> dict[str,
             distractors.append(right)  # "= -> Chat": an extra answer that matches nothing
     if len(pairs) < 2:
         raise ImportFormatError(f"a matching question needs at least 2 pairs, has {len(pairs)}",
-                                block.line(apos))
+                                line)
     return {"type": "matching", "pairs": pairs, "distractors": distractors}
 
 
@@ -343,33 +348,38 @@ def _read_true_false(answer: str, fmt: str) -> dict[str, Any]:
             "feedback_false": wrong if correct else right}
 
 
-def _read_ordering(match: re.Match[str], apos: int, block: _Block) -> dict[str, Any]:
+def _read_ordering(match: re.Match[str], line: int) -> dict[str, Any]:
     items = [_restore(line) for line in re.split(r"[\r\n]+", match.group(7))]
     items = [item for item in items if item]
     if len(items) < 2:
         raise ImportFormatError(f"an ordering question needs at least 2 items, has {len(items)}",
-                                block.line(apos))
+                                line)
     return {"type": "ordering", "items": items}
 
 
-def _read_answers(answer: str, apos: int, block: _Block, fmt: str) -> dict[str, Any]:
-    """Type the answer block the way Moodle does, in Moodle's order, and read it."""
+def _read_answers(answer: str, apos: int, block: _Block, fmt: str,
+                  line: int) -> dict[str, Any]:
+    """Type the answer block the way Moodle does, in Moodle's order, and read it.
+
+    ``apos`` is where ``answer`` starts in the block (for the line of each answer); ``line`` is
+    the line of the opening brace, named by errors about the answers as a whole.
+    """
     ordering = _ORDERING_RE.match(answer) if answer.lstrip().startswith(">") else None
     if ordering:
-        return _read_ordering(ordering, apos, block)
+        return _read_ordering(ordering, line)
     if answer == "":
         return {"type": "essay"}
     if answer.startswith("#"):
-        return _read_numeric(answer, apos, block, fmt)
+        return _read_numeric(answer, apos, block, fmt, line)
     if "~" in answer:
-        return _read_multichoice(answer, apos, block, fmt)
+        return _read_multichoice(answer, apos, block, fmt, line)
     if "=" in answer and "->" in answer:
-        return _read_matching(answer, apos, block, fmt)
+        return _read_matching(answer, apos, block, fmt, line)
     hash_at = answer.find("#")
     check = answer[:hash_at].strip() if hash_at > 0 else answer
     if check in _TRUE_FALSE:
         return _read_true_false(answer, fmt)
-    return _read_short_answer(answer, apos, block, fmt)
+    return _read_short_answer(answer, apos, block, fmt, line)
 
 
 def _comment_metadata(comments: str) -> tuple[str, list[str]]:
@@ -387,7 +397,7 @@ def _read_block(block: _Block, category: str | None) -> dict[str, Any] | str | S
         rest = text[len("$CATEGORY:"):].strip()
         if "\n" in rest:
             raise ImportFormatError("put a blank line after the $CATEGORY line",
-                                    block.line(text.index("\n", len("$CATEGORY:") + 1)))
+                                    block.line(text.index("\n", len("$CATEGORY:") + 1) + 1))
         return _restore(rest)
 
     title, body, bpos = "", text, 0
@@ -434,7 +444,7 @@ def _read_block(block: _Block, category: str | None) -> dict[str, Any] | str | S
 
     prompt, fmt = _with_format(question_text, "moodle")
     explanation = _with_format(general, fmt)[0]
-    draft = _read_answers(answer, apos, block, fmt)
+    draft = _read_answers(answer, apos, block, fmt, line=block.line(bpos + open_at))
     idnumber, tags = _comment_metadata(block.comments)
     draft.update({"title": title, "prompt": prompt, "explanation": explanation, "format": fmt,
                   "category": category, "moodle_tags": tags, "idnumber": idnumber, "hints": []})

@@ -5,9 +5,23 @@ from django.shortcuts import get_object_or_404
 from .models import PracticeItem, Submission
 
 
+def topics_with_counts():
+    """Topics with their number of published questions, in the bank's order."""
+    from django.db.models import Count, Q
+
+    from .models import QuestionVersion, Topic
+
+    return Topic.objects.annotate(
+        published=Count(
+            "questions__versions",
+            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED),
+        )
+    )
+
+
 def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
     return get_object_or_404(
-        PracticeItem.objects.select_related("variant", "question_version__question"),
+        PracticeItem.objects.select_related("variant", "question_version__question__topic"),
         id=item_id,
         learner=learner,
     )
@@ -15,7 +29,9 @@ def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
 
 def submission_for_learner(*, learner, submission_id: int) -> Submission:
     return get_object_or_404(
-        Submission.objects.select_related("item__variant"), id=submission_id, learner=learner
+        Submission.objects.select_related("item__variant", "item__question_version"),
+        id=submission_id,
+        learner=learner,
     )
 
 

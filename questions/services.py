@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
@@ -136,6 +136,43 @@ def practice_item_create_numeric(*, learner, kind: str, difficulty: str) -> Prac
     return item
 
 
+def practice_item_create_for_topic(*, learner, topic_slug: str) -> PracticeItem:
+    """The next item of a topic: theory questions and numeric problems interleaved.
+
+    Theory questions come least-recently-seen first (never seen before seen), so a run through a
+    topic meets every question before repeating one; every second item is a fresh numeric
+    variant when the topic has problem kinds.
+    """
+    topic = Topic.objects.filter(slug=topic_slug).first()
+    kinds = [k["name"] for k in engine.list_kinds() if topic_slug in k["topics"]]
+    if topic is None and not kinds:
+        raise ServiceError(f"Unknown topic {topic_slug!r}.")
+    versions = (
+        QuestionVersion.objects.filter(
+            question__topic=topic, status=QuestionVersion.Status.PUBLISHED
+        ).exclude(data__type="essay")
+        if topic
+        else QuestionVersion.objects.none()
+    )
+    seen = PracticeItem.objects.filter(learner=learner)
+    in_topic = seen.filter(question_version__question__topic=topic).count() if topic else 0
+    numeric_in_topic = seen.filter(variant__kind__in=kinds).count()
+    if kinds and (not versions.exists() or numeric_in_topic < in_topic):
+        kind = kinds[numeric_in_topic % len(kinds)]
+        return practice_item_create_numeric(learner=learner, kind=kind, difficulty="medium")
+    last_seen = {
+        qid: when
+        for qid, when in seen.filter(question_version__in=versions)
+        .values_list("question_version__question_id")
+        .annotate(last=Max("created_at"))
+    }
+    choice = min(
+        versions.select_related("question"),
+        key=lambda v: (v.question_id in last_seen, last_seen.get(v.question_id), secrets.randbelow(1000)),
+    )
+    return PracticeItem.objects.create(learner=learner, question_version=choice)
+
+
 def _enqueue_refill(*, kind: str, difficulty: str) -> None:
     from .tasks import refill_stock
 
@@ -152,6 +189,16 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
     """What makes an answer unreadable, cell by cell (the engine's own reader; no torch)."""
     _, errors = read_response(EngineVariant.from_dict(variant), answer)
     return [error.to_dict() for error in errors]
+
+
+def theory_format_errors(*, question: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
+    """Why a theory answer (``{"response": ...}``) cannot be read, in the engine's error shape."""
+    from .theory import grade_theory
+
+    if not isinstance(answer, dict) or "response" not in answer:
+        return [{"part": "response", "row": None, "col": None, "message": "No answer given."}]
+    problem = grade_theory(question, answer["response"]).get("format_error")
+    return [{"part": "response", "row": None, "col": None, "message": problem}] if problem else []
 
 
 @dataclass(frozen=True)
@@ -176,8 +223,10 @@ def submission_create(
             return SubmissionCreated(existing, created=False)
     if item.is_numeric:
         errors = answer_format_errors(variant=item.variant.data, answer=answer)
-        if errors:
-            raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
+    else:
+        errors = theory_format_errors(question=item.question_version.data, answer=answer)
+    if errors:
+        raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
     try:
         with transaction.atomic():
             submission = Submission.objects.create(
@@ -224,7 +273,9 @@ def submission_grade(*, submission_id: int) -> Submission:
             result = grade_theory(item.question_version.data, submission.answer.get("response"))
         invalid = bool(result.get("format_errors") or result.get("format_error"))
         submission.status = Submission.Status.INVALID if invalid else Submission.Status.GRADED
-        submission.score = None if invalid else float(result["score"])
+        # An essay has no automatic score: graded (read) with score None, for a person to mark.
+        score = result.get("score")
+        submission.score = None if invalid or score is None else float(score)
         submission.result = result
         submission.graded_at = timezone.now()
         submission.save(update_fields=["status", "score", "result", "graded_at"])

@@ -21,6 +21,38 @@ def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
     }
 
 
+def item_view(item: PracticeItem) -> dict[str, Any]:
+    """Either kind of item, as its learner sees it before answering."""
+    if item.is_numeric:
+        return numeric_item_view(item)
+    version = item.question_version
+    view = theory_question_view(version.data, shuffle_seed=item.id)
+    view.update({"id": item.id, "question_type": view["type"], "type": "theory",
+                 "topic": version.question.topic.slug, "version": version.number})
+    return view
+
+
+def theory_response_from_post(view: dict[str, Any], post) -> Any:
+    """A theory form's fields as the response `grade_theory` reads (its checks name what is off)."""
+    kind = view["question_type"]
+    if kind == "single_choice":
+        value = post.get("response", "")
+        return int(value) if value.isdigit() else value
+    if kind == "multiple_response":
+        return [int(v) for v in post.getlist("response") if v.isdigit()]
+    if kind == "true_false":
+        return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
+    if kind == "matching":
+        return {left: post.get(f"match-{i}") or None for i, left in enumerate(view["lefts"])}
+    if kind == "ordering":
+        positions = [post.get(f"order-{i}", "") for i in range(len(view["items"]))]
+        if not all(p.strip().isdigit() for p in positions):
+            return positions  # not a list of texts: reported as a format error
+        ranked = sorted(zip((int(p) for p in positions), view["items"], strict=True))
+        return [text for _, text in ranked]
+    return post.get("response", "")
+
+
 def submission_view(submission: Submission) -> dict[str, Any]:
     """A submission as its learner sees it: the result only once it is graded."""
     view: dict[str, Any] = {
@@ -34,17 +66,22 @@ def submission_view(submission: Submission) -> dict[str, Any]:
     result = submission.result or {}
     if submission.status != Submission.Status.PENDING:
         parts = result.get("parts", {})
-        if submission.item.is_numeric:
+        item = submission.item
+        if item.is_numeric:
             # In the order the problem asks them (stored JSON may not keep key order).
-            order = [p["name"] for p in submission.item.variant.data["parts"]]
+            order = [p["name"] for p in item.variant.data["parts"]]
             parts = {name: parts[name] for name in order if name in parts}
+        else:
+            # The theory grader's feedback already ends with the explanation; add its source.
+            view["source"] = item.question_version.data["source"]
         view.update(
             {
                 "parts": parts,
                 "feedback": result.get("feedback", ""),
                 "misconception": result.get("misconception"),
                 "misconception_message": result.get("misconception_message"),
-                "format_errors": result.get("format_errors", []),
+                "format_errors": result.get("format_errors", [])
+                + ([{"part": "response", "message": result["format_error"]}] if result.get("format_error") else []),
             }
         )
     return view

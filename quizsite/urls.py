@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.signup, name="signup"),
     path("practice/new", views.practice_new, name="practice-new"),
+    path("practice/topics/<slug:topic_slug>", views.practice_topic, name="practice-topic"),
     path("practice/items/<int:item_id>/", views.practice_item, name="practice-item"),
     path(
         "practice/submissions/<int:submission_id>/result",

@@ -14,16 +14,20 @@ from attention_engine import api as engine
 from questions import selectors, services
 from questions.models import Difficulty
 
-from .presenters import numeric_item_view, submission_view
+from .presenters import item_view, submission_view, theory_response_from_post
+
+
+def _home_context() -> dict:
+    return {
+        "kinds": engine.list_kinds(),
+        "difficulties": Difficulty.choices,
+        "topics": selectors.topics_with_counts(),
+    }
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "quizsite/home.html",
-        {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices},
-    )
+    return render(request, "quizsite/home.html", _home_context())
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,25 +54,40 @@ def practice_new(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "quizsite/home.html",
-            {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices, "error": exc.message},
+            {**_home_context(), "error": exc.message},
             status=400 if "Unknown" in exc.message else 503,
         )
     return redirect("practice-item", item_id=item.id)
 
 
-def _answer_from_post(request: HttpRequest, part_names: list[str]) -> dict[str, str]:
-    return {name: request.POST.get(f"part-{name}", "") for name in part_names}
+@login_required
+@require_POST
+def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
+    try:
+        item = services.practice_item_create_for_topic(learner=request.user, topic_slug=topic_slug)
+    except services.ServiceError as exc:
+        return render(
+            request, "quizsite/home.html", {**_home_context(), "error": exc.message}, status=400
+        )
+    return redirect("practice-item", item_id=item.id)
+
+
+def _answer_from_post(request: HttpRequest, view: dict) -> dict:
+    """The answer as the services take it: part -> typed text, or {"response": ...} for theory."""
+    if view["type"] == "numeric":
+        return {p["name"]: request.POST.get(f"part-{p['name']}", "") for p in view["parts"]}
+    return {"response": theory_response_from_post(view, request.POST)}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
-    view = numeric_item_view(item)
+    view = item_view(item)
     context: dict = {"item": item, "view": view, "format_errors": [], "typed": {}}
     status = 200
     if request.method == "POST":
-        answer = _answer_from_post(request, [p["name"] for p in view["parts"]])
+        answer = _answer_from_post(request, view)
         context["typed"] = answer
         try:
             created = services.submission_create(

@@ -1,0 +1,63 @@
+"""Practising a topic: theory questions from the bank, graded with feedback and a source."""
+
+from pathlib import Path
+
+import pytest
+
+from questions import services
+from questions.models import PracticeItem, Submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank():
+    return services.bank_load(path=Path("questions/bank"))
+
+
+def test_a_topic_run_serves_each_question_before_repeating(client, learner, bank):
+    client.force_login(learner)
+    topic = "masking"
+    from questions.models import QuestionVersion
+
+    published = QuestionVersion.objects.filter(question__topic__slug=topic, status="published").exclude(
+        data__type="essay"
+    )
+    seen = []
+    for _ in range(published.count()):
+        response = client.post(f"/practice/topics/{topic}")
+        assert response.status_code == 302
+        item = PracticeItem.objects.order_by("-id").first()
+        if item.question_version_id:
+            seen.append(item.question_version.question_id)
+    assert len(seen) == len(set(seen)), "a theory question came back before the others were served"
+
+
+def test_answering_a_theory_question_shows_score_feedback_and_source(client, learner, bank, django_capture_on_commit_callbacks):
+    from questions.models import QuestionVersion
+
+    version = QuestionVersion.objects.filter(data__type="single_choice", status="published").first()
+    item = PracticeItem.objects.create(learner=learner, question_version=version)
+    client.force_login(learner)
+    page = client.get(f"/practice/items/{item.id}/").content.decode()
+    assert "weight" not in page and version.data["choices"][0]["feedback"] not in page
+    best = max(range(len(version.data["choices"])), key=lambda i: version.data["choices"][i]["weight"])
+    fields = {"response": str(best)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/practice/items/{item.id}/", fields)
+    assert response.status_code == 302
+    result = client.get(response["Location"]).content.decode()
+    assert 'data-score="1.0"' in result
+    assert "Source:" in result and version.data["source"][:20] in result
+    assert Submission.objects.get().score == 1.0
+
+
+def test_theory_answer_with_no_choice_is_refused_without_cost(client, learner, bank):
+    from questions.models import QuestionVersion
+
+    version = QuestionVersion.objects.filter(data__type="single_choice", status="published").first()
+    item = PracticeItem.objects.create(learner=learner, question_version=version)
+    client.force_login(learner)
+    response = client.post(f"/practice/items/{item.id}/", {})
+    assert response.status_code == 400
+    assert not Submission.objects.exists()

@@ -63,3 +63,29 @@ def test_duplicate_delivery_is_graded_once(item, learner, worker_process, redis_
     graded_at = Submission.objects.get(id=created.submission.id).graded_at
     wait_for(lambda: redis_client.llen("default") == 0, timeout=30, what="the queue to drain")
     assert Submission.objects.get(id=created.submission.id).graded_at == graded_at
+
+
+def test_the_worker_makes_and_grades_every_kind(postgres, learner, worker_process):
+    """Every registered kind goes through the real worker: stock refill, then grading."""
+    from attention_engine import api as engine
+    from questions import tasks
+
+    worker_process.start()
+    kinds = [k["name"] for k in engine.list_kinds()]
+    # The web asks the worker for variants (no torch in this process's request path).
+    results = {kind: tasks.generate_variants.delay(kind=kind, difficulty="easy", count=1) for kind in kinds}
+    submissions = {}
+    for kind, result in results.items():
+        [variant_id] = result.get(timeout=120)
+        variant = Variant.objects.get(id=variant_id)
+        item = PracticeItem.objects.create(learner=learner, variant=variant)
+        created = services.submission_create(learner=learner, item=item, answer=dict(variant.data["answer"]))
+        submissions[kind] = created.submission.id
+    wait_for(
+        lambda: not Submission.objects.filter(id__in=submissions.values(), status="pending").exists(),
+        timeout=180,
+        what=f"every kind to be graded; worker log:\n{worker_process.output()[-4000:]}",
+    )
+    scores = dict(Submission.objects.filter(id__in=submissions.values()).values_list("id", "score"))
+    assert {kind: scores[sid] for kind, sid in submissions.items()} == {kind: 1.0 for kind in kinds}
+    assert len(kinds) >= 15

@@ -1,0 +1,74 @@
+"""python -m bench: grading cost, as ratios to the floor of the same stack, measured in one run.
+
+- engine grade / numpy floor: `attention_engine.api.grade` on a self-attention variant, against
+  the least any grader must do (parse nothing, compare the arrays with np.isclose).
+- submission path / engine grade: a pending Submission graded through the service (row lock,
+  JSON in and out of the database) against the engine's grade alone.
+
+Absolute times drift on shared machines; the ratios are what to compare between runs.
+"""
+
+import os
+import statistics
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings_test")
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+
+
+def best_of(fn, *, repeat: int = 7, number: int = 50) -> float:
+    """Seconds per call: the median of `repeat` batches of `number` calls."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from attention_engine import api as engine
+    from questions import services
+    from questions.models import PracticeItem, Submission, Variant
+
+    call_command("migrate", verbosity=0)
+    variant = engine.generate("self_attention", seed=7, difficulty="medium")
+    answer = variant["answer"]
+    key = {k: np.asarray(v, dtype=float) for k, v in answer.items()}
+
+    def floor() -> None:
+        for name, value in key.items():
+            np.isclose(np.asarray(answer[name], dtype=float), value, rtol=1e-3, atol=1e-3).all()
+
+    grade_s = best_of(lambda: engine.grade(variant, answer))
+    floor_s = best_of(floor)
+
+    user = get_user_model().objects.create_user("bench")
+    stored = Variant.objects.create(kind="self_attention", difficulty="medium", seed=7,
+                                    engine_version=variant["engine_version"], data=variant,
+                                    claimed_at=timezone.now())
+    item = PracticeItem.objects.create(learner=user, variant=stored)
+
+    def submission_path() -> None:
+        submission = Submission.objects.create(item=item, learner=user, answer=answer, enqueued_at=timezone.now())
+        services.submission_grade(submission_id=submission.id)
+
+    path_s = best_of(submission_path, number=20)
+    print(f"{'measure':<38}{'ratio':>8}")
+    print(f"{'engine grade / numpy floor':<38}{grade_s / floor_s:>8.1f}")
+    print(f"{'submission path / engine grade':<38}{path_s / grade_s:>8.1f}")
+    print(f"(absolute, this run: floor {floor_s * 1e6:.0f} us, grade {grade_s * 1e6:.0f} us, "
+          f"path {path_s * 1e6:.0f} us)")
+
+
+if __name__ == "__main__":
+    main()

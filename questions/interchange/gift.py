@@ -635,12 +635,13 @@ def _matching_lines(q: Mapping[str, Any], pairs: list[tuple[str, str]],
 def _ordering_writable(q: Mapping[str, Any]) -> bool:
     """Whether core qtype_ordering's GIFT syntax can carry these items unchanged.
 
-    Items are written raw, one per line, so they must be single lines without braces,
-    backslashes or ``####``, and must not look like ``//`` comments.
+    Items are written raw, one per line (the plugin does not unescape them), so they must be
+    single lines without braces, GIFT escapes (``\\:``, ``\\n``...) or ``####``, and must not
+    look like ``//`` comments. A lone backslash, as in LaTeX's ``\\sqrt``, is fine.
     """
     return all(
-        item == item.strip() and item and not re.search(r"[{}\\\n\r]|####", item)
-        and not item.startswith("//")
+        item.strip() and not re.search(r"[{}\n\r]|####|\\[\\:#={}~n]", item)
+        and not item.strip().startswith("//")
         for item in q["items"]
     )
 
@@ -652,7 +653,7 @@ def _ordering_block(q: Mapping[str, Any]) -> str:
     if not _ordering_writable(q):
         # Fallback: match each item to its position, which any Moodle imports.
         return _matching_lines(q, [(item, str(i)) for i, item in enumerate(items, 1)], [])
-    lines = "".join(item + "\n" for item in items)
+    lines = "".join(item.strip() + "\n" for item in items)  # Moodle trims them anyway
     return f">{len(items)} {_ORDERING_HEADER}\n{lines}{_general(q, '')}" + (
         "\n" if q["explanation"] else "")
 

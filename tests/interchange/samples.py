@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from questions.interchange.common import DEFAULT_EXPORT_FORMAT
+from questions.interchange.common import DEFAULT_EXPORT_FORMAT, snap_export_weight, tidy
 
 _COMMON = {
     "difficulty": "medium",
@@ -129,13 +129,30 @@ def sample(kind: str, **changes: Any) -> dict[str, Any]:
     return question
 
 
+def _stripped(value: Any) -> Any:
+    """Texts without surrounding whitespace: Moodle trims every text it imports."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return [_stripped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _stripped(v) for k, v in value.items()}
+    return value
+
+
+def _grade(weight: float) -> float:
+    """The Moodle grade a weight is written as (33.33 -> 33.33333)."""
+    return tidy(snap_export_weight(weight, None))
+
+
 def carried(question: dict[str, Any], fmt: str) -> dict[str, Any]:
     """The part of ``question`` that survives ``dump`` then ``parse`` in ``fmt``.
 
-    Neither format has ``source`` or ``difficulty``; GIFT also has no hints, units or case
-    sensitivity (Moodle's GIFT short answers are case-insensitive).
+    Neither format has ``source`` or ``difficulty``, keeps surrounding whitespace, or holds
+    weights other than Moodle's grades; GIFT also has no hints, units or case sensitivity
+    (Moodle's GIFT short answers are case-insensitive).
     """
-    q = copy.deepcopy(question)
+    q = _stripped(copy.deepcopy(question))
     out: dict[str, Any] = {
         key: q.get(key) for key in ("slug", "type", "title", "prompt", "explanation")
     }
@@ -145,19 +162,19 @@ def carried(question: dict[str, Any], fmt: str) -> dict[str, Any]:
     out["hints"] = list(q.get("hints") or []) if fmt == "moodle_xml" else []
     kind = q["type"]
     if kind in ("single_choice", "multiple_response"):
-        out["choices"] = [{"text": c["text"], "weight": c["weight"],
+        out["choices"] = [{"text": c["text"], "weight": _grade(c["weight"]),
                            "feedback": c.get("feedback") or ""} for c in q["choices"]]
     elif kind == "true_false":
         out.update(answer=q["answer"], feedback_true=q.get("feedback_true") or "",
                    feedback_false=q.get("feedback_false") or "")
     elif kind == "numeric":
         out["answers"] = [{"value": a["value"], "tolerance": a["tolerance"],
-                           "weight": a["weight"], "feedback": a.get("feedback") or ""}
+                           "weight": _grade(a["weight"]), "feedback": a.get("feedback") or ""}
                           for a in q["answers"]]
         out["other_feedback"] = q.get("other_feedback") or None
         out["unit"] = q.get("unit") if fmt == "moodle_xml" else None
     elif kind == "short_answer":
-        out["answers"] = [{"text": a["text"], "weight": a["weight"],
+        out["answers"] = [{"text": a["text"], "weight": _grade(a["weight"]),
                            "feedback": a.get("feedback") or ""} for a in q["answers"]]
         out["case_sensitive"] = bool(q.get("case_sensitive")) if fmt == "moodle_xml" else False
     elif kind == "matching":

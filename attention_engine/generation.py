@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine.grading import check_misconceptions_distinct
+from attention_engine.grading import CarryForward, check_misconceptions_distinct, grade_response
 from attention_engine.variant import (
     GenerationError,
     Grade,
@@ -26,6 +26,9 @@ from attention_engine.variant import (
     check_seed,
     make_rng,
 )
+
+Build = Callable[[np.random.Generator, int, str], "Variant | None"]
+Answers = Callable[[Variant], Mapping[str, Mapping[str, Any]]]
 
 MAX_ATTEMPTS = 2000
 
@@ -54,6 +57,37 @@ def draw_verified(
         if variant is not None and check_misconceptions_distinct(variant, grade, misconception_answers(variant)):
             return variant
     raise GenerationError(f"{kind}: no acceptable variant for seed {seed} ({difficulty}) in {attempts} draws")
+
+
+def kind_functions(
+    kind: str,
+    build: Build,
+    misconception_answers: Answers,
+    misconceptions: Mapping[str, str],
+    carry_forward: CarryForward | None = None,
+) -> tuple[Callable[..., Variant], Callable[[Variant, Mapping[str, Any]], Grade]]:
+    """The ``generate`` and ``grade`` of a kind module, from its parts.
+
+    ``build(rng, seed, difficulty)`` is one draw (see the module docstring); the kind takes no
+    options. A kind module then reads ``generate, grade = kind_functions(NAME, ...)``.
+    """
+
+    def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
+        """Per-cell credit, format errors, misconception naming and error carried forward."""
+        return grade_response(
+            variant,
+            response,
+            misconceptions=misconceptions,
+            misconception_answers=misconception_answers(variant),
+            carry_forward=carry_forward,
+        )
+
+    def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
+        """A verified variant: same (seed, difficulty, engine version) -> same variant."""
+        reject_options(kind, options)
+        return draw_verified(kind, seed, difficulty, lambda rng: build(rng, seed, difficulty), grade, misconception_answers)
+
+    return generate, grade
 
 
 def fmt(x: Any, digits: int = 4) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -279,7 +280,7 @@ def parse_number(text: str | int | float) -> float:
     """
     if isinstance(text, bool):
         raise ParseError("expected a number, got a true/false value", 0)
-    if isinstance(text, int | float):
+    if isinstance(text, numbers.Real):  # int, float, Fraction, numpy scalars
         value = float(text)
         if not math.isfinite(value):
             raise ParseError("the value must be a finite number", 0)
@@ -378,7 +379,7 @@ def _raw_rows(text_or_value: Any) -> list[list[Any]]:
     rows = _value_rows(text_or_value)
     if rows is not None:
         return rows
-    if isinstance(text_or_value, int | float) and not isinstance(text_or_value, bool):
+    if isinstance(text_or_value, numbers.Real) and not isinstance(text_or_value, bool):
         return [[text_or_value]]
     if not isinstance(text_or_value, str):
         raise MatrixParseError([_error(None, None, f"expected a list or text, got {type(text_or_value).__name__}")])

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine import ops
-from attention_engine.generation import bmatrix, draw_verified, int_matrix, reject_options
-from attention_engine.grading import grade_response
+from attention_engine import generation, ops
+from attention_engine.generation import bmatrix, int_matrix
 from attention_engine.variant import (
     Grade,
     Part,
@@ -361,35 +360,14 @@ def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty:
     )
 
 
-def generate(spec: AttentionKind, seed: int, difficulty: str) -> Variant:
-    """A verified variant of the attention kind ``spec``."""
-    return draw_verified(
-        spec.name,
-        seed,
-        difficulty,
-        lambda rng: _build(spec, rng, seed, difficulty),
-        lambda v, r: grade(spec, v, r),
-        lambda v: misconception_answers(spec, v),
-    )
-
-
 def misconception_answers(spec: AttentionKind, variant: Variant) -> dict[str, dict[str, Any]]:
     """Each applicable wrong procedure's answer, restricted to the parts the kind asks for."""
     wrong = wrong_answers(solution(spec, variant), mask_of(spec, variant.params), spec.codes)
     return {code: {n: a[n] for n in spec.parts if n in a} for code, a in wrong.items()}
 
 
-def grade(spec: AttentionKind, variant: Variant, response: Mapping[str, Any]) -> Grade:
-    """Per-cell credit with error carried forward through scores -> weights -> output."""
-    sol = solution(spec, variant)
-    mask = mask_of(spec, variant.params)
-    return grade_response(
-        variant,
-        response,
-        misconceptions=spec.misconceptions,
-        misconception_answers=misconception_answers(spec, variant),
-        carry_forward=lambda v, learner: carry_forward(v, learner, mask, sol),
-    )
+def _carry_forward(spec: AttentionKind, variant: Variant, learner: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return carry_forward(variant, learner, mask_of(spec, variant.params), solution(spec, variant))
 
 
 def kind_functions(
@@ -397,17 +375,15 @@ def kind_functions(
 ) -> tuple[Callable[..., Variant], Callable[[Variant, Mapping[str, Any]], Grade], Callable[[Variant], dict[str, dict[str, Any]]]]:
     """The ``generate``, ``grade`` and ``misconception_answers`` of a kind module built on ``spec``."""
 
-    def generate_kind(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
-        """A verified variant (no options are taken)."""
-        reject_options(spec.name, options)
-        return generate(spec, seed, difficulty)
-
-    def grade_kind(variant: Variant, response: Mapping[str, Any]) -> Grade:
-        """Per-cell credit; later parts also graded against the learner's own earlier parts."""
-        return grade(spec, variant, response)
-
-    def misconception_answers_kind(variant: Variant) -> dict[str, dict[str, Any]]:
+    def answers(variant: Variant) -> dict[str, dict[str, Any]]:
         """The full answer each catalogued wrong procedure produces for this variant."""
         return misconception_answers(spec, variant)
 
-    return generate_kind, grade_kind, misconception_answers_kind
+    generate, grade = generation.kind_functions(
+        spec.name,
+        lambda rng, seed, difficulty: _build(spec, rng, seed, difficulty),
+        answers,
+        spec.misconceptions,
+        carry_forward=lambda v, learner: _carry_forward(spec, v, learner),
+    )
+    return generate, grade, answers

@@ -121,3 +121,15 @@ def test_every_wrong_choice_scores_below_full_marks(bank_questions):
 def test_true_false_questions_are_not_all_true(bank_questions):
     answers = Counter(q["answer"] for q in bank_questions if q["type"] == "true_false")
     assert answers[True] >= 3 and answers[False] >= 3, answers
+
+
+def test_the_right_choice_is_not_always_in_the_same_place(bank_questions):
+    """Choices are shown in bank order (their index is the response), so the key must move around."""
+    positions = Counter(next(i for i, c in enumerate(q["choices"]) if c["weight"] == 100)
+                        for q in bank_questions if q["type"] == "single_choice")
+    total = sum(positions.values())
+    assert len(positions) >= 3 and max(positions.values()) <= total / 2, positions
+    for q in bank_questions:
+        if q["type"] == "multiple_response":
+            signs = [c["weight"] > 0 for c in q["choices"]]
+            assert signs != sorted(signs, reverse=True), f"{q['slug']}: all right choices come first"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,13 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character bu
 Path_ = tuple[str | int, ...]  # a position inside one YAML document: keys and list indices
 
 
+def _line_of(lines: Mapping[Path_, int], path: Path_) -> int | None:
+    """Line of the node at ``path``, or of its nearest ancestor that has one."""
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
 @dataclass(frozen=True)
 class BankError:
     """One problem in the bank, at ``file:line`` (``line`` is 1-based; ``None`` if unknown)."""
@@ -120,9 +127,7 @@ class TopicDoc:
 
     def line(self, path: Path_) -> int | None:
         """Line of the node at ``path``, or of its nearest ancestor that exists."""
-        while path not in self.lines and path:
-            path = path[:-1]
-        return self.lines.get(path)
+        return _line_of(self.lines, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,8 +197,25 @@ def _parse(text: str, file: str) -> tuple[TopicDoc, list[BankError]]:
     return TopicDoc(file, data, lines), errors
 
 
+def _rstrip_strings(value: Any) -> Any:
+    """Every string without trailing white space (``|`` block scalars end in a newline)."""
+    if isinstance(value, str):
+        return value.rstrip()
+    if isinstance(value, list):
+        return [_rstrip_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rstrip_strings(v) for k, v in value.items()}
+    return value
+
+
 def _fill_defaults(doc: TopicDoc) -> None:
-    """Give every question its optional list fields, so consumers need no ``.get`` dance."""
+    """Tidy the texts and give every question its optional list fields.
+
+    Trailing newlines are dropped so that a question survives a GIFT / Moodle XML round trip
+    unchanged; the defaults spare consumers the ``.get`` dance.
+    """
+    if isinstance(doc.data, dict):
+        doc.data = _rstrip_strings(doc.data)
     for question in doc.questions:
         question.setdefault("tags", [])
         question.setdefault("hints", [])
@@ -262,9 +284,7 @@ class _Checker:
         self.errors: list[BankError] = []
 
     def line(self, path: Path_) -> int | None:
-        while path not in self.lines and path:
-            path = path[:-1]
-        return self.lines.get(path)
+        return _line_of(self.lines, path)
 
     def error(self, path: Path_, message: str) -> None:
         prefix = f"{_dotted(path)}: " if path else ""
@@ -272,10 +292,16 @@ class _Checker:
 
     # -- field helpers: each returns the value when it is of the right kind, else None -------
 
+    def present(self, mapping: dict, key: str, path: Path_, required: bool = True) -> bool:
+        """Whether ``key`` is there; a missing required key is an error at the mapping's line."""
+        if key in mapping:
+            return True
+        if required:
+            self.error(path, f"missing required field '{key}'")
+        return False
+
     def text(self, mapping: dict, key: str, path: Path_, *, required: bool = True) -> str | None:
-        if key not in mapping:
-            if required:
-                self.error(path, f"missing required field '{key}'")
+        if not self.present(mapping, key, path, required):
             return None
         value = mapping[key]
         if not isinstance(value, str):
@@ -289,16 +315,15 @@ class _Checker:
         return value
 
     def control_chars(self, value: str, path: Path_) -> None:
-        # "\frac", "\theta", "\beta" in a double-quoted YAML string become a form feed, a tab,
-        # a backspace: LaTeX must go in single quotes or a block scalar.
+        # In a double-quoted YAML string "\frac", "\theta" and "\beta" become a form feed, a
+        # tab and a backspace: LaTeX belongs in single quotes or a block scalar.
         bad = _CONTROL.search(value)
         if bad:
             self.error(path, f"control character {bad.group()!r} (LaTeX in a double-quoted "
                              "YAML string? use single quotes or a block scalar)")
 
     def number(self, mapping: dict, key: str, path: Path_) -> float | None:
-        if key not in mapping:
-            self.error(path, f"missing required field '{key}'")
+        if not self.present(mapping, key, path):
             return None
         value = mapping[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -314,9 +339,7 @@ class _Checker:
 
     def seq(self, mapping: dict, key: str, path: Path_, *, required: bool = True,
             min_len: int = 0) -> list | None:
-        if key not in mapping:
-            if required:
-                self.error(path, f"missing required field '{key}'")
+        if not self.present(mapping, key, path, required):
             return None
         value = mapping[key]
         if not isinstance(value, list):
@@ -382,23 +405,32 @@ def _check_topic(c: _Checker, data: Any, file_stem: str | None) -> None:
     c.text(topic, "description", ("topic",))
 
 
+def _entries(c: _Checker, items: list, path: Path_, what: str) -> Iterator[tuple[Path_, dict]]:
+    """``(path, mapping)`` for each entry of a list field; a non-mapping entry is reported."""
+    for i, raw in enumerate(items):
+        entry_path = (*path, i)
+        entry = c.mapping(raw, entry_path, what)
+        if entry is not None:
+            yield entry_path, entry
+
+
+def _check_unique(c: _Checker, seen: set, value: Any, path: Path_, what: str) -> None:
+    if value is None:
+        return
+    if value in seen:
+        c.error(path, f"duplicate {what} {value!r}")
+    seen.add(value)
+
+
 def _check_choices(c: _Checker, q: dict, path: Path_, kind: str) -> None:
     choices = c.seq(q, "choices", path, min_len=2)
     if choices is None:
         return
     weights: list[float] = []
     texts: set[str] = set()
-    for i, raw in enumerate(choices):
-        cpath = (*path, "choices", i)
-        choice = c.mapping(raw, cpath, "a choice")
-        if choice is None:
-            continue
+    for cpath, choice in _entries(c, choices, (*path, "choices"), "a choice"):
         c.keys(choice, ("text", "weight", "feedback"), cpath)
-        text = c.text(choice, "text", cpath)
-        if text is not None:
-            if text in texts:
-                c.error((*cpath, "text"), f"duplicate choice text '{text}'")
-            texts.add(text)
+        _check_unique(c, texts, c.text(choice, "text", cpath), (*cpath, "text"), "choice text")
         weight = c.number(choice, "weight", cpath)
         if weight is None:
             continue
@@ -435,11 +467,7 @@ def _check_scored_answers(c: _Checker, q: dict, path: Path_, kind: str) -> None:
         return
     best = 0.0
     seen: set[Any] = set()
-    for i, raw in enumerate(answers):
-        apath = (*path, "answers", i)
-        answer = c.mapping(raw, apath, "an answer")
-        if answer is None:
-            continue
+    for apath, answer in _entries(c, answers, (*path, "answers"), "an answer"):
         if kind == "numeric":
             c.keys(answer, ("value", "tolerance", "weight", "feedback", "engine"), apath)
             value = c.number(answer, "value", apath)
@@ -452,10 +480,7 @@ def _check_scored_answers(c: _Checker, q: dict, path: Path_, kind: str) -> None:
         else:
             c.keys(answer, ("text", "weight", "feedback"), apath)
             key = c.text(answer, "text", apath)
-        if key is not None:
-            if key in seen:
-                c.error(apath, f"duplicate answer {key!r}")
-            seen.add(key)
+        _check_unique(c, seen, key, apath, "answer")
         weight = c.number(answer, "weight", apath)
         if weight is None:
             continue
@@ -513,18 +538,10 @@ def _check_type_fields(c: _Checker, q: dict, path: Path_, kind: str) -> None:
         pairs = c.seq(q, "pairs", path, min_len=2) or []
         lefts: set[str] = set()
         rights: set[str] = set()
-        for i, raw in enumerate(pairs):
-            ppath = (*path, "pairs", i)
-            pair = c.mapping(raw, ppath, "a pair")
-            if pair is None:
-                continue
+        for ppath, pair in _entries(c, pairs, (*path, "pairs"), "a pair"):
             c.keys(pair, ("left", "right"), ppath)
-            left = c.text(pair, "left", ppath)
+            _check_unique(c, lefts, c.text(pair, "left", ppath), (*ppath, "left"), "left item")
             right = c.text(pair, "right", ppath)
-            if left is not None:
-                if left in lefts:
-                    c.error((*ppath, "left"), f"duplicate left item '{left}'")
-                lefts.add(left)
             if right is not None:
                 rights.add(right)
         for i, distractor in enumerate(c.seq(q, "distractors", path, required=False) or []):
@@ -594,8 +611,9 @@ def validate(docs: TopicDoc | Iterable[TopicDoc]) -> list[BankError]:
     if isinstance(docs, TopicDoc):
         docs = [docs]
     errors: list[BankError] = []
-    topic_slugs: dict[str, BankError] = {}
-    question_slugs: dict[str, BankError] = {}
+    # slug -> (file, line) of its first use; slugs are unique across the whole bank
+    topic_slugs: dict[str, tuple[str, int | None]] = {}
+    question_slugs: dict[str, tuple[str, int | None]] = {}
     for doc in docs:
         c = _Checker(doc.file, doc.lines)
         data = doc.data
@@ -611,24 +629,17 @@ def validate(docs: TopicDoc | Iterable[TopicDoc]) -> list[BankError]:
             _check_question(c, question, ("questions", i))
         errors.extend(c.errors)
 
-        slug = doc.topic.get("slug")
-        if isinstance(slug, str):
-            here = BankError(doc.file, c.line(("topic", "slug")), "")
-            if slug in topic_slugs:
-                first = topic_slugs[slug]
-                errors.append(BankError(here.file, here.line,
-                                        f"topic slug '{slug}' already used at {first.file}:{first.line}"))
-            else:
-                topic_slugs[slug] = here
-        for i, question in enumerate(questions):
-            qslug = question.get("slug") if isinstance(question, dict) else None
-            if not isinstance(qslug, str):
+        claims = [("topic", doc.topic.get("slug"), ("topic", "slug"))]
+        claims += [("question", q.get("slug"), ("questions", i, "slug"))
+                   for i, q in enumerate(questions) if isinstance(q, dict)]
+        for what, slug, path in claims:
+            seen = topic_slugs if what == "topic" else question_slugs
+            if not isinstance(slug, str):
                 continue
-            here = BankError(doc.file, c.line(("questions", i, "slug")), "")
-            if qslug in question_slugs:
-                first = question_slugs[qslug]
-                errors.append(BankError(here.file, here.line,
-                                        f"question slug '{qslug}' already used at {first.file}:{first.line}"))
+            if slug in seen:
+                first_file, first_line = seen[slug]
+                errors.append(BankError(doc.file, c.line(path),
+                                        f"{what} slug '{slug}' already used at {first_file}:{first_line}"))
             else:
-                question_slugs[qslug] = here
+                seen[slug] = (doc.file, c.line(path))
     return errors

@@ -37,13 +37,13 @@ __all__ = [
     "attention_params",
     "attention_overtakes_seq_len",
     "bert_params",
+    "count_grader",
     "decoder_block_params",
     "encoder_block_params",
     "flops",
     "flops_per_token",
     "gpt3_attention_only_params",
     "gpt_params",
-    "grade_counts",
     "is_abbreviated",
     "kv_cache_bytes",
     "torch_flops",
@@ -477,15 +477,12 @@ def with_typed_precision(variant: Variant, response: Mapping[str, Any]) -> Varia
     return replace(variant, parts=tuple(parts))
 
 
-def grade_counts(
-    variant: Variant,
-    response: Mapping[str, Any],
-    *,
+def count_grader(
     misconceptions: Mapping[str, str],
-    misconception_answers: Mapping[str, Mapping[str, Any]],
+    misconception_answers: Callable[[Variant], Mapping[str, Mapping[str, Any]]],
     carry_forward: Callable[[Variant, dict[str, Any]], dict[str, Any]] | None = None,
-) -> Grade:
-    """``grading.grade_response`` with the counting rule for typed precision.
+) -> Callable[[Variant, Mapping[str, Any]], Grade]:
+    """The ``grade`` of a counting kind: ``grading.grade_response`` with the rule for typed counts.
 
     Exact counts must be typed exactly (``1050624``, ``1,050,624``, ``4*512^2 + 4*512``); an
     abbreviation (``1.05M``, ``1.05e6``) is accepted when it is the key correctly rounded to
@@ -493,13 +490,17 @@ def grade_counts(
     """
     from attention_engine.grading import grade_response
 
-    return grade_response(
-        with_typed_precision(variant, response),
-        response,
-        misconceptions=misconceptions,
-        misconception_answers=misconception_answers,
-        carry_forward=carry_forward,
-    )
+    def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
+        """Exact counts (3 significant figures when abbreviated), error carried forward."""
+        return grade_response(
+            with_typed_precision(variant, response),
+            response,
+            misconceptions=misconceptions,
+            misconception_answers=misconception_answers(variant),
+            carry_forward=carry_forward,
+        )
+
+    return grade
 
 
 # ---------------------------------------------------------------------------------------------

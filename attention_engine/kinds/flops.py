@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from attention_engine import counting
-from attention_engine.generation import draw_verified, reject_options
-from attention_engine.variant import EXACT, Grade, Part, Step, Variant, agree
+from attention_engine.generation import kind_functions
+from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "flops"
 TITLE = "FLOPs of attention layers"
@@ -236,7 +236,7 @@ def _steps(
     return tuple(steps)
 
 
-def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | None:
+def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     config = _config(rng, difficulty)
     # The crossover is asked as an exact length: keep draws where n* is a whole number.
     if (config["d_model"] * config["d_ff"]) % _inner(config):
@@ -255,19 +255,6 @@ def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | No
         answer=answer,
         steps=_steps(config, count.breakdown, answer),
         verification=verification,
-    )
-
-
-def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
-    """A verified FLOP-counting problem (see the module docstring for the formulas)."""
-    reject_options(NAME, options)
-    return draw_verified(
-        NAME,
-        seed,
-        difficulty,
-        lambda rng: _build(rng, difficulty, seed),
-        grade,
-        misconception_answers,
     )
 
 
@@ -312,12 +299,9 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {}
 
 
-def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-    """Exact counts (or 3 significant figures when abbreviated), error carried forward."""
-    return counting.grade_counts(
-        variant,
-        response,
-        misconceptions=MISCONCEPTIONS,
-        misconception_answers=misconception_answers(variant),
-        carry_forward=_carry_forward,
-    )
+# Vetting inside ``generate`` grades the numeric key and mistakes, for which the plain grader
+# and the count grader agree; learners' typed answers go through the count grader.
+generate, _ = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+)
+grade = counting.count_grader(MISCONCEPTIONS, misconception_answers, _carry_forward)

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from attention_engine import counting
-from attention_engine.generation import draw_verified, reject_options
-from attention_engine.variant import EXACT, Grade, Part, Step, Tolerance, Variant, agree
+from attention_engine.generation import kind_functions
+from attention_engine.variant import EXACT, Part, Step, Tolerance, Variant, agree
 
 NAME = "kv_cache"
 TITLE = "KV-cache memory"
@@ -198,7 +198,7 @@ def _steps(
     return tuple(steps)
 
 
-def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | None:
+def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     config = _config(rng, difficulty)
     count = counting.kv_cache_bytes(**_kwargs(config))
     answer = _answers(count.total, config, difficulty)
@@ -215,19 +215,6 @@ def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | No
         answer=answer,
         steps=_steps(config, count, answer),
         verification=agree(ROUTES, [abs(ours - theirs), abs(count.total - theirs)]),
-    )
-
-
-def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
-    """A verified KV-cache sizing problem (see the module docstring for the formula)."""
-    reject_options(NAME, options)
-    return draw_verified(
-        NAME,
-        seed,
-        difficulty,
-        lambda rng: _build(rng, difficulty, seed),
-        grade,
-        misconception_answers,
     )
 
 
@@ -278,13 +265,9 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return carried
 
 
-def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-    """Exact bytes (or 3 significant figures when abbreviated), GiB to 3 significant figures,
-    error carried forward from the bytes."""
-    return counting.grade_counts(
-        variant,
-        response,
-        misconceptions=MISCONCEPTIONS,
-        misconception_answers=misconception_answers(variant),
-        carry_forward=_carry_forward,
-    )
+# Vetting inside ``generate`` grades the numeric key and mistakes, for which the plain grader
+# and the count grader agree; learners' typed answers go through the count grader.
+generate, _ = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+)
+grade = counting.count_grader(MISCONCEPTIONS, misconception_answers, _carry_forward)

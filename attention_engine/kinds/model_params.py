@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from attention_engine import counting
-from attention_engine.generation import draw_verified, reject_options
-from attention_engine.variant import EXACT, Grade, Part, Step, Variant, agree
+from attention_engine.generation import kind_functions
+from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "model_params"
 TITLE = "Parameters of transformer blocks and models"
@@ -377,7 +377,7 @@ def _steps(config: Mapping[str, Any], difficulty: str, ledger: Ledger) -> tuple[
     return tuple(steps)
 
 
-def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | None:
+def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     config = _config(rng, difficulty)
     ledger = _ledger(config, difficulty)
     return Variant(
@@ -390,19 +390,6 @@ def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | No
         answer=_answers(ledger, difficulty),
         steps=_steps(config, difficulty, ledger),
         verification=_verify(config, difficulty, ledger),
-    )
-
-
-def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
-    """A verified parameter-count problem for a block (easy, medium) or a whole model (hard)."""
-    reject_options(NAME, options)
-    return draw_verified(
-        NAME,
-        seed,
-        difficulty,
-        lambda rng: _build(rng, difficulty, seed),
-        grade,
-        misconception_answers,
     )
 
 
@@ -463,12 +450,9 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {}
 
 
-def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-    """Exact counts (or 3 significant figures when abbreviated), error carried forward."""
-    return counting.grade_counts(
-        variant,
-        response,
-        misconceptions=MISCONCEPTIONS,
-        misconception_answers=misconception_answers(variant),
-        carry_forward=_carry_forward,
-    )
+# Vetting inside ``generate`` grades the numeric key and mistakes, for which the plain grader
+# and the count grader agree; learners' typed answers go through the count grader.
+generate, _ = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+)
+grade = counting.count_grader(MISCONCEPTIONS, misconception_answers, _carry_forward)

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine.generation import draw_verified, reject_options
-from attention_engine.grading import check_misconceptions_distinct, grade_response
-from attention_engine.variant import Grade, Part, Step, Tolerance, Variant, VerificationError, agree
+from attention_engine.generation import kind_functions
+from attention_engine.grading import check_misconceptions_distinct
+from attention_engine.variant import Part, Step, Tolerance, Variant, VerificationError, agree
 
 NAME = "variance_scaling"
 TITLE = "The variance argument for scaling by 1/sqrt(d_k)"
@@ -277,7 +277,7 @@ def _steps(params: Mapping[str, Any], answer: Mapping[str, Fraction]) -> tuple[S
     return tuple(steps)
 
 
-def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | None:
+def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     params = _config(rng, difficulty)
     mc_seed = int(rng.integers(2**62))
     mean, var = _moments(params)
@@ -301,19 +301,6 @@ def _build(rng: np.random.Generator, difficulty: str, seed: int) -> Variant | No
         return None
     monte_carlo = _check_monte_carlo(params, mc_seed, mean, var)
     return replace(variant, verification=agree((*ROUTES, monte_carlo), diffs))
-
-
-def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
-    """A verified variance-of-dot-products problem (see the module docstring)."""
-    reject_options(NAME, options)
-    return draw_verified(
-        NAME,
-        seed,
-        difficulty,
-        lambda rng: _build(rng, difficulty, seed),
-        grade,
-        misconception_answers,
-    )
 
 
 def misconception_answers(variant: Variant) -> dict[str, dict[str, Any]]:
@@ -367,12 +354,6 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {"var_scaled": np.asarray(var / d_k)}
 
 
-def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-    """Three significant figures per part; later parts carried forward from the learner's variance."""
-    return grade_response(
-        variant,
-        response,
-        misconceptions=MISCONCEPTIONS,
-        misconception_answers=misconception_answers(variant),
-        carry_forward=_carry_forward,
-    )
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+)

@@ -3,7 +3,7 @@
     kinds [--json]
     generate KIND --seed N [--difficulty D] [--json]
     grade KIND --seed N [--difficulty D] --answer JSON [--json]
-    verify --seeds N [--kind K] [--difficulty D] [--json]      exit 1 on any failure
+    verify --seeds N [--kind K] [--difficulty D] [--jobs J] [--json]   exit 1 on any failure
     count attention --d-model D --heads H [--d-head K] [--layers L] [--no-bias] [--json]
     count gpt --vocab V --context T --d-model D --heads H --layers L --d-ff F [--untied] [--json]
     count bert --vocab V --context T --type-vocab Y --d-model D --heads H --layers L --d-ff F [--no-pooler] [--json]
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -63,15 +64,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from attention_engine.verify import summary_table
+    from attention_engine.verify import set_single_thread, summary_table
 
-    try:  # the problems are tiny: extra threads only add contention on a shared CI box
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
-    report = api.verify(args.kind, args.seeds, args.difficulty)
+    set_single_thread()
+    report = api.verify(args.kind, args.seeds, args.difficulty, jobs=args.jobs)
     _emit(report, args.json, summary_table(report))
     return 0 if report["ok"] else 1
 
@@ -140,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_positive, required=True)
     p.add_argument("--kind")
     p.add_argument("--difficulty", choices=DIFFICULTIES)
+    p.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per CPU)")
 
     count = sub.add_parser("count", help="parameter counts")
     models = count.add_subparsers(dest="model", required=True)

@@ -51,10 +51,14 @@ def public(variant: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in variant.items() if k not in PRIVATE_FIELDS}
 
 
-def verify(kind: str | None = None, seeds: int = 20, difficulty: str | None = None) -> dict[str, Any]:
-    """Run the verification sweep (see ``attention_engine.verify``); ``kind=None`` = every kind."""
+def verify(kind: str | None = None, seeds: int = 20, difficulty: str | None = None, jobs: int = 1) -> dict[str, Any]:
+    """Run the verification sweep (see ``attention_engine.verify``); ``kind=None`` = every kind.
+
+    Returns ``{"ok", "seeds", "rows": [{"kind", "difficulty", "variants", "failed", "failures",
+    "seconds"}], "seconds"}``; ``jobs`` worker processes share the work.
+    """
     from attention_engine.verify import run_verification
 
     kinds = [kind] if kind else registry.available_names()
     difficulties = [check_difficulty(difficulty)] if difficulty else list(DIFFICULTIES)
-    return run_verification(kinds, seeds, difficulties)
+    return run_verification(kinds, seeds, difficulties, jobs=jobs)

@@ -10,6 +10,7 @@ kind draws its numbers the same way.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -203,9 +204,14 @@ class Variant:
                 return p
         raise KeyError(name)
 
+    @functools.cached_property
+    def keys(self) -> dict[str, np.ndarray]:
+        """Every part's key as a float64 array, converted once (a variant is immutable)."""
+        return {name: as_array(value) for name, value in self.answer.items()}
+
     def key(self, name: str) -> np.ndarray:
         """The key of one part as a float64 array (exact fraction strings converted)."""
-        return as_array(self.answer[name])
+        return self.keys[name]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -247,11 +253,13 @@ class Variant:
 
 def as_array(value: Any) -> np.ndarray:
     """A key or parameter as float64; ``"3/7"`` strings are exact fractions."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass  # strings such as "3/7" somewhere inside: convert cell by cell
     if isinstance(value, str):
         return np.array(float(Fraction(value)))
-    if isinstance(value, list | tuple):
-        return np.array([as_array(v) for v in value], dtype=np.float64)
-    return np.asarray(value, dtype=np.float64)
+    return np.array([as_array(v) for v in value], dtype=np.float64)
 
 
 @dataclass

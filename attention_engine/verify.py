@@ -14,8 +14,10 @@ For each variant:
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from attention_engine import registry
@@ -56,26 +58,70 @@ def check_variant(module: Any, seed: int, difficulty: str) -> list[tuple[str, st
     return failures
 
 
-def run_verification(kinds: Iterable[str], seeds: int, difficulties: Iterable[str]) -> dict[str, Any]:
-    """Sweep ``kinds`` x ``difficulties`` x ``range(seeds)``; ``ok`` is False on any failure."""
-    rows: list[dict[str, Any]] = []
-    started = time.perf_counter()
+def set_single_thread() -> None:
+    # The problems are tiny: torch's intra-op threads only add contention, more so when
+    # several sweep processes share a small CI machine.
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _check_chunk(kind: str, difficulty: str, seeds: range) -> tuple[str, str, list[dict[str, Any]], float]:
+    """Check one block of seeds of one (kind, difficulty); runs in-process or in a worker."""
+    module = registry.get_kind(kind)
+    start = time.perf_counter()
+    failures = [
+        {"seed": seed, "check": check, "message": message}
+        for seed in seeds
+        for check, message in check_variant(module, seed, difficulty)
+    ]
+    return kind, difficulty, failures, time.perf_counter() - start
+
+
+def _chunks(kinds: list[str], difficulties: list[str], seeds: int, size: int) -> list[tuple[str, str, range]]:
+    return [
+        (kind, difficulty, range(lo, min(lo + size, seeds)))
+        for kind in kinds
+        for difficulty in difficulties
+        for lo in range(0, seeds, size)
+    ]
+
+
+def run_verification(kinds: Iterable[str], seeds: int, difficulties: Iterable[str], jobs: int = 1) -> dict[str, Any]:
+    """Sweep ``kinds`` x ``difficulties`` x ``range(seeds)``; ``ok`` is False on any failure.
+
+    ``jobs > 1`` spreads blocks of seeds over that many worker processes (started with
+    ``spawn``: a fresh interpreter never inherits a CUDA context). Each row's ``seconds`` is
+    the time spent on that row summed over workers; the report's ``seconds`` is wall time.
+    """
+    kinds, difficulties = list(kinds), list(difficulties)
     for kind in kinds:
-        module = registry.get_kind(kind)
-        for difficulty in difficulties:
-            cell_start = time.perf_counter()
-            failures: list[dict[str, Any]] = []
-            for seed in range(seeds):
-                for check, message in check_variant(module, seed, difficulty):
-                    failures.append({"seed": seed, "check": check, "message": message})
-            rows.append({
-                "kind": kind,
-                "difficulty": difficulty,
-                "variants": seeds,
-                "failed": len({f["seed"] for f in failures}),
-                "failures": failures[:MAX_MESSAGES_PER_CELL],
-                "seconds": round(time.perf_counter() - cell_start, 3),
-            })
+        registry.get_kind(kind)  # unknown kinds fail here, before any work starts
+    started = time.perf_counter()
+    results: dict[tuple[str, str], tuple[list[dict[str, Any]], float]] = {
+        (k, d): ([], 0.0) for k in kinds for d in difficulties
+    }
+    if jobs <= 1:
+        outcomes = [_check_chunk(*chunk) for chunk in _chunks(kinds, difficulties, seeds, seeds)]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=set_single_thread) as pool:
+            chunks = _chunks(kinds, difficulties, seeds, max(1, min(50, seeds // 2 or 1)))
+            outcomes = list(pool.map(_check_chunk, *zip(*chunks, strict=True)))
+    for kind, difficulty, failures, seconds in outcomes:
+        previous, spent = results[(kind, difficulty)]
+        results[(kind, difficulty)] = (previous + failures, spent + seconds)
+    rows = []
+    for (kind, difficulty), (failures, seconds) in results.items():
+        failures.sort(key=lambda f: f["seed"])
+        rows.append({
+            "kind": kind,
+            "difficulty": difficulty,
+            "variants": seeds,
+            "failed": len({f["seed"] for f in failures}),
+            "failures": failures[:MAX_MESSAGES_PER_CELL],
+            "seconds": round(seconds, 3),
+        })
     return {
         "ok": all(r["failed"] == 0 for r in rows),
         "seeds": seeds,

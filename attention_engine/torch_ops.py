@@ -33,6 +33,17 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return numpy(torch.softmax(tensor(x), dim=axis))
 
 
+def logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``torch.logsumexp`` along ``axis``."""
+    return numpy(torch.logsumexp(tensor(x), dim=axis))
+
+
+def var_mean(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """``torch.var_mean`` with the biased (population) variance, as layer norm uses."""
+    var, mean = torch.var_mean(tensor(x), dim=axis, unbiased=False)
+    return numpy(var), numpy(mean)
+
+
 def scaled_dot_product_attention(
     q: np.ndarray,
     k: np.ndarray,

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attention_engine.grading import (
     cells_match,
@@ -133,3 +135,19 @@ def test_jsonable_and_quantised_diff():
     with pytest.raises(ValueError):
         to_jsonable(float("inf"))
     assert quantised_diff(3e-16) == 1e-12 and quantised_diff(2e-11) == 1e-10
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(response=st.dictionaries(st.sampled_from(["x", "twice", "m", "other"]), JSON_VALUES))
+def test_any_response_is_graded_without_raising(response):
+    result = grade(response)
+    assert 0.0 <= result.score <= 1.0
+    if result.format_errors:
+        assert result.score == 0.0

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import ExportFormatError, ImportFormatError
+from .errors import ExportFormatError, ImportFormatError, SkippedQuestion
 
 __all__ = [
     "DEFAULT_EXPORT_FORMAT",
@@ -26,8 +26,11 @@ __all__ = [
     "TEXT_FORMATS",
     "category_tag",
     "check_choices",
+    "check_import_weight",
     "check_scored_answers",
     "default_title",
+    "export_answers",
+    "export_choices",
     "export_tags",
     "export_view",
     "find_blank",
@@ -35,8 +38,10 @@ __all__ = [
     "format_number",
     "match_moodle_grade",
     "parse_number",
+    "plain_text",
     "slugify",
     "snap_export_weight",
+    "tidy",
 ]
 
 #: The text formats Moodle knows, by the names GIFT uses in ``[format]`` tags.
@@ -215,7 +220,7 @@ def check_choices(kind: str, choices: list[dict[str, Any]], line: int) -> None:
                 f"they add up to {format_number(tidy(round(positive, 5)))}%", line)
 
 
-def check_scored_answers(answers: list[dict[str, Any]], line: int, what: str) -> None:
+def check_scored_answers(answers: list[dict[str, Any]], what: str, line: int) -> None:
     """Raise unless some answer of a short-answer / numeric question is worth 100%."""
     if not answers:
         raise ImportFormatError(f"a {what} question needs at least one answer", line)
@@ -239,15 +244,29 @@ _TYPE_KEYS = {
 }
 
 
-def finish_import(drafts: Iterable[dict[str, Any]], label: str,
-                  filename: str | None) -> list[dict[str, Any]]:
-    """Turn importer drafts into neutral question dicts.
+def finish_import(results: Iterable[dict[str, Any] | SkippedQuestion], label: str,
+                  filename: str | None, *, skip_unsupported: bool,
+                  skipped: list[SkippedQuestion] | None) -> list[dict[str, Any]]:
+    """Turn what an importer read, in file order, into neutral question dicts.
 
-    A draft has ``type``, ``title`` (may be empty), ``prompt``, ``explanation``, ``format``,
-    ``category`` (or ``None``), ``moodle_tags``, ``idnumber`` (may be empty), ``hints`` and its
-    type's fields. Slugs come from the idnumber, else the title, and are made unique within the
-    file by a ``-2``, ``-3``... suffix.
+    ``results`` holds drafts and :class:`SkippedQuestion` s. A skipped question is an
+    :class:`ImportFormatError` unless ``skip_unsupported``; then it goes to ``skipped`` (when a
+    list is given). A draft has ``type``, ``title`` (may be empty), ``prompt``,
+    ``explanation``, ``format``, ``category`` (or ``None``), ``moodle_tags``, ``idnumber`` (may
+    be empty), ``hints`` and its type's fields. Slugs come from the idnumber, else the title,
+    and are made unique within the file by a ``-2``, ``-3``... suffix.
     """
+    drafts: list[dict[str, Any]] = []
+    for result in results:
+        if isinstance(result, SkippedQuestion):
+            if not skip_unsupported:
+                raise ImportFormatError(f"{result.reason} (import with skip_unsupported to "
+                                        "leave it out)", result.line)
+            if skipped is not None:
+                skipped.append(result)
+        else:
+            drafts.append(result)
+
     questions: list[dict[str, Any]] = []
     used: set[str] = set()
     where = f"{label} '{filename}'" if filename else label
@@ -321,6 +340,39 @@ def export_view(question: Mapping[str, Any]) -> dict[str, Any]:
     q["hints"] = [h for h in (q.get("hints") or []) if isinstance(h, str) and h.strip()]
     q["category"] = q.get("category") or None
     return q
+
+
+def _as_export_error(check: Any, slug: str, *args: Any) -> None:
+    """Run an import check on data about to be written; its complaint becomes an export error."""
+    try:
+        check(*args, 0)
+    except ImportFormatError as exc:
+        raise ExportFormatError(exc.message, slug) from exc
+
+
+def export_choices(q: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The choices to write, weights as Moodle grades; raises if they cannot form the question."""
+    slug = q["slug"]
+    choices = [dict(c, weight=tidy(snap_export_weight(c["weight"], slug))) for c in q["choices"]]
+    if any(not str(c.get("text") or "").strip() for c in choices):
+        raise ExportFormatError("a choice has no text", slug)
+    _as_export_error(check_choices, slug, q["type"], choices)
+    return choices
+
+
+def export_answers(q: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The answers of a short-answer or numeric question to write, weights as Moodle grades."""
+    slug = q["slug"]
+    answers = [dict(a, weight=tidy(snap_export_weight(a["weight"], slug))) for a in q["answers"]]
+    if q["type"] == "numeric":
+        if any(a["tolerance"] < 0 for a in answers):
+            raise ExportFormatError("a numerical tolerance is negative", slug)
+        _as_export_error(check_scored_answers, slug, answers, "numerical")
+    else:
+        if any(not str(a.get("text") or "").strip() for a in answers):
+            raise ExportFormatError("a short answer has no text", slug)
+        _as_export_error(check_scored_answers, slug, answers, "short-answer")
+    return answers
 
 
 def export_tags(q: Mapping[str, Any]) -> list[str]:

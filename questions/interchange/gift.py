@@ -40,13 +40,14 @@ from .common import (
     check_choices,
     check_import_weight,
     check_scored_answers,
+    export_answers,
+    export_choices,
     export_tags,
     export_view,
     find_blank,
     finish_import,
     format_number,
     parse_number,
-    snap_export_weight,
     tidy,
 )
 from .errors import ExportFormatError, ImportFormatError, SkippedQuestion
@@ -192,10 +193,10 @@ def _take_weight(text: str, pos: int, block: _Block) -> tuple[int | float | None
     if match:
         weight = check_import_weight(float(match.group(1)), block.line(pos))
         return weight, text[match.end():], pos + match.end()
-    if _WEIGHT_LIKE_RE.match(text):
-        bad = _WEIGHT_LIKE_RE.match(text).group()  # type: ignore[union-attr]
+    bad = _WEIGHT_LIKE_RE.match(text)
+    if bad:
         raise ImportFormatError(
-            f"bad answer weight {_restore(bad)!r}: write a percentage such as %50% or "
+            f"bad answer weight {_restore(bad.group())!r}: write a percentage such as %50% or "
             "%-33.33333% (to start an answer with a literal %, give its weight first: ~%0%...)",
             block.line(pos))
     return None, text, pos
@@ -250,7 +251,7 @@ def _read_short_answer(answer: str, apos: int, block: _Block, fmt: str,
         if not answer_text:
             continue  # Moodle skips blank answers when it saves the question
         answers.append({"text": answer_text, "weight": weight, "feedback": feedback})
-    check_scored_answers(answers, line, "short-answer")
+    check_scored_answers(answers, "short-answer", line)
     return {"type": "short_answer", "answers": answers, "case_sensitive": False}
 
 
@@ -307,7 +308,7 @@ def _read_numeric(answer: str, apos: int, block: _Block, fmt: str,
         value, tolerance = _read_number(value_text, pos, block)
         answers.append({"value": value, "tolerance": tolerance, "weight": weight,
                         "feedback": feedback})
-    check_scored_answers(answers, line, "numerical")
+    check_scored_answers(answers, "numerical", line)
     result: dict[str, Any] = {"type": "numeric", "answers": answers}
     if other:
         result["other_feedback"] = other
@@ -364,7 +365,7 @@ def _read_answers(answer: str, apos: int, block: _Block, fmt: str,
     ``apos`` is where ``answer`` starts in the block (for the line of each answer); ``line`` is
     the line of the opening brace, named by errors about the answers as a whole.
     """
-    ordering = _ORDERING_RE.match(answer) if answer.lstrip().startswith(">") else None
+    ordering = _ORDERING_RE.match(answer) if answer.startswith(">") else None
     if ordering:
         return _read_ordering(ordering, line)
     if answer == "":
@@ -485,7 +486,7 @@ def parse(text: str | bytes, *, filename: str | None = None, skip_unsupported: b
     then. Description questions raise too, unless ``skip_unsupported`` is true: then they are
     left out and, if ``skipped`` is a list, reported in it.
     """
-    drafts: list[dict[str, Any]] = []
+    results: list[dict[str, Any] | SkippedQuestion] = []
     category: str | None = None
     for block in _blocks(_decode(text)):
         if not block.text:
@@ -493,15 +494,10 @@ def parse(text: str | bytes, *, filename: str | None = None, skip_unsupported: b
         result = _read_block(block, category)
         if isinstance(result, str):
             category = result or None
-        elif isinstance(result, SkippedQuestion):
-            if not skip_unsupported:
-                raise ImportFormatError(f"{result.reason} (import with skip_unsupported to "
-                                        "leave it out)", result.line)
-            if skipped is not None:
-                skipped.append(result)
         else:
-            drafts.append(result)
-    return finish_import(drafts, "GIFT file", filename)
+            results.append(result)
+    return finish_import(results, "GIFT file", filename, skip_unsupported=skip_unsupported,
+                         skipped=skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,23 +531,16 @@ def _general(q: Mapping[str, Any], indent: str) -> str:
 
 
 def _choices_block(q: Mapping[str, Any]) -> str:
-    fmt, slug = q["format"], q["slug"]
-    choices = [dict(c, weight=tidy(snap_export_weight(c["weight"], slug))) for c in q["choices"]]
-    try:
-        check_choices(q["type"], choices, 0)
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
+    fmt = q["format"]
     lines = []
-    for choice in choices:
+    for choice in export_choices(q):
         text, weight = choice["text"], choice["weight"]
-        if not text.strip():
-            raise ExportFormatError("a choice has no text", slug)
         if weight == 100 and q["type"] == "single_choice":
             mark = "="
         elif weight == 0 and not text.startswith("%"):
             mark = "~"
         else:
-            mark = f"~%{format_number(weight)}%"
+            mark = f"~%{format_number(weight)}%"  # also keeps a text starting with "%" a text
         feedback = choice.get("feedback") or ""
         line = "\t" + mark + _text(text, fmt, fmt)
         if feedback:
@@ -576,39 +565,24 @@ def _true_false_block(q: Mapping[str, Any]) -> str:
 
 
 def _numeric_block(q: Mapping[str, Any]) -> str:
-    fmt, slug = q["format"], q["slug"]
-    answers = [dict(a, weight=tidy(snap_export_weight(a["weight"], slug))) for a in q["answers"]]
-    try:
-        check_scored_answers(answers, 0, "numerical")
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
-    lines = []
-    for a in answers:
-        if a["tolerance"] < 0:
-            raise ExportFormatError("a numerical tolerance is negative", slug)
-        lines.append(f"\t=%{format_number(a['weight'])}%{format_number(a['value'])}:"
-                     f"{format_number(a['tolerance'])}#{_text(a.get('feedback') or '', fmt, fmt)}\n")
+    fmt = q["format"]
+    lines = [f"\t=%{format_number(a['weight'])}%{format_number(a['value'])}:"
+             f"{format_number(a['tolerance'])}#{_text(a.get('feedback') or '', fmt, fmt)}\n"
+             for a in export_answers(q)]
     if q.get("other_feedback"):
         lines.append("\t~#" + _text(q["other_feedback"], fmt, fmt) + "\n")
     return "#\n" + "".join(lines) + _general(q, "\t")
 
 
 def _short_answer_block(q: Mapping[str, Any]) -> str:
-    fmt, slug = q["format"], q["slug"]
-    answers = [dict(a, weight=tidy(snap_export_weight(a["weight"], slug))) for a in q["answers"]]
-    try:
-        check_scored_answers(answers, 0, "short-answer")
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
+    fmt = q["format"]
     lines = []
-    for a in answers:
+    for a in export_answers(q):
         feedback = a.get("feedback") or ""
         if "->" in a["text"] or "->" in feedback:
             # Moodle types any block with "=" and "->" as matching; there is no escape for it.
             raise ExportFormatError("GIFT cannot write '->' in a short answer or its feedback",
-                                    slug)
-        if not a["text"].strip():
-            raise ExportFormatError("a short answer has no text", slug)
+                                    q["slug"])
         lines.append(f"\t=%{format_number(a['weight'])}%{_text(a['text'], fmt, fmt)}"
                      f"#{_text(feedback, fmt, fmt)}\n")
     return "\n" + "".join(lines) + _general(q, "\t")

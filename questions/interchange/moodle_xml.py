@@ -38,13 +38,13 @@ from .common import (
     check_choices,
     check_import_weight,
     check_scored_answers,
+    export_answers,
+    export_choices,
     export_tags,
     export_view,
     finish_import,
     format_number,
     parse_number,
-    snap_export_weight,
-    tidy,
 )
 from .errors import ExportFormatError, ImportFormatError, SkippedQuestion
 
@@ -204,7 +204,7 @@ def _read_shortanswer(q: _Node) -> dict[str, Any]:
         if text:
             answers.append({"text": text, "weight": weight,
                             "feedback": _text(answer.first("feedback"))})
-    check_scored_answers(answers, q.line, "short-answer")
+    check_scored_answers(answers, "short-answer", q.line)
     usecase = parse_number(_value(q, "usecase", "0")) or 0
     return {"type": "short_answer", "answers": answers, "case_sensitive": bool(usecase)}
 
@@ -235,7 +235,7 @@ def _read_numerical(q: _Node) -> dict[str, Any]:
                                     "of at least 0", answer.line)
         answers.append({"value": value, "tolerance": tolerance, "weight": weight,
                         "feedback": feedback})
-    check_scored_answers(answers, q.line, "numerical")
+    check_scored_answers(answers, "numerical", q.line)
     result: dict[str, Any] = {"type": "numeric", "answers": answers}
     units = q.first("units")
     for unit in units.all("unit") if units is not None else []:
@@ -332,22 +332,15 @@ def parse(text_or_bytes: str | bytes, *, filename: str | None = None,
     root = _tree(text_or_bytes)
     if root.tag != "quiz":
         raise ImportFormatError(f"the root element is <{root.tag}>, not <quiz>", root.line)
-    drafts: list[dict[str, Any]] = []
+    results: list[dict[str, Any] | SkippedQuestion] = []
     category: str | None = None
     for q in root.all("question"):
         if q.attrs.get("type", "").strip() == "category":
             category = _category(q) or None
-            continue
-        result = _read_question(q, category)
-        if isinstance(result, SkippedQuestion):
-            if not skip_unsupported:
-                raise ImportFormatError(f"{result.reason} (import with skip_unsupported to "
-                                        "leave it out)", result.line)
-            if skipped is not None:
-                skipped.append(result)
         else:
-            drafts.append(result)
-    return finish_import(drafts, "Moodle XML file", filename)
+            results.append(_read_question(q, category))
+    return finish_import(results, "Moodle XML file", filename,
+                         skip_unsupported=skip_unsupported, skipped=skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,25 +388,14 @@ def _answer(weight: float, text: str, text_fmt: str, feedback: str | None, fmt: 
     return out + extra + "    </answer>\n"
 
 
-def _weights(items: list[Mapping[str, Any]], slug: str) -> list[dict[str, Any]]:
-    return [dict(i, weight=tidy(snap_export_weight(i["weight"], slug))) for i in items]
-
-
 def _multichoice(q: Mapping[str, Any]) -> str:
     fmt, slug = q["format"], q["slug"]
-    choices = _weights(q["choices"], slug)
-    try:
-        check_choices(q["type"], choices, 0)
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
     single = "true" if q["type"] == "single_choice" else "false"
     out = (f"    <single>{single}</single>\n    <shuffleanswers>true</shuffleanswers>\n"
            "    <answernumbering>abc</answernumbering>\n"
            "    <showstandardinstruction>0</showstandardinstruction>\n")
     out += _combined_feedback(fmt, slug)
-    for c in choices:
-        if not c["text"].strip():
-            raise ExportFormatError("a choice has no text", slug)
+    for c in export_choices(q):
         out += _answer(c["weight"], c["text"], fmt, c.get("feedback") or "", fmt, slug)
     return out
 
@@ -429,30 +411,16 @@ def _truefalse(q: Mapping[str, Any]) -> str:
 
 def _shortanswer(q: Mapping[str, Any]) -> str:
     fmt, slug = q["format"], q["slug"]
-    answers = _weights(q["answers"], slug)
-    try:
-        check_scored_answers(answers, 0, "short-answer")
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
     out = f"    <usecase>{1 if q.get('case_sensitive') else 0}</usecase>\n"
-    for a in answers:
-        if not a["text"].strip():
-            raise ExportFormatError("a short answer has no text", slug)
+    for a in export_answers(q):
         out += _answer(a["weight"], a["text"], "plain", a.get("feedback") or "", fmt, slug)
     return out
 
 
 def _numerical(q: Mapping[str, Any]) -> str:
     fmt, slug = q["format"], q["slug"]
-    answers = _weights(q["answers"], slug)
-    try:
-        check_scored_answers(answers, 0, "numerical")
-    except ImportFormatError as exc:
-        raise ExportFormatError(exc.message, slug) from exc
     out = ""
-    for a in answers:
-        if a["tolerance"] < 0:
-            raise ExportFormatError("a numerical tolerance is negative", slug)
+    for a in export_answers(q):
         out += _answer(a["weight"], format_number(a["value"]), "plain", a.get("feedback") or "",
                        fmt, slug,
                        extra=f"      <tolerance>{format_number(a['tolerance'])}</tolerance>\n")

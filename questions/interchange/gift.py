@@ -1,7 +1,7 @@
 """GIFT import and export, read the way Moodle's ``question/format/gift/format.php`` reads it.
 
-Import follows Moodle's ``readquestion()`` step by step: questions are separated by blank
-lines; lines starting with ``//`` are comments (``[id:...]`` and ``[tag:...]`` in them give the
+Import follows Moodle's ``readquestions()`` and ``readquestion()`` step by step: every line is
+trimmed; questions are separated by blank lines; lines starting with ``//`` are comments (``[id:...]`` and ``[tag:...]`` in them give the
 slug and tags, as in Moodle 3.6+); ``\\: \\# \\= \\{ \\} \\~ \\n \\\\`` are escapes; a block
 starting with ``$CATEGORY:`` switches the category; ``::title::`` names the question;
 ``[html]`` / ``[moodle]`` / ``[plain]`` / ``[markdown]`` at the start of a text sets its
@@ -23,7 +23,8 @@ Export writes what Moodle's ``writequestion()`` writes (``// question:`` comment
 [tag:]``, ``::name::``, escaped text, ``{`` answers one per line ``}``), so Moodle imports it.
 What GIFT cannot carry is left out: hints, ``source``, ``difficulty``, numeric ``unit``,
 ``case_sensitive`` (Moodle's GIFT short answers are case-insensitive) and per-answer text
-formats. A few questions cannot be written at all and raise :class:`ExportFormatError`:
+formats. Ordering items that core qtype_ordering cannot read raw (braces, escapes, line
+breaks) are written as matching of each item to its position. A few questions cannot be written at all and raise :class:`ExportFormatError`:
 a short answer containing ``->`` (Moodle would read it as matching), a matching left side
 containing ``->``, weights that are not Moodle grades.
 """

@@ -59,6 +59,7 @@ def detect_format(text: str | bytes) -> Format:
 
 
 def _module(format: str) -> Any:
+    """The converter module of a format name."""
     if format == "gift":
         return gift
     if format == "moodle_xml":

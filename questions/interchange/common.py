@@ -143,7 +143,7 @@ def slugify(text: str, max_length: int = 60) -> str:
 
 
 def category_tag(category: str | None) -> str:
-    """The tag that carries a Moodle category path, e.g. ``$course$/top/Iota/Kappa`` -> ``iota-kappa``.
+    """The tag carrying a Moodle category path: ``$course$/top/Iota/Kappa`` -> ``iota-kappa``.
 
     The context marker (``$course$``, ``$system$``...) and Moodle's ``top`` level are dropped:
     they say where the category lives, not what it is about.

@@ -1,16 +1,17 @@
 """GIFT import and export, read the way Moodle's ``question/format/gift/format.php`` reads it.
 
-Import follows Moodle's ``readquestions()`` and ``readquestion()`` step by step: every line is
-trimmed; questions are separated by blank lines; lines starting with ``//`` are comments (``[id:...]`` and ``[tag:...]`` in them give the
-slug and tags, as in Moodle 3.6+); ``\\: \\# \\= \\{ \\} \\~ \\n \\\\`` are escapes; a block
-starting with ``$CATEGORY:`` switches the category; ``::title::`` names the question;
-``[html]`` / ``[moodle]`` / ``[plain]`` / ``[markdown]`` at the start of a text sets its
-format; the first ``{...}`` holds the answers, with general feedback after the last ``####``;
-text after the closing brace makes a missing-word question whose prompt gets Moodle's blank
-``_____`` where the braces were. The answer block is typed as Moodle types it:
-``{>N ...}`` ordering (core qtype_ordering, Moodle 4.4+), ``{}`` essay, ``{#...}`` numerical,
-any ``~`` multiple choice (single answer when some answer starts with ``=``), ``=`` with
-``->`` matching, ``T``/``TRUE``/``F``/``FALSE`` true/false, anything else short answer.
+Import follows Moodle's ``readquestions()`` and ``readquestion()`` step by step: every line
+is trimmed; questions are separated by blank lines; lines starting with ``//`` are comments
+(``[id:...]`` and ``[tag:...]`` in them give the slug and tags, as in Moodle 3.6+);
+``\\: \\# \\= \\{ \\} \\~ \\n \\\\`` are escapes; a block starting with ``$CATEGORY:``
+switches the category; ``::title::`` names the question; ``[html]`` / ``[moodle]`` /
+``[plain]`` / ``[markdown]`` at the start of a text sets its format; the first ``{...}`` holds
+the answers, with general feedback after the last ``####``; text after the closing brace makes
+a missing-word question whose prompt gets Moodle's blank ``_____`` where the braces were. The
+answer block is typed as Moodle types it: ``{>N ...}`` ordering (core qtype_ordering, Moodle
+4.4+), ``{}`` essay, ``{#...}`` numerical, any ``~`` multiple choice (single answer when some
+answer starts with ``=``), ``=`` with ``->`` matching, ``T``/``TRUE``/``F``/``FALSE``
+true/false, anything else short answer.
 
 Where Moodle silently guesses, this importer refuses the file instead (nothing is imported):
 an unclosed ``{`` or ``::``, a second answer block, ``%weight%`` that is not a number or not a
@@ -24,9 +25,10 @@ Export writes what Moodle's ``writequestion()`` writes (``// question:`` comment
 What GIFT cannot carry is left out: hints, ``source``, ``difficulty``, numeric ``unit``,
 ``case_sensitive`` (Moodle's GIFT short answers are case-insensitive) and per-answer text
 formats. Ordering items that core qtype_ordering cannot read raw (braces, escapes, line
-breaks) are written as matching of each item to its position. A few questions cannot be written at all and raise :class:`ExportFormatError`:
-a short answer containing ``->`` (Moodle would read it as matching), a matching left side
-containing ``->``, weights that are not Moodle grades.
+breaks) are written as matching of each item to its position. A few questions cannot be
+written at all and raise :class:`ExportFormatError`: a short answer containing ``->`` (Moodle
+would read it as matching), a matching left side containing ``->``, weights that are not
+Moodle grades.
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ def _split(text: str, base: int, sep: str) -> list[tuple[str, int]]:
 
 
 def _strip(piece: tuple[str, int]) -> tuple[str, int]:
+    """Strip a piece, moving its start position past the leading whitespace."""
     text, pos = piece
     return text.strip(), pos + len(text) - len(text.lstrip())
 
@@ -211,6 +214,7 @@ def _comment(text: str, fmt: str) -> tuple[str, str]:
 
 def _read_multichoice(answer: str, apos: int, block: _Block, fmt: str,
                       line: int) -> dict[str, Any]:
+    """Moodle's multichoice branch: ``=`` 100 %, ``~`` 0 % or ``~%w%``; single if any ``=``."""
     single = "=" in answer
     pieces: list[tuple[str, int]] = []
     start = 0
@@ -241,6 +245,7 @@ def _read_multichoice(answer: str, apos: int, block: _Block, fmt: str,
 
 def _read_short_answer(answer: str, apos: int, block: _Block, fmt: str,
                        line: int) -> dict[str, Any]:
+    """Moodle's shortanswer branch: ``=`` answers, 100 % unless ``=%w%``."""
     answers: list[dict[str, Any]] = []
     for piece in _drop_empty_first(_split(answer, apos, "=")):
         text, pos = _strip(piece)
@@ -285,6 +290,7 @@ def _read_number(text: str, pos: int, block: _Block) -> tuple[int | float, int |
 
 def _read_numeric(answer: str, apos: int, block: _Block, fmt: str,
                   line: int) -> dict[str, Any]:
+    """Moodle's numerical branch: ``#`` then ``=`` answers and an optional ``~#other`` feedback."""
     body, bpos = answer[1:], apos + 1
     other: str | None = None
     tilde = body.find("~")
@@ -318,6 +324,7 @@ def _read_numeric(answer: str, apos: int, block: _Block, fmt: str,
 
 def _read_matching(answer: str, apos: int, block: _Block, fmt: str,
                    line: int) -> dict[str, Any]:
+    """Moodle's match branch: ``=left -> right``; an empty left side is a distractor."""
     pairs: list[dict[str, str]] = []
     distractors: list[str] = []
     for piece in _drop_empty_first(_split(answer, apos, "=")):
@@ -341,6 +348,7 @@ def _read_matching(answer: str, apos: int, block: _Block, fmt: str,
 
 
 def _read_true_false(answer: str, fmt: str) -> dict[str, Any]:
+    """Moodle's truefalse branch."""
     # Moodle's split_truefalse_comment(): "TRUE#feedback if wrong#feedback if right".
     bits = answer.split("#", 2) + ["", ""]
     correct = _TRUE_FALSE[_with_format(bits[0], fmt)[0]]
@@ -351,6 +359,7 @@ def _read_true_false(answer: str, fmt: str) -> dict[str, Any]:
 
 
 def _read_ordering(match: re.Match[str], line: int) -> dict[str, Any]:
+    """The items of a qtype_ordering block, in their correct order."""
     items = [_restore(line) for line in re.split(r"[\r\n]+", match.group(7))]
     items = [item for item in items if item]
     if len(items) < 2:
@@ -470,6 +479,7 @@ def _blocks(text: str) -> Iterable[_Block]:
 
 
 def _decode(data: str | bytes) -> str:
+    """Text with Unix line ends; bytes are read as UTF-8, as Moodle reads GIFT files."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -525,6 +535,7 @@ def _text(text: str, fmt: str, default: str) -> str:
 
 
 def _general(q: Mapping[str, Any], indent: str) -> str:
+    """The ``####`` general feedback, on its own indented line when ``indent`` is set."""
     if not q["explanation"]:
         return ""
     text = "####" + _text(q["explanation"], q["format"], q["format"])
@@ -532,6 +543,7 @@ def _general(q: Mapping[str, Any], indent: str) -> str:
 
 
 def _choices_block(q: Mapping[str, Any]) -> str:
+    """Moodle's multichoice export: ``=`` for the single right answer, else weights."""
     fmt = q["format"]
     lines = []
     for choice in export_choices(q):
@@ -551,6 +563,7 @@ def _choices_block(q: Mapping[str, Any]) -> str:
 
 
 def _true_false_block(q: Mapping[str, Any]) -> str:
+    """``TRUE#feedback if wrong#feedback if right``, as Moodle writes it."""
     fmt = q["format"]
     correct = bool(q["answer"])
     right = q.get("feedback_true" if correct else "feedback_false") or ""
@@ -566,6 +579,7 @@ def _true_false_block(q: Mapping[str, Any]) -> str:
 
 
 def _numeric_block(q: Mapping[str, Any]) -> str:
+    """``{#`` then ``=%w%value:tolerance#feedback`` lines and ``~#other``."""
     fmt = q["format"]
     lines = [f"\t=%{format_number(a['weight'])}%{format_number(a['value'])}:"
              f"{format_number(a['tolerance'])}#{_text(a.get('feedback') or '', fmt, fmt)}\n"
@@ -576,6 +590,7 @@ def _numeric_block(q: Mapping[str, Any]) -> str:
 
 
 def _short_answer_block(q: Mapping[str, Any]) -> str:
+    """``=%w%answer#feedback`` lines, as Moodle writes them."""
     fmt = q["format"]
     lines = []
     for a in export_answers(q):
@@ -591,6 +606,7 @@ def _short_answer_block(q: Mapping[str, Any]) -> str:
 
 def _matching_lines(q: Mapping[str, Any], pairs: list[tuple[str, str]],
                     distractors: Iterable[str]) -> str:
+    """``=left -> right`` lines; distractors as ``= -> right``."""
     fmt, slug = q["format"], q["slug"]
     if len(pairs) < 2:
         raise ExportFormatError("a matching question needs at least 2 pairs", slug)
@@ -622,6 +638,7 @@ def _ordering_writable(q: Mapping[str, Any]) -> bool:
 
 
 def _ordering_block(q: Mapping[str, Any]) -> str:
+    """core qtype_ordering's syntax, or matching to positions when it cannot carry the items."""
     items = q["items"]
     if len(items) < 2:
         raise ExportFormatError("an ordering question needs at least 2 items", q["slug"])
@@ -634,6 +651,7 @@ def _ordering_block(q: Mapping[str, Any]) -> str:
 
 
 def _answer_block(q: Mapping[str, Any]) -> str:
+    """The inside of the braces for the question's type."""
     kind = q["type"]
     if kind in ("single_choice", "multiple_response"):
         return _choices_block(q)
@@ -652,11 +670,13 @@ def _answer_block(q: Mapping[str, Any]) -> str:
 
 
 def _comment_line(text: str) -> str:
+    """A text made safe for a ``//`` comment line."""
     # A comment copy of the title must not read as [id:] / [tag:] or break the line.
     return " ".join(text.replace("[", "(").replace("]", ")").split())
 
 
 def _metadata(q: Mapping[str, Any]) -> str:
+    """The ``// [id:slug] [tag:...]`` line Moodle 3.6+ reads back."""
     bits = []
     for kind, value in [("id", q["slug"])] + [("tag", t) for t in export_tags(q)]:
         if not value:
@@ -668,6 +688,7 @@ def _metadata(q: Mapping[str, Any]) -> str:
 
 
 def _write_question(q: Mapping[str, Any], number: int) -> str:
+    """One question: comment lines, then ``::title::prompt{answers}``."""
     fmt = q["format"]
     out = f"// question: {number}  name: {_comment_line(q['title'])}\n" + _metadata(q)
     out += f"::{_esc(q['title'])}::"

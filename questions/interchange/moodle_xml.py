@@ -143,6 +143,7 @@ def _text(node: _Node | None) -> str:
 
 
 def _format(node: _Node | None, default: str) -> str:
+    """Our name for a ``format`` attribute (Moodle's trans_format())."""
     if node is None or "format" not in node.attrs:
         return default
     # Moodle's trans_format() reads an unknown name as html.
@@ -150,11 +151,13 @@ def _format(node: _Node | None, default: str) -> str:
 
 
 def _value(node: _Node, tag: str, default: str) -> str:
+    """The trimmed text of a child element, or ``default``."""
     child = node.first(tag)
     return child.text.strip() if child is not None else default
 
 
 def _weight(answer: _Node) -> int | float:
+    """An answer's ``fraction`` attribute, checked against Moodle's grades."""
     raw = answer.attrs.get("fraction", "0")
     weight = parse_number(raw)
     if weight is None:
@@ -163,6 +166,7 @@ def _weight(answer: _Node) -> int | float:
 
 
 def _read_multichoice(q: _Node, fmt: str) -> dict[str, Any]:
+    """Moodle's import_multichoice()."""
     single = _value(q, "single", "true") not in ("false", "", "0")  # Moodle's trans_single()
     choices = []
     for answer in q.all("answer"):
@@ -178,6 +182,7 @@ def _read_multichoice(q: _Node, fmt: str) -> dict[str, Any]:
 
 
 def _read_truefalse(q: _Node) -> dict[str, Any]:
+    """Moodle's import_truefalse(), including its fallback for old files."""
     answers = q.all("answer")
     if not answers:
         raise ImportFormatError("a true/false question has no <answer>", q.line)
@@ -195,6 +200,7 @@ def _read_truefalse(q: _Node) -> dict[str, Any]:
 
 
 def _read_shortanswer(q: _Node) -> dict[str, Any]:
+    """Moodle's import_shortanswer()."""
     answers = []
     for answer in q.all("answer"):
         weight = _weight(answer)
@@ -210,6 +216,7 @@ def _read_shortanswer(q: _Node) -> dict[str, Any]:
 
 
 def _read_numerical(q: _Node) -> dict[str, Any]:
+    """Moodle's import_numerical(); ``*`` becomes ``other_feedback``."""
     answers = []
     other: str | None = None
     for answer in q.all("answer"):
@@ -248,6 +255,7 @@ def _read_numerical(q: _Node) -> dict[str, Any]:
 
 
 def _read_matching(q: _Node) -> dict[str, Any]:
+    """Moodle's import_match()."""
     pairs, distractors = [], []
     for sub in q.all("subquestion"):
         left, right = _text(sub), _text(sub.first("answer"))
@@ -264,6 +272,7 @@ def _read_matching(q: _Node) -> dict[str, Any]:
 
 
 def _read_ordering(q: _Node) -> dict[str, Any]:
+    """qtype_ordering's import_from_xml()."""
     # qtype_ordering's import_from_xml() takes the answers in file order as the right order.
     items = [text for text in (_text(a) for a in q.all("answer")) if text]
     if len(items) < 2:
@@ -273,6 +282,7 @@ def _read_ordering(q: _Node) -> dict[str, Any]:
 
 
 def _category(q: _Node) -> str:
+    """The path of a category pseudo-question."""
     node = q.first("category")
     if node is None:
         raise ImportFormatError("a category pseudo-question has no <category>", q.line)
@@ -281,6 +291,7 @@ def _category(q: _Node) -> str:
 
 
 def _read_question(q: _Node, category: str | None) -> dict[str, Any] | SkippedQuestion:
+    """A draft question, or a :class:`SkippedQuestion` for a type FORMAT.md lacks."""
     qtype = q.attrs.get("type", "").strip()
     title = _text(q.first("name"))
     text_node = q.first("questiontext")
@@ -349,6 +360,7 @@ def parse(text_or_bytes: str | bytes, *, filename: str | None = None,
 
 
 def _check_chars(text: str, slug: str) -> str:
+    """Refuse characters no XML file can hold."""
     bad = _XML_INVALID_RE.search(text)
     if bad:
         raise ExportFormatError(f"XML cannot hold the character U+{ord(bad.group()):04X}", slug)
@@ -369,18 +381,21 @@ def _plain(text: str, slug: str) -> str:
 
 
 def _textblock(tag: str, text: str, fmt: str | None, slug: str, indent: str = "    ") -> str:
+    """``<tag format=...><text>...</text></tag>``, indented as Moodle writes it."""
     attr = f' format="{_FORMAT_TO_XML[fmt]}"' if fmt else ""
     return (f"{indent}<{tag}{attr}>\n{indent}  <text>{_cdata(text, slug)}</text>\n"
             f"{indent}</{tag}>\n")
 
 
 def _combined_feedback(fmt: str, slug: str) -> str:
+    """Moodle's (empty) combined feedback elements."""
     return "".join(_textblock(tag, "", fmt, slug) for tag in
                    ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"))
 
 
 def _answer(weight: float, text: str, text_fmt: str, feedback: str | None, fmt: str, slug: str,
             extra: str = "") -> str:
+    """An ``<answer>`` element as Moodle's write_answer() writes it."""
     out = (f'    <answer fraction="{format_number(weight)}" format="{_FORMAT_TO_XML[text_fmt]}">\n'
            f"      <text>{_cdata(text, slug)}</text>\n")
     if feedback is not None:
@@ -389,6 +404,7 @@ def _answer(weight: float, text: str, text_fmt: str, feedback: str | None, fmt: 
 
 
 def _multichoice(q: Mapping[str, Any]) -> str:
+    """The multichoice elements and answers."""
     fmt, slug = q["format"], q["slug"]
     single = "true" if q["type"] == "single_choice" else "false"
     out = (f"    <single>{single}</single>\n    <shuffleanswers>true</shuffleanswers>\n"
@@ -401,6 +417,7 @@ def _multichoice(q: Mapping[str, Any]) -> str:
 
 
 def _truefalse(q: Mapping[str, Any]) -> str:
+    """The two truefalse answers, ``true`` then ``false``."""
     fmt, slug = q["format"], q["slug"]
     correct = bool(q["answer"])
     return (_answer(100 if correct else 0, "true", "moodle", q.get("feedback_true") or "", fmt,
@@ -410,6 +427,7 @@ def _truefalse(q: Mapping[str, Any]) -> str:
 
 
 def _shortanswer(q: Mapping[str, Any]) -> str:
+    """``<usecase>`` and the answers (plain text, as Moodle writes them)."""
     fmt, slug = q["format"], q["slug"]
     out = f"    <usecase>{1 if q.get('case_sensitive') else 0}</usecase>\n"
     for a in export_answers(q):
@@ -418,6 +436,7 @@ def _shortanswer(q: Mapping[str, Any]) -> str:
 
 
 def _numerical(q: Mapping[str, Any]) -> str:
+    """Answers with tolerances, the ``*`` answer and the unit."""
     fmt, slug = q["format"], q["slug"]
     out = ""
     for a in export_answers(q):
@@ -435,6 +454,7 @@ def _numerical(q: Mapping[str, Any]) -> str:
 
 
 def _matching(q: Mapping[str, Any]) -> str:
+    """Subquestions; distractors are subquestions with empty text."""
     fmt, slug = q["format"], q["slug"]
     if len(q["pairs"]) < 2:
         raise ExportFormatError("a matching question needs at least 2 pairs", slug)
@@ -452,6 +472,7 @@ def _matching(q: Mapping[str, Any]) -> str:
 
 
 def _ordering(q: Mapping[str, Any]) -> str:
+    """qtype_ordering's elements; answers in their correct order."""
     fmt, slug = q["format"], q["slug"]
     items = q["items"]
     if len(items) < 2 or not all(isinstance(i, str) and i.strip() for i in items):
@@ -467,6 +488,7 @@ def _ordering(q: Mapping[str, Any]) -> str:
 
 
 def _essay(q: Mapping[str, Any]) -> str:
+    """Moodle's default essay settings: an editor, no attachments."""
     slug = q["slug"]
     return ("    <responseformat>editor</responseformat>\n"
             "    <responserequired>1</responserequired>\n"
@@ -482,6 +504,7 @@ _WRITERS = {"single_choice": _multichoice, "multiple_response": _multichoice,
 
 
 def _question(q: Mapping[str, Any], number: int) -> str:
+    """One ``<question>`` element."""
     fmt, slug = q["format"], q["slug"]
     penalty = {"true_false": "1", "essay": "0"}.get(q["type"], "0.3333333")  # Moodle's defaults
     out = (f"<!-- question: {number}  -->\n"
@@ -502,6 +525,7 @@ def _question(q: Mapping[str, Any], number: int) -> str:
 
 
 def _category_xml(category: str, slug: str) -> str:
+    """A category pseudo-question."""
     return ("<!-- question: 0  -->\n"
             '  <question type="category">\n'
             f"    <category>\n      <text>{_cdata(category, slug)}</text>\n    </category>\n"

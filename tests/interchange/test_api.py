@@ -48,7 +48,8 @@ def test_parse_detects_the_format() -> None:
     assert interchange.parse(fixture("questions.gift.txt"))[0]["source"] == (
         "Imported from GIFT file")
     xml = interchange.parse(fixture("old_format_file.xml").encode(), filename="old.xml")
-    assert xml[0]["source"] == "Imported from Moodle XML file 'old.xml' (Moodle category: $course$/Pi)"
+    assert xml[0]["source"] == ("Imported from Moodle XML file 'old.xml' "
+                                "(Moodle category: $course$/Pi)")
 
 
 def test_parse_with_an_explicit_format_and_skipped_list() -> None:

@@ -61,7 +61,8 @@ def q(kind: str, **fields: object) -> dict:
          '\t=<div class\\="frog">An activity supporting asynchronous discussions.</div> -> Forum\n'
          "\t=A bank of record entries which participants can add to. -> Database\n"
          "\t= -> Chat\n}\n"),
-        (q("essay", title="backslash", prompt="A \\ B \\\\ C"), "::backslash::A \\\\ B \\\\\\\\ C{}\n"),
+        (q("essay", title="backslash", prompt="A \\ B \\\\ C"),
+         "::backslash::A \\\\ B \\\\\\\\ C{}\n"),
     ],
 )
 def test_gift_export_matches_moodles_expectations(question: dict, expected: str) -> None:

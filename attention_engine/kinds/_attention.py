@@ -94,6 +94,15 @@ class Sizes:
     d_kv: int | None = None
 
 
+# The masked kinds use one more token than plain self-attention: a mask on 2 tokens leaves
+# almost nothing to compute.
+MASKED_SIZES = {
+    "easy": Sizes(t_q=3, t_kv=3, d_model=2, d_k=2, x_max=2, w_max=1, max_raw=8.0),
+    "medium": Sizes(t_q=4, t_kv=4, d_model=3, d_k=2, x_max=2, w_max=1, max_raw=10.0),
+    "hard": Sizes(t_q=5, t_kv=5, d_model=3, d_k=3, x_max=2, w_max=1, max_raw=12.0),
+}
+
+
 @dataclass(frozen=True)
 class AttentionKind:
     """Everything that differs between the attention kinds.

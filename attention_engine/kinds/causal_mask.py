@@ -44,11 +44,7 @@ SPEC = att.AttentionKind(
     name=NAME,
     parts=("scores", "weights", "output"),
     codes=("no_scaling", "no_mask", "mask_after_softmax", "wrong_triangle", "wrong_softmax_axis"),
-    sizes={
-        "easy": att.Sizes(t_q=3, t_kv=3, d_model=2, d_k=2, x_max=2, w_max=1, max_raw=8.0),
-        "medium": att.Sizes(t_q=4, t_kv=4, d_model=3, d_k=2, x_max=2, w_max=1, max_raw=10.0),
-        "hard": att.Sizes(t_q=5, t_kv=5, d_model=3, d_k=3, x_max=2, w_max=1, max_raw=12.0),
-    },
+    sizes=att.MASKED_SIZES,
     task=_task,
     draw_mask=_draw_mask,
     mask_from_params=_mask,

@@ -56,7 +56,7 @@ def test_every_kind_passes_the_verifier(kind):
             assert check_variant(module, seed, difficulty) == []
 
 
-def test_routes_disagreeing_means_no_variant(monkeypatch):
+def test_routes_disagreeing_means_no_variant(monkeypatch, capsys):
     # If the second route disagreed (a bug in either), generate must refuse and the sweep fail.
     from attention_engine import torch_ops
     from attention_engine.variant import VerificationError
@@ -73,6 +73,11 @@ def test_routes_disagreeing_means_no_variant(monkeypatch):
     report = run_verification(["self_attention"], 1, ["easy"])
     assert report["ok"] is False
     assert report["rows"][0]["failures"][0]["check"] == "generate"
+    # ... and the CLI exits 1 with the failure in its table.
+    from attention_engine.__main__ import main
+
+    assert main(["verify", "--seeds", "1", "--kind", "self_attention", "--difficulty", "easy", "--jobs", "1"]) == 1
+    assert "FAILED" in capsys.readouterr().out
 
 
 def test_verifier_catches_an_unnamed_misconception(monkeypatch):

@@ -40,7 +40,8 @@ def _breakdown_text(obj: dict[str, Any], total_key: str) -> str:
 
 def cmd_kinds(args: argparse.Namespace) -> int:
     kinds = api.list_kinds()
-    _emit({"kinds": kinds}, args.json, "\n".join(f"{k['name']:<22} {k['title']}" for k in kinds))
+    # The contract (issue #3) is a bare JSON list of {name, title, topics, difficulties}.
+    _emit(kinds, args.json, "\n".join(f"{k['name']:<22} {k['title']}" for k in kinds))
     return 0
 
 

@@ -27,7 +27,7 @@ def item_view(item: PracticeItem) -> dict[str, Any]:
         return numeric_item_view(item)
     version = item.question_version
     view = theory_question_view(version.data, shuffle_seed=item.id)
-    view.update({"id": item.id, "question_type": view["type"], "type": "theory",
+    view.update({"id": item.id, "type": "theory",
                  "topic": version.question.topic.slug, "version": version.number})
     return view
 
@@ -97,6 +97,7 @@ def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict
     view: dict[str, Any] = {
         "slug": data["slug"],
         "type": data["type"],
+        "question_type": data["type"],
         "title": data["title"],
         "prompt": data["prompt"],
         "difficulty": data["difficulty"],

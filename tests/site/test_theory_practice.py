@@ -52,6 +52,21 @@ def test_answering_a_theory_question_shows_score_feedback_and_source(client, lea
     assert Submission.objects.get().score == 1.0
 
 
+@pytest.mark.parametrize(
+    "kind, field",
+    [("single_choice", 'type="radio" name="response"'), ("multiple_response", 'type="checkbox" name="response"'),
+     ("true_false", 'type="radio" name="response" value="true"'), ("numeric", '<input name="response"'),
+     ("short_answer", '<input name="response"'), ("matching", 'name="match-0"'), ("ordering", 'name="order-0"')],
+)
+def test_every_question_type_has_its_answer_field(client, learner, bank, kind, field):
+    from questions.models import QuestionVersion
+
+    version = QuestionVersion.objects.filter(data__type=kind, status="published").first()
+    item = PracticeItem.objects.create(learner=learner, question_version=version)
+    client.force_login(learner)
+    assert field in client.get(f"/practice/items/{item.id}/").content.decode()
+
+
 def test_theory_answer_with_no_choice_is_refused_without_cost(client, learner, bank):
     from questions.models import QuestionVersion
 

@@ -275,12 +275,19 @@ def load_valid_bank(path: str | Path) -> list[TopicDoc]:
 # ---------------------------------------------------------------------------------------------
 
 
+# Fields that make a question complete for learners rather than well-formed. Files exported
+# from Moodle often lack them; such questions may be stored as drafts (``complete=False``) and
+# completed before they are published.
+COMPLETENESS_FIELDS = frozenset({"explanation", "source", "feedback", "feedback_true", "feedback_false"})
+
+
 class _Checker:
     """Collects errors for one document, turning paths into lines."""
 
-    def __init__(self, file: str, lines: Mapping[Path_, int] | None) -> None:
+    def __init__(self, file: str, lines: Mapping[Path_, int] | None, *, complete: bool = True) -> None:
         self.file = file
         self.lines = lines or {}
+        self.complete = complete
         self.errors: list[BankError] = []
 
     def line(self, path: Path_) -> int | None:
@@ -301,15 +308,19 @@ class _Checker:
         return False
 
     def text(self, mapping: dict, key: str, path: Path_, *, required: bool = True) -> str | None:
-        if not self.present(mapping, key, path, required):
+        may_be_empty = not self.complete and key in COMPLETENESS_FIELDS
+        if not self.present(mapping, key, path, required and not may_be_empty):
             return None
         value = mapping[key]
+        if may_be_empty and (value is None or value == ""):
+            return None
         if not isinstance(value, str):
             hint = " (quote it: YAML read it as a non-string)" if value is not None else ""
             self.error((*path, key), f"'{key}' must be a string, got {_kind(value)}{hint}")
             return None
         if not value.strip():
-            self.error((*path, key), f"'{key}' must not be empty")
+            if not may_be_empty:
+                self.error((*path, key), f"'{key}' must not be empty")
             return None
         self.latex(value, (*path, key))
         return value
@@ -599,9 +610,13 @@ def _check_question(c: _Checker, raw: Any, path: Path_) -> None:
 
 def validate_question(question: Any, *, file: str = "<question>",
                       lines: Mapping[Path_, int] | None = None,
-                      path: Path_ = ()) -> list[BankError]:
-    """Errors of one question dict (for the authoring form and importers; no cross-bank rules)."""
-    c = _Checker(file, lines)
+                      path: Path_ = (), complete: bool = True) -> list[BankError]:
+    """Errors of one question dict (for the authoring form and importers; no cross-bank rules).
+
+    ``complete=False`` checks structure only: explanations, sources and feedback
+    (``COMPLETENESS_FIELDS``) may be missing or empty, as in drafts imported from Moodle.
+    """
+    c = _Checker(file, lines, complete=complete)
     _check_question(c, question, path)
     return c.errors
 

@@ -35,10 +35,6 @@ def submission_for_learner(*, learner, submission_id: int) -> Submission:
     )
 
 
-def latest_submission(*, item: PracticeItem) -> Submission | None:
-    return item.submissions.order_by("-created_at", "-id").first()
-
-
 def current_versions(*, published_only: bool = True):
     """The newest version of every question (the newest published one with published_only)."""
     from django.db.models import OuterRef, Subquery

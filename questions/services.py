@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +32,10 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+
+
+class ServiceUnavailable(ServiceError):
+    """The request is fine but cannot be served now (the worker did not answer); retry later."""
 
 
 class AnswerFormatError(ServiceError):
@@ -108,12 +111,12 @@ def _claim_from_stock(*, kind: str, difficulty: str) -> Variant | None:
 def _request_variants_from_worker(*, kind: str, difficulty: str) -> None:
     from .tasks import generate_variants
 
-    result = generate_variants.delay(kind=kind, difficulty=difficulty, count=1)
     try:
+        result = generate_variants.delay(kind=kind, difficulty=difficulty, count=1)
         result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
-    except Exception as exc:  # timeout, broker down, engine failure
+    except Exception as exc:  # broker down, timeout, engine failure
         log.exception("worker could not make a %s/%s variant", kind, difficulty)
-        raise ServiceError(
+        raise ServiceUnavailable(
             "No problem of this kind is ready and the worker did not answer in time. "
             "Please try again in a moment."
         ) from exc
@@ -129,7 +132,7 @@ def practice_item_create_numeric(*, learner, kind: str, difficulty: str) -> Prac
         with transaction.atomic():
             variant = _claim_from_stock(kind=kind, difficulty=difficulty)
         if variant is None:
-            raise ServiceError("Every fresh problem was just taken by other learners; try again.")
+            raise ServiceUnavailable("Every fresh problem was just taken by other learners; try again.")
     with transaction.atomic():
         item = PracticeItem.objects.create(learner=learner, variant=variant)
         transaction.on_commit(lambda: _enqueue_refill(kind=kind, difficulty=difficulty))
@@ -432,21 +435,6 @@ def _bank_fields(question: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in question.items() if k not in _INTERCHANGE_FIELDS}
 
 
-_COMPLETENESS_FIELDS = {"explanation", "feedback", "feedback_true", "feedback_false", "source"}
-_EMPTY_OR_MISSING = re.compile(r"'(\w+)' must not be empty$|missing required field '(\w+)'$")
-
-
-def _is_completeness_rule(message: str) -> bool:
-    """True for "this field is empty" errors about explanations, feedback and sources.
-
-    Files exported from Moodle often lack them. Such questions may come in as drafts, to be
-    completed before they are published; their structure (types, weights, answers) must be
-    sound either way.
-    """
-    match = _EMPTY_OR_MISSING.search(message)
-    return bool(match) and (match.group(1) or match.group(2)) in _COMPLETENESS_FIELDS
-
-
 @dataclass(frozen=True)
 class ImportReport:
     saved: list[str]
@@ -469,8 +457,7 @@ def questions_import(*, text: str | bytes, format: str | None, author=None, publ
     for question in questions:
         problems += [
             {"question": question.get("slug"), "line": e.line, "message": e.message}
-            for e in validate_question(_bank_fields(question))
-            if publish or not _is_completeness_rule(e.message)
+            for e in validate_question(_bank_fields(question), complete=publish)
         ]
     if problems:
         raise QuestionInvalid("The file has questions the bank cannot hold; nothing was imported.", details=problems)

@@ -23,6 +23,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"detail": exc.message, "format_errors": exc.details}, status=status.HTTP_400_BAD_REQUEST
         )
+    if isinstance(exc, services.ServiceUnavailable):
+        return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, services.ServiceError):
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):

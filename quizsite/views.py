@@ -1,7 +1,5 @@
 """Web pages. Thin: parse the request, call a service or selector, render."""
 
-import json
-
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
@@ -55,7 +53,7 @@ def practice_new(request: HttpRequest) -> HttpResponse:
             request,
             "quizsite/home.html",
             {**_home_context(), "error": exc.message},
-            status=400 if "Unknown" in exc.message else 503,
+            status=503 if isinstance(exc, services.ServiceUnavailable) else 400,
         )
     return redirect("practice-item", item_id=item.id)
 
@@ -108,7 +106,6 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
                 learner=request.user, submission_id=int(submission_id)
             )
             context["submission"] = submission_view(submission)
-            context["submission_json"] = json.dumps(context["submission"])
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
     context["errors_by_part"] = {e["part"]: e for e in context["format_errors"]}
     return render(request, "quizsite/practice_item.html", context, status=status)

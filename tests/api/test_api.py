@@ -140,3 +140,15 @@ def test_openapi_schema_lists_the_endpoints(learner, client_for):
     text = response.content.decode()
     for path in ("/api/v1/auth/token", "/api/v1/practice/items", "/api/v1/submissions/{submission_id}"):
         assert path in text
+
+
+def test_worker_not_answering_is_a_503_not_a_client_error(learner, client_for):
+    from unittest import mock
+
+    from questions import tasks
+
+    client = client_for(learner)
+    with mock.patch.object(tasks.generate_variants, "delay", side_effect=ConnectionError("broker down")):
+        response = client.post("/api/v1/practice/items", {"kind": "self_attention", "difficulty": "hard"}, format="json")
+    assert response.status_code == 503
+    assert "worker did not answer" in response.json()["detail"]

@@ -102,6 +102,15 @@ class Variant(models.Model):
         return f"{self.kind}/{self.difficulty}#{self.seed}"
 
 
+class Purpose(models.TextChoices):
+    """Why an item was put in front of a learner; it decides which pages may show it."""
+
+    PRACTICE = "practice", "Practice"
+    REVIEW = "review", "Spaced-repetition review"
+    MOCK = "mock", "Mock interview"
+    QUIZ = "quiz", "Graded quiz"
+
+
 class PracticeItem(models.Model):
     """One question put in front of one learner: a theory question version or a numeric variant."""
 
@@ -114,6 +123,10 @@ class PracticeItem(models.Model):
     variant = models.OneToOneField(
         Variant, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
     )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.PRACTICE)
+    # How many rungs of the hint ladder the learner has opened (never a wrong answer; it lowers
+    # the review rating).
+    hints_revealed = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -167,4 +180,108 @@ class Submission(models.Model):
             models.Index(
                 fields=["enqueued_at"], condition=Q(status="pending"), name="submission_pending"
             ),
+        ]
+
+
+# --- Spaced repetition, learner settings, mock interviews --------------------------------------
+
+
+class ReviewCard(models.Model):
+    """An FSRS card: one per (learner, theory question) or (learner, numeric problem kind).
+
+    A kind's card draws a fresh variant at every review, so its answers cannot be memorised.
+    `fsrs` holds `fsrs.Card.to_dict()`; `due`, `stability` and the counters are copies kept for
+    queries (reviews due today, mastery per topic).
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards"
+    )
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.CASCADE, related_name="review_cards"
+    )
+    kind = models.CharField(max_length=64, blank=True)
+    # The difficulty a kind's review draws its variant at (the one last practised).
+    difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    fsrs = models.JSONField()
+    due = models.DateTimeField()
+    stability = models.FloatField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    last_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(question__isnull=False) & Q(kind=""))
+                | (Q(question__isnull=True) & ~Q(kind="")),
+                name="card_is_question_xor_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "question"],
+                condition=Q(question__isnull=False),
+                name="card_per_learner_question",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "kind"], condition=~Q(kind=""), name="card_per_learner_kind"
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "due"], name="card_due")]
+
+
+class ReviewLog(models.Model):
+    """One rating given to a card. A submission rates a card at most once (the unique key)."""
+
+    card = models.ForeignKey(ReviewCard, on_delete=models.CASCADE, related_name="logs")
+    submission = models.OneToOneField(
+        "Submission", on_delete=models.CASCADE, related_name="review_log"
+    )
+    rating = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    hints_used = models.PositiveSmallIntegerField(default=0)
+    seconds_taken = models.FloatField(null=True, blank=True)
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+
+class LearnerProfile(models.Model):
+    """A learner's own settings."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_profile"
+    )
+    show_streak = models.BooleanField(default=True)
+
+
+class MockInterview(models.Model):
+    """A timed set of questions. The deadline is the server's: answers after it are refused and
+    the interview is finished when it passes, whatever the client does."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mock_interviews"
+    )
+    topics = models.JSONField(default=list)
+    question_count = models.PositiveSmallIntegerField()
+    duration_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+
+class MockInterviewItem(models.Model):
+    mock = models.ForeignKey(MockInterview, on_delete=models.CASCADE, related_name="entries")
+    position = models.PositiveSmallIntegerField()
+    item = models.OneToOneField(PracticeItem, on_delete=models.CASCADE, related_name="mock_entry")
+
+    class Meta:
+        ordering = ["mock", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["mock", "position"], name="mock_item_position"),
         ]

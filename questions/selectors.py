@@ -2,7 +2,11 @@
 
 from django.shortcuts import get_object_or_404
 
-from .models import PracticeItem, Submission
+from .models import PracticeItem, Purpose, Submission
+
+# Items the practice pages and the practice API may show. Mock-interview and quiz items have
+# their own pages, which decide when feedback and keys may be seen.
+PRACTICE_PAGE_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW)
 
 
 def topics_with_counts():
@@ -24,6 +28,7 @@ def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
         PracticeItem.objects.select_related("variant", "question_version__question__topic"),
         id=item_id,
         learner=learner,
+        purpose__in=PRACTICE_PAGE_PURPOSES,
     )
 
 
@@ -32,6 +37,7 @@ def submission_for_learner(*, learner, submission_id: int) -> Submission:
         Submission.objects.select_related("item__variant", "item__question_version"),
         id=submission_id,
         learner=learner,
+        item__purpose__in=PRACTICE_PAGE_PURPOSES,
     )
 
 

@@ -20,7 +20,7 @@ from attention_engine import api as engine
 from attention_engine.grading import read_response
 from attention_engine.variant import Variant as EngineVariant
 
-from .models import PracticeItem, Question, QuestionVersion, Submission, Topic, Variant
+from .models import PracticeItem, Purpose, Question, QuestionVersion, Submission, Topic, Variant
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,9 @@ def _request_variants_from_worker(*, kind: str, difficulty: str) -> None:
         ) from exc
 
 
-def practice_item_create_numeric(*, learner, kind: str, difficulty: str) -> PracticeItem:
+def practice_item_create_numeric(
+    *, learner, kind: str, difficulty: str, purpose: str = Purpose.PRACTICE
+) -> PracticeItem:
     """Give the learner a fresh verified variant, from stock, or made on demand when it is empty."""
     _known_kind(kind, difficulty)
     with transaction.atomic():
@@ -134,12 +136,14 @@ def practice_item_create_numeric(*, learner, kind: str, difficulty: str) -> Prac
         if variant is None:
             raise ServiceUnavailable("Every fresh problem was just taken by other learners; try again.")
     with transaction.atomic():
-        item = PracticeItem.objects.create(learner=learner, variant=variant)
+        item = PracticeItem.objects.create(learner=learner, variant=variant, purpose=purpose)
         transaction.on_commit(lambda: _enqueue_refill(kind=kind, difficulty=difficulty))
     return item
 
 
-def practice_item_create_for_topic(*, learner, topic_slug: str) -> PracticeItem:
+def practice_item_create_for_topic(
+    *, learner, topic_slug: str, purpose: str = Purpose.PRACTICE
+) -> PracticeItem:
     """The next item of a topic: theory questions and numeric problems interleaved.
 
     Theory questions come least-recently-seen first (never seen before seen), so a run through a
@@ -162,7 +166,9 @@ def practice_item_create_for_topic(*, learner, topic_slug: str) -> PracticeItem:
     numeric_in_topic = seen.filter(variant__kind__in=kinds).count()
     if kinds and (not versions.exists() or numeric_in_topic < in_topic):
         kind = kinds[numeric_in_topic % len(kinds)]
-        return practice_item_create_numeric(learner=learner, kind=kind, difficulty="medium")
+        return practice_item_create_numeric(
+            learner=learner, kind=kind, difficulty="medium", purpose=purpose
+        )
     last_seen = {
         qid: when
         for qid, when in seen.filter(question_version__in=versions)
@@ -173,7 +179,7 @@ def practice_item_create_for_topic(*, learner, topic_slug: str) -> PracticeItem:
         versions.select_related("question"),
         key=lambda v: (v.question_id in last_seen, last_seen.get(v.question_id), secrets.randbelow(1000)),
     )
-    return PracticeItem.objects.create(learner=learner, question_version=choice)
+    return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
 
 
 def _enqueue_refill(*, kind: str, difficulty: str) -> None:

@@ -8,24 +8,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attention_engine import api as engine
 from questions import selectors, services
 from questions.models import Difficulty
 
+from .learning_views import home_context as _home_context
 from .presenters import item_view, submission_view, theory_response_from_post
-
-
-def _home_context() -> dict:
-    return {
-        "kinds": engine.list_kinds(),
-        "difficulties": Difficulty.choices,
-        "topics": selectors.topics_with_counts(),
-    }
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "quizsite/home.html", _home_context())
 
 
 @require_http_methods(["GET", "POST"])

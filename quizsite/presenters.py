@@ -53,6 +53,13 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     return post.get("response", "")
 
 
+def answer_from_post(view: dict[str, Any], post) -> dict[str, Any]:
+    """A posted answer form as the services take it: part -> typed text, or {"response": ...}."""
+    if view["type"] == "numeric":
+        return {p["name"]: post.get(f"part-{p['name']}", "") for p in view["parts"]}
+    return {"response": theory_response_from_post(view, post)}
+
+
 def submission_view(submission: Submission) -> dict[str, Any]:
     """A submission as its learner sees it: the result only once it is graded."""
     view: dict[str, Any] = {

@@ -12,7 +12,7 @@ from questions import selectors, services
 from questions.models import Difficulty
 
 from .learning_views import home_context as _home_context
-from .presenters import item_view, submission_view, theory_response_from_post
+from .presenters import answer_from_post, item_view, submission_view
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,13 +57,6 @@ def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
     return redirect("practice-item", item_id=item.id)
 
 
-def _answer_from_post(request: HttpRequest, view: dict) -> dict:
-    """The answer as the services take it: part -> typed text, or {"response": ...} for theory."""
-    if view["type"] == "numeric":
-        return {p["name"]: request.POST.get(f"part-{p['name']}", "") for p in view["parts"]}
-    return {"response": theory_response_from_post(view, request.POST)}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
@@ -72,7 +65,7 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
     context: dict = {"item": item, "view": view, "format_errors": [], "typed": {}}
     status = 200
     if request.method == "POST":
-        answer = _answer_from_post(request, view)
+        answer = answer_from_post(view, request.POST)
         context["typed"] = answer
         try:
             created = services.submission_create(

@@ -288,6 +288,10 @@ def submission_grade(*, submission_id: int) -> Submission:
         submission.result = result
         submission.graded_at = timezone.now()
         submission.save(update_fields=["status", "score", "result", "graded_at"])
+        if item.purpose == Purpose.QUIZ:
+            from .quizzes import quiz_item_graded
+
+            quiz_item_graded(item_id=item.id)  # the slot's mark and the attempt's score
     return submission
 
 

@@ -36,3 +36,22 @@ def refill_stock(*, kind: str, difficulty: str) -> int:
 @shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
 def sweep_pending_submissions() -> int:
     return len(services.submissions_sweep())
+
+
+# --- Quizzes -----------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **_RETRY)
+def generate_seeded_variants(*, kind: str, difficulty: str, seeds: list[int]) -> list[int]:
+    """The variants of these exact seeds (a quiz's deterministic draws); made once, found after."""
+    from . import quizzes
+
+    return quizzes.variants_generate_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
+
+
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def close_overdue_attempts() -> int:
+    """Submit quiz attempts whose deadline passed, at their deadline (beat; idempotent)."""
+    from . import quizzes
+
+    return len(quizzes.attempts_close_overdue())

@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "questions.tasks.sweep_pending_submissions",
         "schedule": float(env_int("SWEEP_INTERVAL_SECONDS", 30)),
     },
+    # Quiz attempts past their deadline are submitted at it even if nobody looks at them.
+    "close-overdue-attempts": {
+        "task": "questions.tasks.close_overdue_attempts",
+        "schedule": float(env_int("ATTEMPT_CLOSE_INTERVAL_SECONDS", 30)),
+    },
 }
 # Bulk variant generation goes to the `gpu` queue when the operator runs a worker for it.
 CELERY_TASK_ROUTES = (

@@ -1,0 +1,64 @@
+"""Fixtures for courses and quizzes: an instructor, learners, a small published theory pool."""
+
+import pytest
+
+from questions import courses, services
+from questions.models import QuestionVersion
+
+POOL_SLUGS = ("quiz-pool-a", "quiz-pool-b", "quiz-pool-c")
+
+
+def choice_question(slug: str, right: int = 0) -> dict:
+    """A single-choice question in the bank's format; choice `right` is the key."""
+    return {
+        "slug": slug,
+        "title": f"Question {slug}",
+        "type": "single_choice",
+        "difficulty": "easy",
+        "prompt": f"Pick the right answer ({slug}).",
+        "choices": [
+            {"text": "Alpha", "weight": 100 if right == 0 else 0, "feedback": "" if right == 0 else "Not alpha."},
+            {"text": "Beta", "weight": 100 if right == 1 else 0, "feedback": "" if right == 1 else "Not beta."},
+            {"text": "Gamma", "weight": 100 if right == 2 else 0, "feedback": "" if right == 2 else "Not gamma."},
+        ],
+        "explanation": "Because the test says so.",
+        "source": "Test fixture",
+    }
+
+
+@pytest.fixture
+def instructor(django_user_model):
+    return django_user_model.objects.create_user(username="ines", password="s3cret-pass-word", is_staff=True)
+
+
+@pytest.fixture
+def learners(django_user_model):
+    return [
+        django_user_model.objects.create_user(username=name, password="s3cret-pass-word")
+        for name in ("lea", "leo", "lia", "lou")
+    ]
+
+
+@pytest.fixture
+def pool(db):
+    """Three published single-choice questions; the key of each is choice 0 ("Alpha")."""
+    topic = services.topic_upsert(slug="quiz-topic", title="Quiz topic")
+    versions = []
+    for slug in POOL_SLUGS:
+        version, _ = services.question_version_save(
+            topic=topic, data=choice_question(slug), status=QuestionVersion.Status.PUBLISHED
+        )
+        versions.append(version)
+    return versions
+
+
+@pytest.fixture
+def course(instructor):
+    return courses.course_create(title="Attention 101", instructor=instructor)
+
+
+@pytest.fixture
+def enrolled(course, learners):
+    for learner in learners:
+        courses.course_join(user=learner, code=course.join_code)
+    return learners

@@ -288,6 +288,10 @@ def submission_grade(*, submission_id: int) -> Submission:
         submission.result = result
         submission.graded_at = timezone.now()
         submission.save(update_fields=["status", "score", "result", "graded_at"])
+        # Rates the learner's review card in this transaction: exactly once, with the grade.
+        from .learning import review_record
+
+        review_record(submission=submission)
         if item.purpose == Purpose.QUIZ:
             from .quizzes import quiz_item_graded
 

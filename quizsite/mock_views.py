@@ -1,0 +1,256 @@
+"""Mock interview pages. Thin: parse the request, call `questions.mock`, render.
+
+No page shows a score, a key or feedback before the interview is over; the review does.
+"""
+
+import secrets
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from attention_engine import api as engine
+from questions import mock as mocks
+from questions import selectors, services
+
+from .presenters import answer_from_post, item_view, submission_view
+
+
+def _kind_titles() -> dict[str, str]:
+    return {k["name"]: k["title"] for k in engine.list_kinds()}
+
+
+def _topics() -> list:
+    """Topics a mock can draw from: those with published questions or problem kinds."""
+    kind_topics = {t for k in engine.list_kinds() for t in k["topics"]}
+    return [t for t in selectors.topics_with_counts() if t.published or t.slug in kind_topics]
+
+
+def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
+    """A stored theory answer in the words of its question (Markdown, one line per choice)."""
+    response = answer.get("response") if isinstance(answer, dict) else None
+    kind = view.get("question_type")
+    choices = view.get("choices") or []
+    if kind == "single_choice" and isinstance(response, int) and 0 <= response < len(choices):
+        return [choices[response]]
+    if kind == "multiple_response" and isinstance(response, list):
+        return [choices[i] for i in response if isinstance(i, int) and 0 <= i < len(choices)] or ["(none chosen)"]
+    if kind == "true_false" and isinstance(response, bool):
+        return ["True" if response else "False"]
+    if kind == "matching" and isinstance(response, dict):
+        return [f"{left} → {right or '—'}" for left, right in response.items()]
+    if kind == "ordering" and isinstance(response, list):
+        return [f"{n}. {text}" for n, text in enumerate(response, start=1)]
+    return [str(response)] if response not in (None, "") else []
+
+
+def _numeric_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
+    answer = answer if isinstance(answer, dict) else {}
+    return [(p["label"], str(answer.get(p["name"], ""))) for p in view.get("parts", [])]
+
+
+# --- Start -------------------------------------------------------------------------------------
+
+
+def _home_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "topics": _topics(),
+        "presets": mocks.PRESETS,
+        "chosen_topics": None,  # None: all checked
+        "chosen_preset": mocks.DEFAULT_PRESET,
+        "active": mocks.mock_active(learner=request.user),
+        "history": mocks.mock_history(learner=request.user),
+    }
+
+
+@login_required
+@require_GET
+def mock_home(request: HttpRequest) -> HttpResponse:
+    context = _home_context(request)
+    if context["active"] is not None:
+        context["active_clock"] = clock(mocks.seconds_left(context["active"]))
+    return render(request, "quizsite/mock/home.html", context)
+
+
+@login_required
+@require_POST
+def mock_start(request: HttpRequest) -> HttpResponse:
+    topics = request.POST.getlist("topic")
+    preset = request.POST.get("preset", "")
+    try:
+        started = mocks.mock_interview_start(learner=request.user, topic_slugs=topics, preset_key=preset)
+    except services.ServiceError as exc:
+        context = _home_context(request)
+        context.update({"error": exc.message, "chosen_topics": topics, "chosen_preset": preset})
+        status = 503 if isinstance(exc, services.ServiceUnavailable) else 400
+        return render(request, "quizsite/mock/home.html", context, status=status)
+    return redirect("mock-interview", mock_id=started.mock.id)
+
+
+# --- The interview -----------------------------------------------------------------------------
+
+
+def clock(seconds: int) -> str:
+    """Seconds as m:ss, the way the countdown shows them."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _first_unanswered(entries: list[mocks.MockEntry], after: int = 0) -> int:
+    """The next unanswered position after `after` (wrapping round), else `after` itself."""
+    ordered = [e for e in entries if e.position > after] + [e for e in entries if e.position <= after]
+    for entry in ordered:
+        if entry.latest is None:
+            return entry.position
+    return after or (entries[0].position if entries else 1)
+
+
+def _render_interview(
+    request: HttpRequest, mock, entries, position: int, *, posted: dict | None = None,
+    error: str = "", format_errors: list | None = None, status: int = 200,
+) -> HttpResponse:
+    current = next((e for e in entries if e.position == position), entries[0])
+    view = item_view(current.item)
+    saved = current.latest.answer if current.latest is not None else None
+    typed = posted if posted is not None else (saved if view["type"] == "numeric" and isinstance(saved, dict) else {})
+    format_errors = format_errors or []
+    saved_position = request.GET.get("saved", "")
+    context = {
+        "mock": mock,
+        "entries": entries,
+        "current": current,
+        "view": view,
+        "typed": typed,
+        "saved_lines": answer_lines(view, saved) if saved is not None and view["type"] == "theory" else [],
+        "error": error,
+        "format_errors": format_errors,
+        "errors_by_part": {e["part"]: e for e in format_errors},
+        "seconds_left": mocks.seconds_left(mock),
+        "clock": clock(mocks.seconds_left(mock)),
+        "answered": sum(1 for e in entries if e.latest is not None),
+        "saved_position": int(saved_position) if saved_position.isdigit() else None,
+        "idempotency_key": secrets.token_urlsafe(16),
+        "kind_titles": _kind_titles(),
+    }
+    return render(request, "quizsite/mock/interview.html", context, status=status)
+
+
+@login_required
+@require_GET
+def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
+    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+    if mock.finished_at is not None:
+        return redirect("mock-review", mock_id=mock.id)
+    entries = mocks.mock_entries(mock=mock)
+    asked = request.GET.get("q", "")
+    position = int(asked) if asked.isdigit() else _first_unanswered(entries)
+    if not any(e.position == position for e in entries):
+        position = entries[0].position
+    return _render_interview(request, mock, entries, position)
+
+
+def _closed(request: HttpRequest, mock, message: str) -> HttpResponse:
+    mocks.mock_interview_expire(mock=mock)
+    return render(request, "quizsite/mock/closed.html", {"mock": mock, "error": message}, status=409)
+
+
+@login_required
+@require_POST
+def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpResponse:
+    mock = mocks.mock_for_learner(learner=request.user, mock_id=mock_id)
+    entries = mocks.mock_entries(mock=mock)
+    entry = next((e for e in entries if e.position == position), None)
+    if entry is None:
+        return render(
+            request, "quizsite/mock/closed.html",
+            {"mock": mock, "error": f"This interview has no question {position}.", "not_found": True},
+            status=404,
+        )
+    view = item_view(entry.item)
+    answer = answer_from_post(view, request.POST)
+    try:
+        mocks.mock_answer_submit(
+            learner=request.user, mock_id=mock.id, position=position, answer=answer,
+            idempotency_key=request.POST.get("idempotency_key") or None,
+        )
+    except mocks.MockClosed as exc:
+        return _closed(request, mock, exc.message)
+    except services.AnswerFormatError as exc:
+        return _render_interview(
+            request, mock, entries, position, posted=answer if view["type"] == "numeric" else {},
+            error=exc.message, format_errors=exc.details, status=400,
+        )
+    entries = mocks.mock_entries(mock=mock)
+    following = _first_unanswered(entries, after=position)
+    return redirect(f"{reverse('mock-interview', args=[mock.id])}?q={following}&saved={position}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mock_finish(request: HttpRequest, mock_id: int) -> HttpResponse:
+    """GET asks for confirmation (no script needed); POST finishes (idempotent)."""
+    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+    if request.method == "POST":
+        mocks.mock_interview_finish(learner=request.user, mock_id=mock.id)
+        return redirect("mock-review", mock_id=mock.id)
+    if mock.finished_at is not None:
+        return redirect("mock-review", mock_id=mock.id)
+    entries = mocks.mock_entries(mock=mock)
+    return render(request, "quizsite/mock/finish.html", {
+        "mock": mock,
+        "answered": sum(1 for e in entries if e.latest is not None),
+        "clock": clock(mocks.seconds_left(mock)),
+    })
+
+
+# --- The review --------------------------------------------------------------------------------
+
+
+def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
+    rows = []
+    for entry in summary.review_rows():
+        view = item_view(entry.item)
+        latest = entry.latest
+        rows.append({
+            "entry": entry,
+            "view": view,
+            "outcome": entry.outcome,
+            "result": submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None,
+            "answer_lines": answer_lines(view, latest.answer) if latest and view["type"] == "theory" else [],
+            "numeric_lines": _numeric_lines(view, latest.answer) if latest and view["type"] == "numeric" else [],
+        })
+    return {
+        "mock": summary.mock,
+        "summary": summary,
+        "rows": rows,
+        "counts": {o: summary.count(o) for o in (mocks.RIGHT, mocks.PARTIAL, mocks.WRONG, mocks.UNREADABLE, mocks.UNANSWERED, mocks.PENDING)},
+        "kind_titles": _kind_titles(),
+    }
+
+
+def _finished_summary(request: HttpRequest, mock_id: int) -> mocks.MockSummary | None:
+    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+    if mock.finished_at is None:
+        return None  # still running: no review, no score
+    return mocks.mock_summary(mock=mock)
+
+
+@login_required
+@require_GET
+def mock_review(request: HttpRequest, mock_id: int) -> HttpResponse:
+    summary = _finished_summary(request, mock_id)
+    if summary is None:
+        return redirect("mock-interview", mock_id=mock_id)
+    return render(request, "quizsite/mock/review.html", _review_context(summary))
+
+
+@login_required
+@require_GET
+def mock_review_body(request: HttpRequest, mock_id: int) -> HttpResponse:
+    """The review's body, for polling while the worker grades (data-pending says how many)."""
+    summary = _finished_summary(request, mock_id)
+    if summary is None:
+        return HttpResponse("The interview is still running: the review opens when it ends.", status=409)
+    return render(request, "quizsite/mock/_review_body.html", _review_context(summary))

@@ -1,9 +1,16 @@
 """What learners may see of items and submissions. The single place that strips keys."""
 
+import math
 import random
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from attention_engine import api as engine
+from attention_engine.grading import read_response
+from attention_engine.parsing import ParseError, parse_number
+from attention_engine.variant import Variant as EngineVariant
+from attention_engine.variant import as_array
 from questions.models import PracticeItem, Submission
 
 
@@ -53,15 +60,317 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     return post.get("response", "")
 
 
+def cell_field(part_name: str, row: int, col: int, shape: list[int]) -> str:
+    """The form field of one grid cell: ``part-<name>-<col>`` (vector), ``part-<name>-<row>-<col>``."""
+    return f"part-{part_name}-{col}" if len(shape) == 1 else f"part-{part_name}-{row}-{col}"
+
+
+def _grid_shape(shape: list[int]) -> tuple[int, int]:
+    return (1, int(shape[0])) if len(shape) == 1 else (int(shape[0]), int(shape[1]))
+
+
+def numeric_part_from_post(part: dict[str, Any], post) -> Any:
+    """One numeric part of a posted form, as the engine's reader takes it.
+
+    A scalar is the text of ``part-<name>``. A vector or matrix is read from its grid cells
+    (a list, or a list of rows, of typed texts) when any cell was posted; a grid left entirely
+    blank is ``""`` (one "no answer given" message, not one per cell). Without cell fields the
+    whole part may come as text in ``part-<name>`` ("1 2; 3 4"), as forms and clients did before
+    the grid.
+    """
+    name, shape = part["name"], list(part["shape"])
+    if not shape:
+        return post.get(f"part-{name}", "")
+    rows, cols = _grid_shape(shape)
+    fields = [[cell_field(name, i, j, shape) for j in range(cols)] for i in range(rows)]
+    if not any(f in post for row in fields for f in row):
+        return post.get(f"part-{name}", "")
+    cells = [[post.get(f, "").strip() for f in row] for row in fields]
+    if not any(c for row in cells for c in row):
+        return ""
+    return cells[0] if len(shape) == 1 else cells
+
+
 def answer_from_post(view: dict[str, Any], post) -> dict[str, Any]:
-    """A posted answer form as the services take it: part -> typed text, or {"response": ...}."""
+    """A posted answer form as the services take it: part -> typed value, or {"response": ...}."""
     if view["type"] == "numeric":
-        return {p["name"]: post.get(f"part-{p['name']}", "") for p in view["parts"]}
+        return {p["name"]: numeric_part_from_post(p, post) for p in view["parts"]}
     return {"response": theory_response_from_post(view, post)}
 
 
-def submission_view(submission: Submission) -> dict[str, Any]:
-    """A submission as its learner sees it: the result only once it is graded."""
+def errors_by_part(errors: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Format errors (the engine's ``{part, row, col, message}``) grouped by part, for the grid."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for error in errors:
+        grouped.setdefault(error["part"], []).append(error)
+    return grouped
+
+
+def _typed_cells(typed: Any, rows: int, cols: int) -> tuple[list[list[str]] | None, str | None]:
+    """What the learner typed, laid out on the grid; or ``(None, raw text)`` when it does not fit.
+
+    Typed text (from a client that sent the whole part as text) is split the simple way: rows
+    by newlines or ``;``, entries by tabs or commas if the row has any, else by whitespace.
+    """
+    if typed is None or typed == "":
+        return None, None
+    if isinstance(typed, str):
+        text = typed.strip().strip("[]")
+        lines = [r for r in re.split(r"[;\n]", text) if r.strip()]
+        split = [
+            [c.strip() for c in re.split(r"[,\t]", r)] if re.search(r"[,\t]", r) else r.split() for r in lines
+        ]
+        if rows == 1 and len(split) == cols and all(len(r) == 1 for r in split):
+            split = [[r[0] for r in split]]  # a vector typed as a column
+        if len(split) == rows and all(len(r) == cols for r in split):
+            return split, None
+        return None, typed
+    if isinstance(typed, list | tuple):
+        value = [list(typed)] if rows == 1 and not any(isinstance(v, list | tuple) for v in typed) else typed
+        if len(value) == rows and all(isinstance(r, list | tuple) and len(r) == cols for r in value):
+            return [["" if c is None else str(c) for c in r] for r in value], None
+        return None, str(typed)
+    return None, str(typed)
+
+
+def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The answer inputs of a numeric item: one input per cell, sized to each part's shape.
+
+    ``typed`` is part -> what was typed (kept after a refused submission); ``errors`` is
+    part -> one error or a list of errors (``errors_by_part``); errors with a row/column are
+    shown at their cell, the others at the part.
+    """
+    typed = typed or {}
+    errors = errors or {}
+    grid = []
+    for part in view["parts"]:
+        name, label, shape = part["name"], part["label"], list(part["shape"])
+        part_errors = errors.get(name) or []
+        if isinstance(part_errors, Mapping):
+            part_errors = [part_errors]
+        entry: dict[str, Any] = {"name": name, "label": label, "shape": shape, "raw": None}
+        cell_errors: dict[tuple[int, int], str] = {}
+        messages = []
+        for e in part_errors:
+            row = e.get("row")
+            col = e.get("col")
+            if len(shape) == 1 and col is not None:
+                cell_errors[(0, col)] = e["message"]
+            elif len(shape) == 2 and row is not None and col is not None:
+                cell_errors[(row, col)] = e["message"]
+            else:
+                messages.append(e["message"])
+        entry["error"] = " ".join(messages) or None
+        entry["invalid"] = bool(part_errors)
+        if not shape:
+            entry.update(kind="scalar", shape_text="a number", field=f"part-{name}")
+            value = typed.get(name)
+            entry["value"] = "" if value is None else str(value)
+            grid.append(entry)
+            continue
+        rows, cols = _grid_shape(shape)
+        cells, raw = _typed_cells(typed.get(name), rows, cols)
+        entry["raw"] = raw
+        if raw is not None or any(i >= rows or j >= cols for i, j in cell_errors):
+            # The errors are about text that does not fit the grid: show them with the text.
+            messages += list(cell_errors.values())
+            cell_errors = {}
+            entry["error"] = " ".join(messages) or None
+        entry["kind"] = "vector" if len(shape) == 1 else "matrix"
+        entry["shape_text"] = f"vector of {cols}" if len(shape) == 1 else f"{rows}\u00d7{cols} matrix"
+        entry["cols"] = cols
+        entry["rows"] = [
+            [
+                {
+                    "field": cell_field(name, i, j, shape),
+                    "label": f"{label}, entry {j + 1}" if len(shape) == 1 else f"{label}, row {i + 1}, column {j + 1}",
+                    "value": cells[i][j] if cells else "",
+                    "error": cell_errors.get((i, j)),
+                    "row": i,
+                    "col": j,
+                }
+                for j in range(cols)
+            ]
+            for i in range(rows)
+        ]
+        grid.append(entry)
+    return grid
+
+
+def format_number(value: Any) -> str:
+    """A number as the result pages print it: integers exactly, fractions as typed, floats to 4 places."""
+    if isinstance(value, str):
+        return {"-inf": "\u2212\u221e", "inf": "\u221e"}.get(value, value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    value = float(value)
+    if not math.isfinite(value):
+        return "\u2212\u221e" if value < 0 else ("\u221e" if value > 0 else "NaN")
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) < 1e-3 or abs(value) >= 1e7:
+        return f"{value:.3e}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _table(value: Any) -> dict[str, Any]:
+    """A step value as rows of printed cells: a scalar, a vector (one row) or a matrix."""
+    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
+        return {"shape": "matrix", "rows": [[format_number(c) for c in r] for r in value]}
+    if isinstance(value, list):
+        return {"shape": "vector", "rows": [[format_number(c) for c in value]]}
+    return {"shape": "scalar", "rows": [[format_number(value)]]}
+
+
+def parse_preview(*, variant: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """What the engine reads from a typed answer, part by part, with every unreadable cell.
+
+    Nothing is stored and nothing of the key is used: only the parts' names and shapes.
+    """
+    engine_variant = EngineVariant.from_dict(variant)
+    answer = answer if isinstance(answer, Mapping) else {}
+    values, errors = read_response(engine_variant, answer)
+    parts = {}
+    for part in engine_variant.parts:
+        value = values.get(part.name)
+        parts[part.name] = {
+            "values": None if value is None else value.tolist(),
+            "display": None if value is None else _table(value.tolist())["rows"],
+            "errors": [e.to_dict() for e in errors if e.part == part.name],
+            "cells": _cell_previews(answer.get(part.name)),
+        }
+    return {"ok": not errors, "parts": parts}
+
+
+def _cell_preview(raw: Any) -> dict[str, Any]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {"value": None, "display": None, "error": None}
+    try:
+        value = parse_number(raw)
+    except (ParseError, TypeError) as exc:
+        return {"value": None, "display": None, "error": getattr(exc, "message", "not a number")}
+    return {"value": value, "display": format_number(value), "error": None}
+
+
+def _cell_previews(raw: Any) -> list[list[dict[str, Any]]] | None:
+    """Each grid cell read on its own, so a half-filled grid already shows what its cells say."""
+    if not isinstance(raw, list | tuple) or len(raw) > MAX_PREVIEW_CELLS:
+        return None
+    rows = raw if raw and all(isinstance(r, list | tuple) for r in raw) else [raw]
+    if sum(len(r) for r in rows) > MAX_PREVIEW_CELLS:
+        return None
+    return [[_cell_preview(c) for c in row] for row in rows]
+
+
+# Kinds whose answer includes attention weights (the part named "weights"), with what the
+# weights' rows and columns are: by_hand normalises K^T Q by columns, so its rows are keys.
+ATTENTION_MAPS: dict[str, tuple[str, str]] = {
+    "self_attention": ("query", "key"),
+    "qkv_pipeline": ("query", "key"),
+    "causal_mask": ("query", "key"),
+    "padding_mask": ("query", "key"),
+    "cross_attention": ("decoder query", "encoder key"),
+    "by_hand": ("key", "query"),
+}
+WEIGHTS_PART = "weights"
+MAX_PREVIEW_CELLS = 1024
+CARRIED_FORWARD = "error carried forward"  # the engine's words in a part graded that way
+
+
+def worked_solution(variant: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every step of the variant's solution with its intermediate values, printed."""
+    return [
+        {
+            "title": step["title"],
+            "text": step["text"],
+            "values": [{"name": name, **_table(value)} for name, value in step.get("values", {}).items()],
+        }
+        for step in variant.get("steps", [])
+    ]
+
+
+def _mask(variant: dict[str, Any]) -> list[list[bool]] | None:
+    """Where a mask forced the weight to 0 (the masked kinds show the mask as a step value)."""
+    for step in variant.get("steps", []):
+        for name, value in step.get("values", {}).items():
+            if name.startswith("mask"):
+                return [[not bool(v) for v in row] for row in value]
+    return None
+
+
+def attention_maps(variant: dict[str, Any], learner: dict[str, Any]) -> list[dict[str, Any]]:
+    """The weights to draw as heatmaps: the learner's (when given) beside the correct ones."""
+    axes = ATTENTION_MAPS.get(variant["kind"])
+    if axes is None or WEIGHTS_PART not in variant["answer"]:
+        return []
+    key = as_array(variant["answer"][WEIGHTS_PART]).tolist()
+    row_axis, col_axis = axes
+    rows = [f"{row_axis} {i + 1}" for i in range(len(key))]
+    cols = [f"{col_axis} {j + 1}" for j in range(len(key[0]))]
+    common = {"row_labels": rows, "col_labels": cols, "masked": _mask(variant),
+              "row_axis": row_axis, "col_axis": col_axis}
+    mask = common["masked"]
+
+    def drawn(map_id: str, title: str, matrix: list[list[float]]) -> dict[str, Any]:
+        table = [
+            {"label": rows[i], "cells": [{"value": f"{v:.3f}", "masked": bool(mask and mask[i][j])} for j, v in enumerate(row)]}
+            for i, row in enumerate(matrix)
+        ]
+        return {"id": map_id, "title": title, "matrix": matrix, "table": table, **common}
+
+    maps = []
+    mine = learner.get(WEIGHTS_PART)
+    if mine is not None and len(mine) == len(key) and all(len(r) == len(cols) for r in mine):
+        maps.append(drawn("mine", "Your attention weights", mine))
+    maps.append(drawn("key", "Correct attention weights", key))
+    return maps
+
+
+def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The learner's own numbers, part by part, each cell marked right or wrong by the grade."""
+    shown = []
+    for part in variant["parts"]:
+        name = part["name"]
+        result = parts.get(name)
+        value = learner.get(name)
+        if result is None or value is None:
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            rows, marks = value, result.get("cells") or []
+        elif isinstance(value, list):
+            rows, marks = [value], [result.get("cells") or []]
+        else:
+            rows, marks = [[value]], [[result.get("correct", False)]]
+        shown.append(
+            {
+                "name": name,
+                "label": part["label"],
+                "score": result.get("score"),
+                "rows": [
+                    [{"value": format_number(v), "ok": bool(marks[i][j]) if i < len(marks) and j < len(marks[i]) else False}
+                     for j, v in enumerate(row)]
+                    for i, row in enumerate(rows)
+                ],
+            }
+        )
+    return shown
+
+
+def _learner_values(variant: dict[str, Any], answer: Any) -> dict[str, Any]:
+    values, _ = read_response(EngineVariant.from_dict(variant), answer if isinstance(answer, Mapping) else {})
+    return {name: value.tolist() for name, value in values.items()}
+
+
+def submission_view(submission: Submission, *, with_solution: bool = True) -> dict[str, Any]:
+    """A submission as its learner sees it: the result only once it is graded.
+
+    A graded numeric submission also carries the learner's numbers marked cell by cell, which
+    parts were graded with error carried forward and, with ``with_solution`` (pages whose rules
+    may show a score but not yet the key pass False), the worked solution and the attention
+    weights to draw. Nothing of the key is in the view before grading.
+    """
     view: dict[str, Any] = {
         "id": submission.id,
         "item": submission.item_id,
@@ -78,6 +387,18 @@ def submission_view(submission: Submission) -> dict[str, Any]:
             # In the order the problem asks them (stored JSON may not keep key order).
             order = [p["name"] for p in item.variant.data["parts"]]
             parts = {name: parts[name] for name in order if name in parts}
+            if submission.status == Submission.Status.GRADED:
+                variant = item.variant.data
+                learner = _learner_values(variant, submission.answer)
+                view["answer_cells"] = answer_cells(variant, learner, parts)
+                view["carried_forward"] = [
+                    {"label": p["label"], "message": parts[p["name"]]["message"]}
+                    for p in variant["parts"]
+                    if CARRIED_FORWARD in (parts.get(p["name"]) or {}).get("message", "")
+                ]
+                if with_solution:
+                    view["worked_solution"] = worked_solution(variant)
+                    view["attention_maps"] = attention_maps(variant, learner)
         else:
             # The theory grader's feedback already ends with the explanation; add its source.
             view["source"] = item.question_version.data["source"]

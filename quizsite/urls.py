@@ -12,6 +12,7 @@ urlpatterns = [
     path("practice/new", views.practice_new, name="practice-new"),
     path("practice/topics/<slug:topic_slug>", views.practice_topic, name="practice-topic"),
     path("practice/items/<int:item_id>/", views.practice_item, name="practice-item"),
+    path("practice/items/<int:item_id>/preview", views.practice_item_preview, name="practice-item-preview"),
     path(
         "practice/submissions/<int:submission_id>/result",
         views.submission_result,

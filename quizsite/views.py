@@ -1,18 +1,20 @@
 """Web pages. Thin: parse the request, call a service or selector, render."""
 
+import json
+
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questions import selectors, services
-from questions.models import Difficulty
+from questions.models import Difficulty, PracticeItem
 
 from .learning_views import home_context as _home_context
-from .presenters import answer_from_post, item_view, submission_view
+from .presenters import answer_from_post, errors_by_part, item_view, parse_preview, submission_view
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,8 +89,30 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             )
             context["submission"] = submission_view(submission)
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
-    context["errors_by_part"] = {e["part"]: e for e in context["format_errors"]}
+    context["errors_by_part"] = errors_by_part(context["format_errors"])
     return render(request, "quizsite/practice_item.html", context, status=status)
+
+
+@login_required
+@require_POST
+def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
+    """What the engine reads from a typed answer, before it is submitted. Stores nothing.
+
+    Body: ``{"answer": {part: text, list or list of rows}}``. Any of the learner's own numeric
+    items (practice, review, mock interview or quiz: the preview shows only the parse, never
+    the key); another learner's item is a 404.
+    """
+    item = get_object_or_404(PracticeItem.objects.select_related("variant"), id=item_id, learner=request.user)
+    if not item.is_numeric:
+        return JsonResponse({"error": "Only numeric problems have a preview."}, status=400)
+    try:
+        body = json.loads(request.body or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JsonResponse({"error": "The body must be JSON."}, status=400)
+    answer = body.get("answer") if isinstance(body, dict) else None
+    if not isinstance(answer, dict):
+        return JsonResponse({"error": 'The body must be {"answer": {part: value}}.'}, status=400)
+    return JsonResponse(parse_preview(variant=item.variant.data, answer=answer))
 
 
 @login_required

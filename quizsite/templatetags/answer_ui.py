@@ -1,0 +1,36 @@
+"""Template tags of the numeric answer grid and the attention heatmaps."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from quizsite.heatmap import heatmap_svg
+from quizsite.presenters import answer_grid as _answer_grid
+
+register = template.Library()
+
+
+@register.simple_tag
+def answer_grid(view, typed, errors_by_part):
+    """`{% answer_grid view typed errors_by_part as grid %}`: the inputs of each numeric part."""
+    return _answer_grid(view, typed, errors_by_part)
+
+
+@register.simple_tag
+def heatmap(entry, prefix=""):
+    """`{% heatmap m "s12" %}`: one entry of a submission view's `attention_maps` as SVG."""
+    row_axis, col_axis = entry["row_axis"], entry["col_axis"]
+    description = (
+        f"Rows are {row_axis}s, columns are {col_axis}s; each cell prints its weight and a "
+        "stronger colour means more weight."
+        + (" Hatched cells are masked: the mask forces their weight to 0." if entry.get("masked") else "")
+    )
+    svg = heatmap_svg(
+        entry["matrix"],
+        entry["row_labels"],
+        entry["col_labels"],
+        title=entry["title"],
+        description=description,
+        masked=entry.get("masked"),
+        id_prefix=f"hm-{prefix}-{entry['id']}",
+    )
+    return mark_safe(svg)  # noqa: S308 - heatmap_svg escapes every label and value

@@ -546,7 +546,7 @@ def _attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
         attempt.submitted_at = at
         attempt.submitted_by = by
         attempt.save(update_fields=["state", "submitted_at", "submitted_by"])
-        _attempt_refresh_marks(attempt)
+        attempt_refresh_marks(attempt)
     return attempt
 
 
@@ -651,7 +651,7 @@ def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], s
     return slot.points * fraction
 
 
-def _attempt_refresh_marks(attempt: QuizAttempt) -> None:
+def attempt_refresh_marks(attempt: QuizAttempt) -> None:
     """Recompute every slot's mark and, once the attempt is submitted and every mark is known,
     its score. Call with the attempt row locked."""
     quiz = attempt.quiz
@@ -676,4 +676,4 @@ def quiz_item_graded(*, item_id: int) -> None:
         return
     with transaction.atomic():
         attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=slot.attempt_id)
-        _attempt_refresh_marks(attempt)
+        attempt_refresh_marks(attempt)

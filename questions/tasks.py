@@ -55,3 +55,14 @@ def close_overdue_attempts() -> int:
     from . import quizzes
 
     return len(quizzes.attempts_close_overdue())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=240, time_limit=300, **_RETRY)
+def regrade_quiz(run_id: int) -> int:
+    """Apply one batch of a regrade run, then enqueue the next; returns the slots done so far."""
+    from . import regrade
+    from .models import RegradeRun
+
+    if regrade.regrade_run_batch(run_id=run_id):
+        regrade_quiz.delay(run_id)
+    return RegradeRun.objects.get(id=run_id).slots_done

@@ -152,14 +152,14 @@ def _enqueue(run_id: int) -> None:
         log.warning("could not enqueue regrade run %s", run_id, exc_info=True)
 
 
-def regrade_run_batch(*, run_id: int, batch_size: int = BATCH_SIZE) -> bool:
+def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
     """Apply the next batch of a run. Returns True while batches remain. Idempotent: the run row
     is locked, the batch is the slots after the committed cursor, and a finished run is left."""
     with transaction.atomic():
         run = RegradeRun.objects.select_for_update().select_related("quiz").get(id=run_id)
         if run.state == RegradeRun.State.DONE:
             return False
-        slots = list(_slots(run.quiz).filter(id__gt=run.cursor)[:batch_size])
+        slots = list(_slots(run.quiz).filter(id__gt=run.cursor)[: batch_size or BATCH_SIZE])
         if not slots:
             run.state = RegradeRun.State.DONE
             run.finished_at = timezone.now()

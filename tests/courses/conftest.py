@@ -84,3 +84,34 @@ def client_for():
 def numeric_key_answer(item) -> dict:
     """The right answer to a numeric quiz item, read from its stored variant (tests only)."""
     return {part: str(value) for part, value in item.variant.data["answer"].items()}
+
+
+@pytest.fixture
+def make_quiz(course, instructor, pool):
+    """An open quiz in `course`; sections default to one theory pool (draw 1 of the 3)."""
+    from questions import quizzes
+
+    def make(sections=None, **settings):
+        quiz = quizzes.quiz_create(
+            course=course,
+            actor=instructor,
+            title=settings.pop("title", "Quiz"),
+            sections=sections or [quizzes.SectionSpec(questions=POOL_SLUGS)],
+            **settings,
+        )
+        return quizzes.quiz_open(quiz=quiz, actor=instructor)
+
+    return make
+
+
+def answer(attempt, learner, position, body, *, certainty=None, key=None):
+    """Answer through the service and let the (in-process) grading task run on commit."""
+    from django.test import TestCase
+
+    from questions import quizzes
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return quizzes.answer_submit(
+            attempt=attempt, learner=learner, position=position, answer=body,
+            certainty=certainty, idempotency_key=key,
+        )

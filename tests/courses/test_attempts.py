@@ -1,0 +1,249 @@
+"""Attempts: penalty, CBM, feedback timing in API responses, deterministic draws, time limits."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from questions import quizzes
+from questions.models import AttemptSlot, PracticeItem, QuizAttempt, Submission, Variant
+from questions.quizzes import SEED_SPACE, SectionSpec, stable_int
+from questions.services import ServiceError
+from tests.courses.conftest import POOL_SLUGS, answer
+
+pytestmark = pytest.mark.django_db
+
+RIGHT, WRONG = {"response": 0}, {"response": 1}
+
+
+def only_slot(attempt):
+    return AttemptSlot.objects.select_related("item__variant").get(attempt=attempt)
+
+
+def test_penalty_per_retry_under_immediate_feedback(make_quiz, enrolled):
+    quiz = make_quiz(feedback_timing="immediate", penalty=0.25, sections=[SectionSpec(questions=POOL_SLUGS, points=4)])
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    answer(attempt, lea, 0, WRONG)
+    assert only_slot(attempt).mark == 0.0
+    answer(attempt, lea, 0, WRONG)
+    answer(attempt, lea, 0, RIGHT)
+    # Two earlier wrong tries: 4 points * (1 - 2 * 0.25).
+    assert only_slot(attempt).mark == 2.0
+    with pytest.raises(ServiceError, match="already answered correctly"):
+        answer(attempt, lea, 0, RIGHT)
+    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt.refresh_from_db()
+    assert attempt.score == 2.0
+
+
+def test_unreadable_answers_cost_no_try(make_quiz, enrolled):
+    from questions.services import AnswerFormatError
+
+    quiz = make_quiz(feedback_timing="immediate", penalty=0.5)
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    with pytest.raises(AnswerFormatError):
+        answer(attempt, lea, 0, {"response": "not a choice"})
+    answer(attempt, lea, 0, RIGHT)
+    assert only_slot(attempt).mark == 1.0
+    assert Submission.objects.filter(learner=lea).count() == 1
+
+
+def test_certainty_based_marking(make_quiz, enrolled):
+    quiz = make_quiz(
+        certainty_based_marking=True,
+        attempts_allowed=3,
+        sections=[SectionSpec(questions=POOL_SLUGS, points=3)],
+    )
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    with pytest.raises(ServiceError, match="certainty"):
+        answer(attempt, lea, 0, RIGHT)
+    answer(attempt, lea, 0, WRONG, certainty=3)
+    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt.refresh_from_db()
+    # Wrong at certainty 3 scores -6 on the CBM scale of 3: 3 points * -6 / 3.
+    assert attempt.score == -6.0
+    second = quizzes.attempt_start(quiz=quiz, learner=lea)
+    answer(second, lea, 0, RIGHT, certainty=2)
+    second = quizzes.attempt_submit(attempt=second, learner=lea)
+    second.refresh_from_db()
+    assert second.score == 2.0  # 3 points * 2 / 3
+
+
+def test_certainty_refused_on_a_quiz_without_cbm(make_quiz, enrolled):
+    quiz = make_quiz()
+    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    with pytest.raises(ServiceError, match="does not use certainty"):
+        answer(attempt, enrolled[0], 0, RIGHT, certainty=2)
+
+
+def _text(response) -> str:
+    return json.dumps(response.json())
+
+
+def test_learner_responses_hide_feedback_and_keys_until_the_timing_allows(
+    make_quiz, enrolled, client_for, django_capture_on_commit_callbacks
+):
+    closes = timezone.now() + timedelta(hours=2)
+    quiz = make_quiz(
+        feedback_timing="after_close",
+        closes_at=closes,
+        sections=[SectionSpec(questions=POOL_SLUGS), SectionSpec(kind="mha_params", difficulty="easy")],
+    )
+    lea = enrolled[0]
+    client = client_for(lea)
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    slots = {s.slot: s for s in AttemptSlot.objects.filter(attempt_id=view["id"]).select_related("item__variant", "item__question_version")}
+    numeric = slots[1].item
+    key_value = str(numeric.variant.data["answer"]["params"])
+    explanation = slots[0].item.question_version.data["explanation"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": WRONG}, format="json")
+        client.post(f"/api/v1/attempts/{view['id']}/slots/1/answers", {"answer": {"params": "12"}}, format="json")
+    assert Submission.objects.filter(learner=lea, status="graded").count() == 2
+    submitted = client.post(f"/api/v1/attempts/{view['id']}/submit")
+    for response in (submitted, client.get(f"/api/v1/attempts/{view['id']}"), client.get(f"/api/v1/quizzes/{quiz.id}/attempts")):
+        text = _text(response)
+        assert key_value not in text and explanation not in text
+        assert '"feedback"' not in text and '"steps"' not in text and '"key"' not in text
+        assert '"mark"' not in text and "Not correct" not in text
+    assert client.get(f"/api/v1/quizzes/{quiz.id}/attempts").json()[0]["score"] is None
+    # Once the quiz has closed, the same read shows marks, feedback and keys.
+    Quiz = type(quiz)
+    Quiz.objects.filter(id=quiz.id).update(closes_at=timezone.now() - timedelta(seconds=1))
+    after = client.get(f"/api/v1/attempts/{view['id']}").json()
+    assert after["keys_visible"] and after["score"] == 0.0
+    shown = {s["position"]: s for s in after["slots"]}
+    assert str(shown[1]["key"]["answer"]["params"]) == key_value
+    assert shown[0]["key"]["explanation"] == explanation
+    assert shown[1]["answers"][0]["feedback"]
+
+
+def test_immediate_feedback_shows_results_but_no_key_before_submission(
+    make_quiz, enrolled, client_for, django_capture_on_commit_callbacks
+):
+    quiz = make_quiz(feedback_timing="immediate", sections=[SectionSpec(kind="mha_params", difficulty="easy")])
+    client = client_for(enrolled[0])
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    item = AttemptSlot.objects.select_related("item__variant").get(attempt_id=view["id"]).item
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": {"params": "12"}}, format="json")
+    during = client.get(f"/api/v1/attempts/{view['id']}")
+    body = during.json()
+    assert body["slots"][0]["answers"][0]["score"] == 0.0 and body["slots"][0]["mark"] == 0.0
+    assert "key" not in body["slots"][0]
+    assert str(item.variant.data["answer"]["params"]) not in _text(during) and '"steps"' not in _text(during)
+
+
+def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_quiz, enrolled, instructor):
+    from questions import services
+    from questions.models import QuestionVersion
+    from tests.courses.conftest import choice_question
+
+    topic = services.topic_upsert(slug="quiz-topic", title="Quiz topic")
+    extra = [f"quiz-pool-extra-{i}" for i in range(3)]
+    for slug in extra:
+        services.question_version_save(topic=topic, data=choice_question(slug), status=QuestionVersion.Status.PUBLISHED)
+    quiz = make_quiz(
+        attempts_allowed=3,
+        sections=[SectionSpec(questions=POOL_SLUGS + tuple(extra), draw=2), SectionSpec(kind="mha_params", difficulty="easy")],
+    )
+    draws, seeds = {}, {}
+    for learner in enrolled:
+        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        slots = list(attempt.slots.select_related("item__variant", "item__question_version__question").order_by("slot"))
+        draws[learner.username] = tuple(s.item.question_version.question.slug for s in slots[:2])
+        numeric = slots[2].item.variant
+        seeds[learner.username] = numeric.seed
+        # The numeric seed is the stable hash of (quiz, slot, learner, attempt number).
+        assert numeric.seed == stable_int("seed", quiz.id, 2, learner.id, 1) % SEED_SPACE
+        # Starting again (a reload) returns the same attempt and items.
+        again = quizzes.attempt_start(quiz=quiz, learner=learner)
+        assert again.id == attempt.id
+        assert [s.item_id for s in again.slots.order_by("slot")] == [s.item_id for s in slots]
+    # Six questions, draw two, four learners: the same pair for all four would be a broken hash.
+    assert len(set(draws.values())) > 1
+    # Three attempts of draw 2 from 6: no question repeats across one learner's attempts.
+    lea = enrolled[0]
+    seen = list(draws["lea"])
+    variants = {seeds["lea"]}
+    for _ in range(2):
+        attempt = QuizAttempt.objects.get(quiz=quiz, learner=lea, state="in_progress")
+        quizzes.attempt_submit(attempt=attempt, learner=lea)
+        attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+        slots = list(attempt.slots.select_related("item__question_version__question", "item__variant").order_by("slot"))
+        seen += [s.item.question_version.question.slug for s in slots[:2]]
+        variants.add(slots[2].item.variant.seed)
+    assert len(seen) == 6 and len(set(seen)) == 6
+    assert len(variants) == 3  # a fresh variant in each attempt
+    assert len(set(seeds.values())) == 4  # and a different one for each learner
+
+
+def test_a_seed_already_taken_moves_to_the_next_seed(make_quiz, enrolled):
+    quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy")])
+    lea, leo = enrolled[0], enrolled[1]
+    base = stable_int("seed", quiz.id, 0, lea.id, 1) % SEED_SPACE
+    # Someone's practice item already holds the variant of Lea's seed.
+    [taken] = quizzes.variants_generate_for_seeds(kind="mha_params", difficulty="easy", seeds=[base])
+    PracticeItem.objects.create(learner=leo, variant_id=taken)
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    assert only_slot(attempt).item.variant.seed == (base + 1) % SEED_SPACE
+    assert Variant.objects.get(id=taken).item.learner == leo
+
+
+def test_attempts_allowed_and_window(make_quiz, enrolled):
+    lea = enrolled[0]
+    quiz = make_quiz(attempts_allowed=1)
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    quizzes.attempt_submit(attempt=attempt, learner=lea)
+    with pytest.raises(ServiceError, match="No attempts left"):
+        quizzes.attempt_start(quiz=quiz, learner=lea)
+    later = make_quiz(opens_at=timezone.now() + timedelta(hours=1))
+    with pytest.raises(ServiceError, match="opens at"):
+        quizzes.attempt_start(quiz=later, learner=lea)
+
+
+def test_deadline_is_the_close_time_when_that_comes_first(make_quiz, enrolled):
+    closes = timezone.now() + timedelta(minutes=10)
+    quiz = make_quiz(time_limit_seconds=3600, closes_at=closes)
+    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    assert attempt.deadline == closes
+
+
+def test_overdue_attempts_are_closed_at_their_deadline_once(make_quiz, enrolled):
+    from questions.tasks import close_overdue_attempts
+
+    quiz = make_quiz(time_limit_seconds=60)
+    lea, leo, lia = enrolled[:3]
+    attempts = [quizzes.attempt_start(quiz=quiz, learner=u) for u in (lea, leo, lia)]
+    answer(attempts[0], lea, 0, RIGHT)
+    past = timezone.now() - timedelta(minutes=1)
+    QuizAttempt.objects.filter(id__in=[attempts[0].id, attempts[1].id]).update(deadline=past)
+    assert close_overdue_attempts.delay().get() == 2
+    assert close_overdue_attempts.delay().get() == 0
+    for attempt in attempts[:2]:
+        attempt.refresh_from_db()
+        assert attempt.state == "submitted" and attempt.submitted_by == "deadline"
+        assert attempt.submitted_at == past
+    attempts[0].refresh_from_db()
+    assert attempts[0].score == 1.0  # what was answered before the deadline counts
+    attempts[1].refresh_from_db()
+    assert attempts[1].score == 0.0
+    attempts[2].refresh_from_db()
+    assert attempts[2].state == "in_progress"
+
+
+def test_idempotency_key_gives_one_try(make_quiz, enrolled, client_for, django_capture_on_commit_callbacks):
+    quiz = make_quiz(feedback_timing="immediate", penalty=0.5)
+    client = client_for(enrolled[0])
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    url = f"/api/v1/attempts/{view['id']}/slots/0/answers"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"answer": WRONG}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+        second = client.post(url, {"answer": WRONG}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == second.status_code == 202
+    assert first.json()["submission"] == second.json()["submission"]
+    assert Submission.objects.filter(learner=enrolled[0]).count() == 1

@@ -1,0 +1,95 @@
+"""Gradebook CSV escaping, grading methods in the gradebook, and the batched regrade task."""
+
+import csv
+import io
+
+import pytest
+
+from questions import gradebook, quizzes, regrade, services
+from questions.models import AttemptSlot, QuestionVersion, QuizAttempt, RegradeRun
+from questions.quizzes import SectionSpec
+from tests.courses.conftest import POOL_SLUGS, answer, choice_question
+
+pytestmark = pytest.mark.django_db
+
+RIGHT, WRONG = {"response": 0}, {"response": 1}
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_that_spreadsheets_would_run_get_a_quote(text):
+    assert gradebook.csv_safe(text) == "'" + text
+
+
+def test_plain_cells_and_numbers_pass_unchanged():
+    assert gradebook.csv_safe("Ada") == "Ada"
+    assert gradebook.csv_safe(-1.5) == -1.5
+    assert gradebook.csv_safe(None) == ""
+
+
+def test_gradebook_csv_escapes_names_and_titles(client_for, course, instructor, make_quiz, django_user_model):
+    from questions import courses
+
+    evil = django_user_model.objects.create_user(username="=HYPERLINK", password="s3cret-pass-word")
+    courses.course_join(user=evil, code=course.join_code)
+    make_quiz(title='@SUM(1,2), "quoted"')
+    response = client_for(instructor).get(f"/api/v1/courses/{course.id}/gradebook.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["username", "'@SUM(1,2), \"quoted\" (out of 1)"]
+    assert rows[1] == ["'=HYPERLINK", ""]
+
+
+def _take(quiz, learner, right: bool) -> QuizAttempt:
+    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    answer(attempt, learner, 0, RIGHT if right else WRONG)
+    return quizzes.attempt_submit(attempt=attempt, learner=learner)
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"), [("highest", 1.0), ("last", 0.0), ("first", 0.0), ("average", 1 / 3)]
+)
+def test_gradebook_applies_the_grading_method(course, instructor, make_quiz, enrolled, method, expected):
+    quiz = make_quiz(attempts_allowed=3, grading_method=method)
+    lea = enrolled[0]
+    for right in (False, True, False):
+        _take(quiz, lea, right)
+    book = gradebook.gradebook_for(course=course, user=instructor)
+    row = next(r for r in book.rows if r.learner == lea)
+    assert row.grades == [pytest.approx(expected)] and row.attempts == [3]
+
+
+def test_batched_regrade_is_resumable_and_idempotent(course, instructor, make_quiz, enrolled):
+    from questions.tasks import regrade_quiz
+
+    quiz = make_quiz(sections=[SectionSpec(questions=POOL_SLUGS[:1])])
+    for learner, right in zip(enrolled, (True, False, True, False), strict=True):
+        _take(quiz, learner, right)
+    version = QuestionVersion.objects.get(question__slug=POOL_SLUGS[0], status="published")
+    services.question_version_save(
+        topic=version.question.topic, data=choice_question(POOL_SLUGS[0], right=1), status="published"
+    )
+    assert len(regrade.regrade_preview(quiz=quiz, user=instructor)) == 4
+    run = RegradeRun.objects.create(quiz=quiz, requested_by=instructor, slots_total=4)
+    # A worker applies two batches of one slot and dies: the cursor keeps its place.
+    assert regrade.regrade_run_batch(run_id=run.id, batch_size=1)
+    assert regrade.regrade_run_batch(run_id=run.id, batch_size=1)
+    run.refresh_from_db()
+    first_two = list(AttemptSlot.objects.filter(attempt__quiz=quiz).order_by("id").values_list("id", flat=True)[:2])
+    assert run.cursor == first_two[1] and run.slots_done == 2 and run.state == "pending"
+    # The redelivered task finishes the rest; a duplicate message then changes nothing.
+    regrade_quiz.delay(run.id).get()
+    run.refresh_from_db()
+    assert run.state == "done" and run.slots_done == 4 and run.slots_changed == 4
+    marks = {s.attempt.learner.username: (s.original_mark, s.mark)
+             for s in AttemptSlot.objects.filter(attempt__quiz=quiz).select_related("attempt__learner")}
+    assert marks == {"lea": (1.0, 0.0), "leo": (0.0, 1.0), "lia": (1.0, 0.0), "lou": (0.0, 1.0)}
+    regrade_quiz.delay(run.id).get()
+    run.refresh_from_db()
+    assert run.slots_done == 4 and run.slots_changed == 4
+    # A second run against the same keys finds nothing to change, and the originals stay.
+    again = RegradeRun.objects.create(quiz=quiz, requested_by=instructor)
+    regrade_quiz.delay(again.id).get()
+    again.refresh_from_db()
+    assert again.state == "done" and again.slots_changed == 0
+    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+    scores = dict(QuizAttempt.objects.filter(quiz=quiz).values_list("learner__username", "original_score"))
+    assert scores == {"lea": 1.0, "leo": 0.0, "lia": 1.0, "lou": 0.0}

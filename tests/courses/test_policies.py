@@ -1,0 +1,89 @@
+"""The quiz policies as pure functions: CBM, penalty per retry, grading methods, feedback timing."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from questions.models import Quiz, QuizAttempt
+from questions.quizzes import (
+    Visibility,
+    cbm_score,
+    feedback_visible,
+    grade_of_attempts,
+    stable_int,
+    try_fraction,
+)
+
+
+@pytest.mark.parametrize(("certainty", "right", "wrong"), [(1, 1, 0), (2, 2, -2), (3, 3, -6)])
+def test_cbm_scores_right_and_wrong_answers_by_certainty(certainty, right, wrong):
+    assert cbm_score(1.0, certainty) == right
+    assert cbm_score(0.0, certainty) == wrong
+
+
+def test_cbm_interpolates_partial_credit_between_wrong_and_right():
+    # Half right at certainty 3: 0.5 * 3 + 0.5 * -6 = -1.5; at certainty 1: 0.5 * 1 + 0.5 * 0.
+    assert cbm_score(0.5, 3) == -1.5
+    assert cbm_score(0.5, 1) == 0.5
+    with pytest.raises(ValueError):
+        cbm_score(1.0, 4)
+
+
+def test_penalty_costs_each_earlier_wrong_try_under_immediate_feedback():
+    # Wrong, half right, right: two earlier tries below 1 -> 1 - 2 * 0.25.
+    assert try_fraction([0.0, 0.5, 1.0], penalty=0.25, immediate=True) == 0.5
+    # Never below zero: 1 - 5 * 0.3 < 0.
+    assert try_fraction([0, 0, 0, 0, 0, 1.0], penalty=0.3, immediate=True) == 0.0
+    # The last try counts, partial credit included: 0.5 - 1 * 0.1.
+    assert try_fraction([0.0, 0.5], penalty=0.1, immediate=True) == pytest.approx(0.4)
+
+
+def test_without_immediate_feedback_changing_an_answer_is_free():
+    assert try_fraction([0.0, 0.0, 1.0], penalty=0.5, immediate=False) == 1.0
+    assert try_fraction([1.0, 0.0], penalty=0.5, immediate=False) == 0.0
+    assert try_fraction([], penalty=0.5, immediate=True) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"), [("highest", 7.0), ("last", 5.0), ("first", 3.0), ("average", 5.0)]
+)
+def test_grading_methods(method, expected):
+    assert grade_of_attempts([3.0, 7.0, 5.0], method) == expected
+
+
+def test_no_attempt_gives_no_grade():
+    assert grade_of_attempts([], "highest") is None
+
+
+def _quiz(timing, closes_at=None):
+    return SimpleNamespace(feedback_timing=timing, closes_at=closes_at)
+
+
+def _attempt(state):
+    return SimpleNamespace(state=state)
+
+
+def test_feedback_timing_rules():
+    now = timezone.now()
+    running, done = _attempt(QuizAttempt.State.IN_PROGRESS), _attempt(QuizAttempt.State.SUBMITTED)
+    immediate = _quiz(Quiz.FeedbackTiming.IMMEDIATE)
+    assert feedback_visible(quiz=immediate, attempt=running, now=now) == Visibility(True, False)
+    assert feedback_visible(quiz=immediate, attempt=done, now=now) == Visibility(True, True)
+    after = _quiz(Quiz.FeedbackTiming.AFTER_SUBMISSION)
+    assert feedback_visible(quiz=after, attempt=running, now=now) == Visibility(False, False)
+    assert feedback_visible(quiz=after, attempt=done, now=now) == Visibility(True, True)
+    closes = now + timedelta(hours=1)
+    at_close = _quiz(Quiz.FeedbackTiming.AFTER_CLOSE, closes)
+    assert feedback_visible(quiz=at_close, attempt=done, now=now) == Visibility(False, False)
+    assert feedback_visible(quiz=at_close, attempt=done, now=closes) == Visibility(True, True)
+
+
+def test_stable_hash_is_fixed_across_processes():
+    # SHA-256 of "seed:1:0:2:1", first 8 bytes: a constant, unlike Python's salted hash().
+    import hashlib
+
+    expected = int.from_bytes(hashlib.sha256(b"seed:1:0:2:1").digest()[:8], "big")
+    assert stable_int("seed", 1, 0, 2, 1) == expected
+    assert stable_int("seed", 1, 0, 2, 1) != stable_int("seed", 1, 0, 3, 1)

@@ -69,7 +69,9 @@ SCHEDULER = fsrs.Scheduler()
 RATED_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW, Purpose.MOCK)
 RIGHT_SCORE = 1.0 - 1e-9  # a score of 1, float noise aside
 PASS_SCORE = 0.5  # from here up a partly right answer is Hard, below it Again
-MATURE_DAYS = 21.0  # stability at which a card counts as fully known for mastery
+# Stability (days) at which a card counts as fully known. FSRS starts a card answered Easy at
+# about 16 days, Good at about 3: one lucky answer is not mastery, a few spaced ones are.
+MATURE_DAYS = 60.0
 
 # Expected seconds for a theory question, by type (see the module docstring).
 THEORY_SECONDS = {
@@ -96,6 +98,18 @@ def expected_seconds(item: PracticeItem) -> float:
         cells = sum(math.prod(p.get("shape") or []) for p in parts)
         return NUMERIC_READ_SECONDS + NUMERIC_PART_SECONDS * len(parts) + NUMERIC_CELL_SECONDS * cells
     return THEORY_SECONDS.get(item.question_version.data["type"], 60)
+
+
+def rating_rules() -> dict[str, int]:
+    """The numbers behind the rating rules, for the page that explains them."""
+    return {
+        "pass_percent": round(100 * PASS_SCORE),
+        "theory_fastest": min(THEORY_SECONDS.values()),
+        "theory_slowest": max(THEORY_SECONDS.values()),
+        "numeric_read": NUMERIC_READ_SECONDS,
+        "numeric_part": NUMERIC_PART_SECONDS,
+        "numeric_cell": NUMERIC_CELL_SECONDS,
+    }
 
 
 def rating_for(
@@ -469,7 +483,7 @@ class TopicMastery:
 
 
 def card_mastery(*, fsrs_card: dict[str, Any], now: datetime) -> float:
-    """One card's share of mastery: recall probability now times stability / 21 days (at most 1)."""
+    """One card's share of mastery: recall probability now times stability / 60 days (at most 1)."""
     card = fsrs.Card.from_dict(fsrs_card)
     if card.stability is None or card.last_review is None:
         return 0.0
@@ -482,7 +496,7 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
 
     A topic's subjects are its published questions (essays aside: nothing rates them) and the
     problem kinds listed under it. Each subject with a card contributes `card_mastery`: the
-    FSRS probability of recalling it today times how close its stability is to three weeks.
+    FSRS probability of recalling it today times how close its stability is to `MATURE_DAYS`.
     The percentage is the mean over all subjects, so unpractised ones count as 0.
     """
     now = now or timezone.now()

@@ -1,22 +1,152 @@
-"""The learner's own pages: the home dashboard (reviews due, mastery per topic, streak)."""
+"""The learner's own pages: the home dashboard (reviews due, mastery per topic, streak), reviews,
+the hint ladder, practice runs over several topics and the streak switch. Thin: parse the
+request, call `questions.learning` (or `services`), render or redirect."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from attention_engine import api as engine
-from questions import selectors
+from questions import learning, selectors, services
 from questions.models import Difficulty
+
+# The chosen topics of the learner's current run, and how many items it has served.
+RUN_SESSION_KEY = "practice_run"
 
 
 def home_context() -> dict:
-    return {
-        "kinds": engine.list_kinds(),
-        "difficulties": Difficulty.choices,
-        "topics": selectors.topics_with_counts(),
-    }
+    """What the home page needs besides the learner's dashboard (which its template tag reads,
+    so every page that renders home.html, errors included, shows it)."""
+    return {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices}
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "quizsite/home.html", home_context())
+
+
+def _home_with_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "quizsite/home.html", {**home_context(), "error": message}, status=status)
+
+
+def _service_status(exc: services.ServiceError) -> int:
+    return 503 if isinstance(exc, services.ServiceUnavailable) else 400
+
+
+# --- Reviews ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The cards due now, and how reviews work."""
+    context = {
+        "due": learning.reviews_due_list(learner=request.user),
+        "counts": learning.review_counts(learner=request.user),
+        "rules": learning.rating_rules(),
+    }
+    return render(request, "quizsite/learning/reviews.html", context)
+
+
+@login_required
+@require_POST
+def review_start(request: HttpRequest) -> HttpResponse:
+    """The most overdue card's item (the same one again if it is still unanswered)."""
+    try:
+        started = learning.review_item_next(learner=request.user)
+    except services.ServiceError as exc:
+        return _home_with_error(request, exc.message, _service_status(exc))
+    if started is None:
+        messages.info(request, "No reviews are due right now. Practise something new instead.")
+        return redirect("home")
+    return redirect("practice-item", item_id=started.item.id)
+
+
+# --- Hints --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Open a rung of the hint ladder. The form names the rung, so a double click counts once.
+
+    A script's request (header `X-Requested-With: fetch`) gets the ladder's HTML fragment; a
+    plain form post is sent back to the item page, at the hints.
+    """
+    item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+    rung = request.POST.get("rung", "").strip()
+    if not rung.isdigit():
+        return HttpResponse("Say which hint to open (a number).", status=400, content_type="text/plain")
+    fragment = request.headers.get("X-Requested-With") == "fetch"
+    try:
+        learning.hint_reveal(learner=request.user, item=item, rung=int(rung))
+    except services.ServiceError as exc:
+        if fragment:
+            return HttpResponse(exc.message, status=400, content_type="text/plain")
+        messages.error(request, exc.message)
+    item.refresh_from_db(fields=["hints_revealed"])
+    if fragment:
+        return render(request, "quizsite/_hints.html", {"item": item})
+    url = reverse("practice-item", args=[item.id])
+    submission = request.POST.get("submission", "").strip()
+    if submission.isdigit():
+        url += f"?submission={submission}"
+    return redirect(url + "#hints")
+
+
+# --- Practice runs over several topics ----------------------------------------------------------
+
+
+def _next_in_run(request: HttpRequest) -> HttpResponse:
+    run = request.session.get(RUN_SESSION_KEY)
+    if not run or not run.get("topics"):
+        messages.info(request, "Choose the topics to practise first.")
+        return redirect("home")
+    try:
+        item = learning.practice_item_create_for_topics(
+            learner=request.user, topic_slugs=run["topics"], turn=run.get("turn", 0)
+        )
+    except services.ServiceError as exc:
+        return _home_with_error(request, exc.message, _service_status(exc))
+    request.session[RUN_SESSION_KEY] = {
+        "topics": run["topics"],
+        "turn": run.get("turn", 0) + 1,
+        "last_item": item.id,  # the item page offers "Next question" in the run on this item
+    }
+    return redirect("practice-item", item_id=item.id)
+
+
+@login_required
+@require_POST
+def practice_run(request: HttpRequest) -> HttpResponse:
+    """Start a run over the checked topics (kept in the session) and serve its first item."""
+    try:
+        topics = learning.practice_run_topics(slugs=request.POST.getlist("topics"))
+    except services.ServiceError as exc:
+        return _home_with_error(request, exc.message, 400)
+    request.session[RUN_SESSION_KEY] = {"topics": topics, "turn": 0}
+    return _next_in_run(request)
+
+
+@login_required
+@require_POST
+def practice_run_next(request: HttpRequest) -> HttpResponse:
+    """The run's next item: the chosen topics take turns."""
+    return _next_in_run(request)
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def streak_setting(request: HttpRequest) -> HttpResponse:
+    """Show (`show=1`) or hide (`show=0`) the streak. Posting the current value changes nothing."""
+    show = request.POST.get("show", "")
+    if show not in ("0", "1"):
+        return _home_with_error(request, "Say whether to show the streak (show=1) or hide it (show=0).", 400)
+    learning.learner_profile_set_streak(user=request.user, show=show == "1")
+    return redirect(reverse("home") + "#streak")

@@ -12,6 +12,12 @@ urlpatterns = [
     path("practice/new", views.practice_new, name="practice-new"),
     path("practice/topics/<slug:topic_slug>", views.practice_topic, name="practice-topic"),
     path("practice/items/<int:item_id>/", views.practice_item, name="practice-item"),
+    path("practice/items/<int:item_id>/hints", learning_views.practice_hint, name="practice-hint"),
+    path("practice/run", learning_views.practice_run, name="practice-run"),
+    path("practice/run/next", learning_views.practice_run_next, name="practice-run-next"),
+    path("reviews/", learning_views.reviews, name="reviews"),
+    path("reviews/next", learning_views.review_start, name="review-start"),
+    path("settings/streak", learning_views.streak_setting, name="streak-setting"),
     path("practice/items/<int:item_id>/preview", views.practice_item_preview, name="practice-item-preview"),
     path(
         "practice/submissions/<int:submission_id>/result",

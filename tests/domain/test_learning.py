@@ -177,8 +177,8 @@ def test_partial_credit_is_hard_and_a_wrong_numeric_answer_is_again(numeric_item
     expected = Hard if submission.score >= 0.5 else Again
     assert ReviewLog.objects.get(submission=submission).rating == expected
     other = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")
-    zeros = {p["name"]: json.dumps([[0] * p["shape"][1]] * p["shape"][0]) for p in other.variant.data["parts"]}
-    wrong = answer(other, zeros, capture=django_capture_on_commit_callbacks)
+    absurd = {p["name"]: json.dumps([[1000] * p["shape"][1]] * p["shape"][0]) for p in other.variant.data["parts"]}
+    wrong = answer(other, absurd, capture=django_capture_on_commit_callbacks)
     assert wrong.score < 0.5
     assert ReviewLog.objects.get(submission=wrong).rating == Again
     card = ReviewCard.objects.get(learner=learner, kind="self_attention")

@@ -1,0 +1,170 @@
+"""The home dashboard, reviews page, topic runs, the streak switch and the item page's actions."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from questions import learning, services
+from questions.models import LearnerProfile, PracticeItem, Purpose, ReviewCard, Submission
+from tests.domain.test_learning import answer, choice_question, right_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, learner):
+    client.force_login(learner)
+    return client
+
+
+def practised_topics(learner, capture, *, topics: int, questions: int):
+    """`topics` topics of `questions` questions each, every question answered right once."""
+    for t in range(topics):
+        for q in range(questions):
+            version = choice_question(f"q-{t}-{q}", f"topic-{t}")
+            item = PracticeItem.objects.create(learner=learner, question_version=version)
+            answer(item, right_index(version), capture=capture)
+
+
+def test_strangers_get_a_pitch_and_no_dashboard(client):
+    page = client.get("/").content.decode()
+    assert "Create a free account" in page and 'href="/accounts/login/"' in page
+    assert "Reviews due" not in page and "data-kind" not in page
+
+
+def test_dashboard_shows_reviews_mastery_and_streak(logged_in, learner, django_capture_on_commit_callbacks):
+    practised_topics(learner, django_capture_on_commit_callbacks, topics=2, questions=2)
+    choice_question("q-0-unseen", "topic-0")
+    card = ReviewCard.objects.filter(question__slug="q-1-0").get()
+    ReviewCard.objects.filter(id=card.id).update(due=timezone.now() - timedelta(minutes=5))
+    page = logged_in.get("/").content.decode()
+    assert 'data-reviews-due="1"' in page and 'data-action="start-reviews"' in page
+    mastery = {m.slug: m for m in learning.mastery_by_topic(learner=learner)}
+    for slug, practised, total in (("topic-0", 2, 3), ("topic-1", 2, 2)):
+        assert (mastery[slug].practised, mastery[slug].total) == (practised, total)
+        row = re.search(rf'data-topic-mastery="{slug}" data-percent="(\d+)"(.*?)</li>', page, re.S)
+        assert row, page
+        assert int(row.group(1)) == mastery[slug].percent  # the engine's number, not a typed one
+        assert f"{practised} of {total} practised" in row.group(2)
+        assert f"{mastery[slug].percent}% mastered" in row.group(2)
+    assert 'data-streak="1"' in page  # answers graded today
+    assert 'data-kind="self_attention"' in page  # the per-kind forms stay
+
+
+def test_home_makes_the_same_few_queries_whatever_the_number_of_topics_and_cards(
+    logged_in, learner, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    practised_topics(learner, django_capture_on_commit_callbacks, topics=2, questions=2)
+    with django_assert_max_num_queries(12) as few:
+        assert logged_in.get("/").status_code == 200
+    practised_topics(learner, django_capture_on_commit_callbacks, topics=6, questions=3)  # more of everything
+    ReviewCard.objects.update(due=timezone.now() - timedelta(hours=1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = logged_in.get("/").content.decode()
+    assert page.count("data-topic-mastery=") == 6 and f'data-reviews-due="{ReviewCard.objects.count()}"' in page
+
+
+def test_the_streak_can_be_hidden_and_shown(logged_in, learner):
+    response = logged_in.post("/settings/streak", {"show": "0"})
+    assert response.status_code == 302
+    assert LearnerProfile.objects.get(user=learner).show_streak is False
+    page = logged_in.get("/").content.decode()
+    assert 'data-streak="hidden"' in page and 'data-action="show-streak"' in page
+    logged_in.post("/settings/streak", {"show": "0"})  # the same again changes nothing
+    assert LearnerProfile.objects.count() == 1
+    logged_in.post("/settings/streak", {"show": "1"})
+    assert 'data-streak="0"' in logged_in.get("/").content.decode()
+    bad = logged_in.post("/settings/streak", {"show": "maybe"})
+    assert bad.status_code == 400 and "show the streak" in bad.content.decode()
+
+
+def test_learner_pages_need_a_login(client):
+    for url in ("/settings/streak", "/practice/run", "/practice/run/next", "/reviews/next"):
+        response = client.post(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert "/accounts/login/" in client.get("/reviews/")["Location"]
+
+
+def test_a_run_over_chosen_topics_takes_turns_and_continues_from_the_item_page(logged_in, learner):
+    for slug in ("alpha", "beta", "gamma"):
+        choice_question(f"q-{slug}", slug)
+    response = logged_in.post("/practice/run", {"topics": ["gamma", "alpha"]})
+    assert response.status_code == 302
+    first = PracticeItem.objects.get()
+    assert response["Location"] == f"/practice/items/{first.id}/"
+    page = logged_in.get(response["Location"]).content.decode()
+    assert 'action="/practice/run/next"' in page and 'data-action="next-in-run"' in page
+    topics = [first.question_version.question.topic.slug]
+    for _ in range(3):
+        logged_in.post("/practice/run/next")
+        topics.append(PracticeItem.objects.order_by("-id").first().question_version.question.topic.slug)
+    assert topics == ["alpha", "gamma", "alpha", "gamma"]
+    home = logged_in.get("/").content.decode()
+    assert re.search(r'value="alpha" data-topic="alpha" checked', home)  # the run's topics stay ticked
+    assert not re.search(r'value="beta" data-topic="beta" checked', home)
+
+
+def test_a_run_refuses_no_topic_and_unknown_topics_with_a_message(logged_in):
+    choice_question("q-alpha", "alpha")
+    response = logged_in.post("/practice/run", {})
+    assert response.status_code == 400 and "Choose at least one topic" in response.content.decode()
+    response = logged_in.post("/practice/run", {"topics": ["alpha", "no-such-topic"]})
+    assert response.status_code == 400 and "Unknown topic" in response.content.decode()
+    assert not PracticeItem.objects.exists()
+    response = logged_in.post("/practice/run/next")  # no run in this session
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "Choose the topics to practise first." in logged_in.get("/").content.decode()
+
+
+def test_start_reviews_with_nothing_due_says_so(logged_in):
+    response = logged_in.post("/reviews/next")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "No reviews are due right now." in logged_in.get("/").content.decode()
+
+
+def test_reviews_page_lists_due_cards_and_explains_the_rules(logged_in, learner, django_capture_on_commit_callbacks):
+    practised_topics(learner, django_capture_on_commit_callbacks, topics=1, questions=2)
+    ReviewCard.objects.update(due=timezone.now() - timedelta(hours=1))
+    page = logged_in.get("/reviews/").content.decode()
+    assert 'data-reviews-due="2"' in page and page.count("data-card=") == 2
+    assert "How reviews work" in page
+    rules = learning.rating_rules()
+    assert f"a score below {rules['pass_percent']}%" in page
+    assert f"{rules['numeric_cell']} per number" in page
+
+
+def test_reviewing_goes_item_by_item_with_next_review_offered(logged_in, learner, django_capture_on_commit_callbacks):
+    practised_topics(learner, django_capture_on_commit_callbacks, topics=1, questions=2)
+    ReviewCard.objects.update(due=timezone.now() - timedelta(hours=1))
+    response = logged_in.post("/reviews/next")
+    item = PracticeItem.objects.get(id=int(response["Location"].split("/")[-2]))
+    assert item.purpose == Purpose.REVIEW
+    assert logged_in.post("/reviews/next")["Location"] == response["Location"]  # a double click
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.post(response["Location"], {"response": str(right_index(item.question_version))})
+    submission = Submission.objects.filter(item=item).get()
+    page = logged_in.get(f"{response['Location']}?submission={submission.id}").content.decode()
+    assert "Next review (1 due)" in page
+    second = logged_in.post("/reviews/next")["Location"]
+    assert second != response["Location"]
+    second_item = PracticeItem.objects.get(id=int(second.split("/")[-2]))
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.post(second, {"response": str(right_index(second_item.question_version))})
+    page = logged_in.get(second).content.decode()
+    assert "Next review" not in page and "No more reviews due." in page
+
+
+def test_another_one_like_this_gives_a_fresh_variant_of_the_same_kind_and_difficulty(logged_in, learner):
+    item = services.practice_item_create_numeric(learner=learner, kind="causal_mask", difficulty="hard")
+    page = logged_in.get(f"/practice/items/{item.id}/").content.decode()
+    form = re.search(r'<form method="post" action="/practice/new"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'data-action="another-like-this"' in form.group(1)
+    fields = dict(re.findall(r'name="(kind|difficulty)" value="([^"]+)"', form.group(1)))
+    assert fields == {"kind": "causal_mask", "difficulty": "hard"}
+    response = logged_in.post("/practice/new", fields)
+    fresh = PracticeItem.objects.order_by("-id").first()
+    assert response["Location"] == f"/practice/items/{fresh.id}/"
+    assert (fresh.variant.kind, fresh.variant.difficulty) == ("causal_mask", "hard")
+    assert fresh.variant_id != item.variant_id

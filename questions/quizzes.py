@@ -305,7 +305,7 @@ def quiz_for(*, user, quiz_id: int, roles=tuple(Membership.Role.values)) -> Quiz
 def quizzes_for(*, user, course: Course):
     """The course's quizzes the user may see: all for staff, the open ones for learners."""
     role = require_role(course=course, user=user, roles=tuple(Membership.Role.values))
-    quizzes = course.quizzes.all().prefetch_related("sections")
+    quizzes = course.quizzes.all().prefetch_related("sections__questions")
     if role == Membership.Role.LEARNER:
         quizzes = quizzes.filter(state=Quiz.State.OPEN)
     return quizzes

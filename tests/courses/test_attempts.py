@@ -247,3 +247,19 @@ def test_idempotency_key_gives_one_try(make_quiz, enrolled, client_for, django_c
     assert first.status_code == second.status_code == 202
     assert first.json()["submission"] == second.json()["submission"]
     assert Submission.objects.filter(learner=enrolled[0]).count() == 1
+
+
+def test_quiz_submissions_are_not_readable_through_the_practice_api(
+    make_quiz, enrolled, client_for, django_capture_on_commit_callbacks
+):
+    quiz = make_quiz()
+    client = client_for(enrolled[0])
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": WRONG}, format="json")
+    submission_id = posted.json()["submission"]
+    assert Submission.objects.get(id=submission_id).status == "graded"
+    # The practice routes would show the result: they refuse quiz items and submissions.
+    assert client.get(f"/api/v1/submissions/{submission_id}").status_code == 404
+    item_id = AttemptSlot.objects.get(attempt_id=view["id"]).item_id
+    assert client.get(f"/api/v1/practice/items/{item_id}").status_code == 404

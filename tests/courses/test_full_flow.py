@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from questions import services
-from questions.models import AttemptSlot, PracticeItem, QuestionVersion, QuizAttempt, Submission
+from questions.models import AttemptSlot, QuestionVersion, QuizAttempt, Submission
 from tests.courses.conftest import POOL_SLUGS, choice_question, numeric_key_answer
 
 pytestmark = pytest.mark.django_db
@@ -189,8 +189,10 @@ def test_instructor_and_four_learners_run_a_timed_quiz(
         assert shown["regrade_note"] == f"Regraded: was {old:g}, now {new:g}."
         assert view["original_score"] == grades[name]
         assert view["score"] == grades[name] - old + new
-    # The submissions keep the score they were graded with.
-    assert Submission.objects.filter(item__in=PracticeItem.objects.filter(quiz_slot__in=affected), score=None).count() == 0
+    # The submissions keep the score they were graded with; the new one sits beside it.
+    for (attempt_id, slot_number), (old, new) in expected.items():
+        [submission] = Submission.objects.filter(item__quiz_slot__attempt_id=attempt_id, item__quiz_slot__slot=slot_number)
+        assert submission.score == old and submission.quiz_answer.regraded_score == new
     book = staff.get(f"/api/v1/courses/{course['id']}/gradebook").json()
     for row in book["rows"]:
         changed = sum(new - old for (a, _), (old, new) in expected.items() if a == attempts[row["learner"]])

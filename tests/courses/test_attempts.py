@@ -263,3 +263,15 @@ def test_quiz_submissions_are_not_readable_through_the_practice_api(
     assert client.get(f"/api/v1/submissions/{submission_id}").status_code == 404
     item_id = AttemptSlot.objects.get(attempt_id=view["id"]).item_id
     assert client.get(f"/api/v1/practice/items/{item_id}").status_code == 404
+
+
+@pytest.mark.parametrize("draw", [1, 3])
+def test_reading_an_attempt_costs_the_same_queries_whatever_its_length(
+    make_quiz, enrolled, client_for, django_assert_max_num_queries, draw
+):
+    quiz = make_quiz(attempts_allowed=1, sections=[SectionSpec(questions=POOL_SLUGS, draw=draw)])
+    client = client_for(enrolled[0])
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    quizzes.attempt_submit(attempt=QuizAttempt.objects.get(id=view["id"]), learner=enrolled[0])
+    with django_assert_max_num_queries(5):
+        assert client.get(f"/api/v1/attempts/{view['id']}").status_code == 200

@@ -217,10 +217,10 @@ def mock_answer_submit(
     """
     with transaction.atomic():
         mock = get_object_or_404(MockInterview.objects.select_for_update(), id=mock_id, learner=learner)
+        if is_time_up(mock):
+            raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
         if mock.finished_at is not None:
             raise MockClosed("This interview is finished: answers are no longer accepted. This one was not saved.")
-        if timezone.now() >= mock.deadline:
-            raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
         entry = get_object_or_404(
             MockInterviewItem.objects.select_related("item__variant", "item__question_version"),
             mock=mock,

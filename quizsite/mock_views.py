@@ -16,7 +16,7 @@ from attention_engine import api as engine
 from questions import mock as mocks
 from questions import selectors, services
 
-from .presenters import answer_from_post, item_view, submission_view
+from .presenters import answer_from_post, errors_by_part, item_view, submission_view
 
 
 def _kind_titles() -> dict[str, str]:
@@ -47,9 +47,18 @@ def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
     return [str(response)] if response not in (None, "") else []
 
 
+def _typed_text(value: Any) -> str:
+    """A typed part as text: a grid's rows on lines, cells separated by spaces."""
+    if isinstance(value, list):
+        return "\n".join(_typed_text(v) for v in value) if any(isinstance(v, list) for v in value) else " ".join(
+            str(v) for v in value
+        )
+    return "" if value is None else str(value)
+
+
 def _numeric_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
     answer = answer if isinstance(answer, dict) else {}
-    return [(p["label"], str(answer.get(p["name"], ""))) for p in view.get("parts", [])]
+    return [(p["label"], _typed_text(answer.get(p["name"]))) for p in view.get("parts", [])]
 
 
 # --- Start -------------------------------------------------------------------------------------
@@ -126,7 +135,7 @@ def _render_interview(
         "saved_lines": answer_lines(view, saved) if saved is not None and view["type"] == "theory" else [],
         "error": error,
         "format_errors": format_errors,
-        "errors_by_part": {e["part"]: e for e in format_errors},
+        "errors_by_part": errors_by_part(format_errors),
         "seconds_left": mocks.seconds_left(mock),
         "clock": clock(mocks.seconds_left(mock)),
         "answered": sum(1 for e in entries if e.latest is not None),
@@ -219,7 +228,10 @@ def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
             "outcome": entry.outcome,
             "result": submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None,
             "answer_lines": answer_lines(view, latest.answer) if latest and view["type"] == "theory" else [],
-            "numeric_lines": _numeric_lines(view, latest.answer) if latest and view["type"] == "numeric" else [],
+            # A graded numeric answer is shown cell by cell by _result.html; this is the rest.
+            "numeric_lines": _numeric_lines(view, latest.answer)
+            if latest and view["type"] == "numeric" and entry.outcome in (mocks.PENDING, mocks.UNREADABLE)
+            else [],
         })
     return {
         "mock": summary.mock,

@@ -1,6 +1,7 @@
 """Mock interview pages through Django's test client: status codes, no feedback before the end,
 the server's deadline, the review."""
 
+import math
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -114,7 +115,13 @@ def test_the_interview_shows_questions_without_keys_feedback_or_scores(logged_in
             assert "<math" in page
             for name in item.variant.data["answer"]:
                 assert f'name="part-{name}"' in page
-            assert "verification" not in page and "steps" not in page
+            assert "verification" not in page and "Worked solution" not in page
+            for value in item.variant.data["answer"].values():
+                flat = value if isinstance(value, list) else [value]
+                flat = [x for row in flat for x in (row if isinstance(row, list) else [row])]
+                for x in flat:
+                    if isinstance(x, float) and math.isfinite(x) and x != int(x) and abs(x) < 1e6:
+                        assert f"{x:.4f}" not in page, "a key value is on the page"
         else:
             data = item.question_version.data
             assert data["title"] in page

@@ -348,6 +348,7 @@ def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[s
                 "name": name,
                 "label": part["label"],
                 "score": result.get("score"),
+                "message": result.get("message", ""),
                 "rows": [
                     [{"value": format_number(v), "ok": bool(marks[i][j]) if i < len(marks) and j < len(marks[i]) else False}
                      for j, v in enumerate(row)]

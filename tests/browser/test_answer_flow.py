@@ -26,8 +26,9 @@ def test_score_appears_without_reload_while_the_worker_grades(page, live_server,
 
     item = PracticeItem.objects.get()
     for name, value in item.variant.data["answer"].items():
-        typed = "\n".join(" ".join(f"{x:.6f}" for x in row) for row in value)
-        page.fill(f"#part-{name}", typed)
+        for i, row in enumerate(value):
+            for j, x in enumerate(row):
+                page.fill(f"#part-{name}-{i}-{j}", f"{x:.6f}")
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     page.click("text=Submit answer")

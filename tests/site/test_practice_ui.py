@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from django.http import QueryDict
 
+from attention_engine.api import list_kinds
 from attention_engine.variant import as_array
 from quizsite.presenters import answer_from_post, answer_grid, item_view, submission_view
 
@@ -300,3 +301,30 @@ def test_no_scaling_is_named_and_the_weights_are_drawn(logged_in, numeric_item, 
     assert "Your attention weights" in page and "Correct attention weights" in page
     assert '<th scope="col">key 1</th>' in page and '<th scope="row">query 2</th>' in page
     assert f"{weights[0][0]:.3f}" in page  # the learner's own weight, in the SVG and the table
+
+
+@pytest.mark.parametrize("kind", [k["name"] for k in list_kinds()])
+def test_every_kind_is_answered_through_its_grid_and_shows_its_solution(logged_in, learner, kind, django_capture_on_commit_callbacks):
+    from questions import services
+    from questions.models import Submission
+
+    item = services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="easy")
+    variant = item.variant.data
+    page = logged_in.get(item_url(item)).content.decode()
+    form = {}
+    for part in variant["parts"]:
+        key = variant["answer"][part["name"]]
+        if not part["shape"]:
+            form[f"part-{part['name']}"] = str(key)
+        elif len(part["shape"]) == 1:
+            form.update({f"part-{part['name']}-{j}": str(x) for j, x in enumerate(key)})
+        else:
+            form.update({f"part-{part['name']}-{i}-{j}": str(x) for i, row in enumerate(key) for j, x in enumerate(row)})
+    for field in form:
+        assert f'name="{field}"' in page
+    assert page.count('class="cell-input"') == len(form)
+    page = grade(logged_in, item, form, django_capture_on_commit_callbacks)
+    assert Submission.objects.get().score == 1.0
+    assert "Worked solution" in page and page.count("<h4>") == len(variant["steps"])
+    weighted = ("self_attention", "qkv_pipeline", "causal_mask", "padding_mask", "cross_attention", "by_hand")
+    assert ('role="img"' in page) == (kind in weighted)  # the kinds whose answer has attention weights

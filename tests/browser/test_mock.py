@@ -35,8 +35,8 @@ def log_in(page, base: str) -> None:
 
 def start_mock(page, base: str, topic: str) -> MockInterview:
     page.goto(f"{base}/mock/")
-    for box in page.locator('input[name="topic"]').all():
-        box.uncheck()
+    page.click("text=Clear all")
+    assert page.locator('input[name="topic"]:checked').count() == 0
     page.check(f'input[name="topic"][value="{topic}"]')
     page.check('input[name="preset"][value="quick"]')
     page.click("text=Start the interview")

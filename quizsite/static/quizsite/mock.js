@@ -1,9 +1,20 @@
 // Mock interviews. The server keeps the clock and refuses late answers; this script only
 // (1) counts down from the seconds the server said were left, announcing a few milestones to
 //     screen readers, and opens the interview again at zero (the server then shows the review);
-// (2) on the review, refreshes the body while the worker is still grading some answers.
+// (2) on the review, refreshes the body while the worker is still grading some answers;
+// (3) on the start form, "Select all" and "Clear all" for the topic boxes.
 (function () {
   "use strict";
+
+  var toggle = document.querySelector(".mock-toggle");
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function (event) {
+      var which = event.target.dataset && event.target.dataset.topics;
+      if (!which) return;
+      document.querySelectorAll('input[name="topic"]').forEach(function (box) { box.checked = which === "all"; });
+    });
+  }
 
   var timer = document.getElementById("mock-timer");
   if (timer) {

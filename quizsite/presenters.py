@@ -279,16 +279,32 @@ MAX_PREVIEW_CELLS = 1024
 CARRIED_FORWARD = "error carried forward"  # the engine's words in a part graded that way
 
 
+def _mention_order(text: str, names: list[str]) -> list[str]:
+    """``names`` in the order the step's text first mentions them (unmentioned ones last).
+
+    PostgreSQL's jsonb does not keep a stored object's key order, so "Q, K, V" may come back
+    as "K, Q, V"; the text ("$Q = XW_Q$, $K = XW_K$, ...") still has the author's order.
+    """
+    def first(name: str) -> int:
+        found = re.search(rf"(?<![A-Za-z_]){re.escape(name)}(?![A-Za-z_])", text)
+        return found.start() if found else len(text)
+
+    return sorted(names, key=first)
+
+
 def worked_solution(variant: dict[str, Any]) -> list[dict[str, Any]]:
     """Every step of the variant's solution with its intermediate values, printed."""
-    return [
-        {
-            "title": step["title"],
-            "text": step["text"],
-            "values": [{"name": name, **_table(value)} for name, value in step.get("values", {}).items()],
-        }
-        for step in variant.get("steps", [])
-    ]
+    steps = []
+    for step in variant.get("steps", []):
+        values = step.get("values", {})
+        steps.append(
+            {
+                "title": step["title"],
+                "text": step["text"],
+                "values": [{"name": name, **_table(values[name])} for name in _mention_order(step["text"], list(values))],
+            }
+        )
+    return steps
 
 
 def _mask(variant: dict[str, Any]) -> list[list[bool]] | None:

@@ -328,3 +328,17 @@ def test_every_kind_is_answered_through_its_grid_and_shows_its_solution(logged_i
     assert "Worked solution" in page and page.count("<h4>") == len(variant["steps"])
     weighted = ("self_attention", "qkv_pipeline", "causal_mask", "padding_mask", "cross_attention", "by_hand")
     assert ('role="img"' in page) == (kind in weighted)  # the kinds whose answer has attention weights
+
+
+def test_worked_solution_prints_values_in_the_order_the_text_names_them():
+    from quizsite.presenters import worked_solution
+
+    # jsonb hands keys back sorted its own way: "K" before "Q".
+    step = {"title": "Project", "text": "$Q = XW_Q$, $K = XW_K$, $V = XW_V$.",
+            "values": {"K": [[1, 2]], "Q": [[0.5, "3/7"]], "V": [["-inf", 1e-05]], "extra": 7}}
+    (shown,) = worked_solution({"steps": [step]})
+    assert [v["name"] for v in shown["values"]] == ["Q", "K", "V", "extra"]
+    assert shown["values"][1]["rows"] == [["1", "2"]]
+    assert shown["values"][0]["rows"] == [["0.5", "3/7"]]
+    assert shown["values"][2]["rows"] == [["\u2212\u221e", "1.000e-05"]]
+    assert shown["values"][3] == {"name": "extra", "shape": "scalar", "rows": [["7"]]}

@@ -611,10 +611,15 @@ def practice_topics() -> list[PracticeTopic]:
 
 
 def practice_run_topics(*, slugs: list[str]) -> list[str]:
-    """The chosen topics, checked and in the bank's order; refuses none, or an unknown one."""
+    """The chosen topics, checked and in the bank's order; refuses none, or an unknown one.
+
+    Known topics are the bank's topics with something to practise, then the topics that only
+    problem kinds name (the API lists those too), alphabetically.
+    """
     if not slugs:
         raise ServiceError("Choose at least one topic to practise.")
     known = [t.slug for t in practice_topics()]
+    known += sorted({slug for k in engine.list_kinds() for slug in k["topics"]} - set(known))
     unknown = sorted(set(slugs) - set(known))
     if unknown:
         raise ServiceError(f"Unknown topic {', '.join(repr(s) for s in unknown)}.")

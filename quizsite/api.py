@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from attention_engine import api as engine
-from questions import selectors, services
-from questions.models import Difficulty, Topic
+from questions import learning, selectors, services
+from questions.models import Difficulty, PracticeItem, Topic
 
-from .presenters import numeric_item_view, submission_view
+from .presenters import item_view, submission_view
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -80,16 +80,53 @@ class KindSchema(serializers.Serializer):
     difficulties = serializers.ListField(child=serializers.CharField())
 
 
+class HintCountSchema(serializers.Serializer):
+    revealed = serializers.IntegerField(help_text="Rungs of the hint ladder opened so far")
+    total = serializers.IntegerField(help_text="Rungs the ladder has")
+
+
 class ItemSchema(serializers.Serializer):
-    """A practice item as a learner sees it: never the answer key."""
+    """A practice item as a learner sees it: never the answer key.
+
+    `type` is `numeric` (an engine-made variant: `kind`, `params`, `parts`; answer with
+    `{"answer": {part: value}}`) or `theory` (a bank question: `question_type` and, by type,
+    `choices`, `lefts`/`rights`, `items` or `unit`; answer with `{"answer": {"response": ...}}`).
+    """
 
     id = serializers.IntegerField()
-    type = serializers.CharField()
-    kind = serializers.CharField()
-    difficulty = serializers.CharField()
+    type = serializers.ChoiceField(choices=["numeric", "theory"])
+    purpose = serializers.ChoiceField(choices=["practice", "review"])
     prompt = serializers.CharField(help_text="Markdown with $LaTeX$")
-    params = serializers.DictField(help_text="The variant's inputs (matrices as lists of rows)")
-    parts = serializers.ListField(child=serializers.DictField(), help_text="What to answer: name, label, shape")
+    difficulty = serializers.CharField()
+    hints = HintCountSchema()
+    kind = serializers.CharField(required=False, help_text="numeric: the problem kind")
+    params = serializers.DictField(required=False, help_text="numeric: the variant's inputs (matrices as lists of rows)")
+    parts = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="numeric: what to answer: name, label, shape"
+    )
+    slug = serializers.CharField(required=False, help_text="theory: the question")
+    title = serializers.CharField(required=False)
+    question_type = serializers.CharField(
+        required=False,
+        help_text="theory: single_choice, multiple_response, true_false, numeric, short_answer, matching, ordering",
+    )
+    topic = serializers.CharField(required=False)
+    version = serializers.IntegerField(required=False)
+    choices = serializers.ListField(child=serializers.CharField(), required=False, help_text="answer with indices")
+    lefts = serializers.ListField(child=serializers.CharField(), required=False)
+    rights = serializers.ListField(child=serializers.CharField(), required=False)
+    items = serializers.ListField(child=serializers.CharField(), required=False, help_text="answer with the texts in order")
+    unit = serializers.CharField(required=False, allow_null=True)
+
+
+def item_body(item: PracticeItem) -> dict[str, Any]:
+    """An item as the API returns it: the presenter's view, its purpose and its hint count."""
+    ladder = learning.hint_ladder(item)
+    return {
+        **item_view(item),
+        "purpose": item.purpose,
+        "hints": {"revealed": len(ladder.revealed), "total": ladder.total},
+    }
 
 
 class SubmissionSchema(serializers.Serializer):
@@ -113,8 +150,17 @@ class KindList(APIView):
 
 
 class PracticeItemRequest(serializers.Serializer):
-    kind = serializers.CharField(max_length=64)
-    difficulty = serializers.ChoiceField(choices=Difficulty.values, default=Difficulty.MEDIUM)
+    """Either a problem kind (and a difficulty) or a topic: exactly one of `kind` and `topic`."""
+
+    kind = serializers.CharField(max_length=64, required=False, help_text="A fresh numeric variant of this kind")
+    difficulty = serializers.ChoiceField(
+        choices=Difficulty.values, required=False, help_text="With `kind` only; medium when left out"
+    )
+    topic = serializers.SlugField(
+        max_length=64, required=False,
+        help_text="The topic's next item: theory questions and fresh numeric variants interleaved",
+    )
+
 
 
 class PracticeItemCreate(APIView):
@@ -122,15 +168,103 @@ class PracticeItemCreate(APIView):
     def post(self, request):
         body = PracticeItemRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        item = services.practice_item_create_numeric(learner=request.user, **body.validated_data)
-        return Response(numeric_item_view(item), status=status.HTTP_201_CREATED)
+        data = body.validated_data
+        if ("kind" in data) == ("topic" in data):
+            raise services.ServiceError('Give exactly one of "kind" and "topic".')
+        if "topic" in data and "difficulty" in data:
+            raise services.ServiceError('"difficulty" goes with "kind"; a topic chooses its own.')
+        if "topic" in data:
+            topics = learning.practice_run_topics(slugs=[data["topic"]])
+            item = learning.practice_item_create_for_topics(learner=request.user, topic_slugs=topics, turn=0)
+        else:
+            item = services.practice_item_create_numeric(
+                learner=request.user, kind=data["kind"], difficulty=data.get("difficulty", Difficulty.MEDIUM)
+            )
+        return Response(item_body(item), status=status.HTTP_201_CREATED)
 
 
 class PracticeItemDetail(APIView):
     @extend_schema(responses=ItemSchema)
     def get(self, request, item_id: int):
         item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
-        return Response(numeric_item_view(item))
+        return Response(item_body(item))
+
+
+class HintRequest(serializers.Serializer):
+    rung = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="The rung to open (1-based); an open rung changes nothing. Left out: the next one.",
+    )
+
+
+class HintSchema(serializers.Serializer):
+    rung = serializers.IntegerField()
+    title = serializers.CharField()
+    text = serializers.CharField(help_text="Markdown with $LaTeX$")
+
+
+class HintLadderSchema(serializers.Serializer):
+    revealed = serializers.IntegerField()
+    total = serializers.IntegerField()
+    next_rung = serializers.IntegerField(allow_null=True, help_text="null once every rung is open")
+    hints = HintSchema(many=True, help_text="The open rungs, in order")
+
+
+class HintReveal(APIView):
+    """Open a rung of the item's hint ladder. Hints never cost marks or count as an answer; a
+    right answer after one is rated Hard for spaced repetition. Returns the open rungs."""
+
+    @extend_schema(request=HintRequest, responses={200: HintLadderSchema})
+    def post(self, request, item_id: int):
+        item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+        body = HintRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        ladder = learning.hint_reveal(learner=request.user, item=item, rung=body.validated_data.get("rung"))
+        return Response(ladder.to_dict())
+
+
+class ReviewCardSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.ChoiceField(choices=["question", "kind"])
+    kind = serializers.CharField(allow_null=True)
+    difficulty = serializers.CharField(allow_null=True, help_text="kind cards: the difficulty of the next variant")
+    question = serializers.CharField(allow_null=True, help_text="question cards: the question's slug")
+    topic = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    due = serializers.DateTimeField()
+    stability_days = serializers.FloatField(allow_null=True)
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()
+    last_rating = serializers.IntegerField(allow_null=True, help_text="1 Again, 2 Hard, 3 Good, 4 Easy")
+
+
+class ReviewsSchema(serializers.Serializer):
+    due = serializers.IntegerField(help_text="Cards due now")
+    due_later_today = serializers.IntegerField()
+    cards = ReviewCardSchema(many=True, help_text="The cards due now, most overdue first")
+
+
+class ReviewList(APIView):
+    @extend_schema(responses=ReviewsSchema)
+    def get(self, request):
+        cards = learning.reviews_due_list(learner=request.user)
+        counts = learning.review_counts(learner=request.user)
+        return Response({"due": len(cards), "due_later_today": counts.due_later_today, "cards": cards})
+
+
+class ReviewNext(APIView):
+    """The item for the most overdue card: 201 when made now, 200 when the same card's item is
+    still unanswered (asking twice gives one review), 409 when nothing is due."""
+
+    @extend_schema(request=None, responses={201: ItemSchema, 200: ItemSchema, 409: inline_serializer(
+        "NothingDue", {"detail": serializers.CharField()})})
+    def post(self, request):
+        started = learning.review_item_next(learner=request.user)
+        if started is None:
+            return Response({"detail": "No reviews are due right now."}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            item_body(started.item), status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK
+        )
 
 
 class SubmissionRequest(serializers.Serializer):

@@ -17,6 +17,9 @@ urlpatterns = [
         name="api-item-submissions",
     ),
     path("v1/submissions/<int:submission_id>", api.SubmissionDetail.as_view(), name="api-submission"),
+    path("v1/practice/items/<int:item_id>/hints", api.HintReveal.as_view(), name="api-item-hints"),
+    path("v1/reviews", api.ReviewList.as_view(), name="api-reviews"),
+    path("v1/reviews/next", api.ReviewNext.as_view(), name="api-review-next"),
     # Courses and quizzes (quizsite/api_instructor.py)
     path("v1/courses", quiz_api.CourseListCreate.as_view(), name="api-courses"),
     path("v1/courses/join", quiz_api.CourseJoin.as_view(), name="api-course-join"),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import authoring, learning_views, mock_views, views
+from . import authoring, course_views, learning_views, mock_views, views
 
 urlpatterns = [
     path("", learning_views.home, name="home"),
@@ -33,6 +33,23 @@ urlpatterns = [
     path("mock/<int:mock_id>/finish", mock_views.mock_finish, name="mock-finish"),
     path("mock/<int:mock_id>/review", mock_views.mock_review, name="mock-review"),
     path("mock/<int:mock_id>/review/body", mock_views.mock_review_body, name="mock-review-body"),
+    path("courses/", course_views.course_list, name="course-list"),
+    path("courses/join", course_views.course_join, name="course-join"),
+    path("courses/new", course_views.course_create, name="course-create"),
+    path("courses/<int:course_id>/", course_views.course_detail, name="course-detail"),
+    path("courses/<int:course_id>/members", course_views.course_member_add, name="course-member-add"),
+    path("courses/<int:course_id>/quizzes/new", course_views.quiz_create, name="quiz-create"),
+    path("courses/<int:course_id>/gradebook", course_views.course_gradebook, name="course-gradebook"),
+    path("courses/<int:course_id>/gradebook.csv", course_views.course_gradebook_csv, name="course-gradebook-csv"),
+    path("quizzes/<int:quiz_id>/", course_views.quiz_detail, name="quiz-detail"),
+    path("quizzes/<int:quiz_id>/open", course_views.quiz_open, name="quiz-open"),
+    path("quizzes/<int:quiz_id>/start", course_views.attempt_start, name="attempt-start"),
+    path("quizzes/<int:quiz_id>/statistics", course_views.quiz_statistics, name="quiz-statistics"),
+    path("quizzes/<int:quiz_id>/regrade", course_views.quiz_regrade, name="quiz-regrade"),
+    path("attempts/<int:attempt_id>/", course_views.attempt_take, name="attempt-take"),
+    path("attempts/<int:attempt_id>/questions/<int:position>", course_views.attempt_answer, name="attempt-answer"),
+    path("attempts/<int:attempt_id>/submit", course_views.attempt_submit, name="attempt-submit"),
+    path("attempts/<int:attempt_id>/review", course_views.attempt_review, name="attempt-review"),
     path("author/", authoring.question_list, name="author-list"),
     path("author/questions/new", authoring.question_edit, name="author-new"),
     path("author/questions/<slug:slug>/", authoring.question_edit, name="author-edit"),

@@ -1,0 +1,561 @@
+"""Course and quiz pages for instructors, teaching assistants and learners.
+
+Thin: parse the request, call `questions.courses`, `questions.quizzes`, `questions.gradebook` or
+`questions.regrade` (which check roles: 404 for strangers, 403 for a role that may not act), lay
+the result out with `course_presenters`, render. Marks, feedback and keys reach a learner only
+as `quizzes.feedback_visible` allows (through `gradebook.attempt_review`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from attention_engine import api as engine
+from questions import courses, gradebook, quizzes, regrade, selectors
+from questions.courses import STAFF_ROLES
+from questions.models import Difficulty, Membership, Quiz, QuizAttempt
+from questions.services import AnswerFormatError, ServiceError, ServiceUnavailable
+
+from . import course_presenters as present
+from .presenters import answer_from_post, errors_by_part, item_view
+
+INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
+MAX_SECTIONS = 10
+DEFAULT_SECTIONS = 3
+
+
+def _status_for(exc: ServiceError) -> int:
+    if isinstance(exc, ServiceUnavailable):
+        return 503
+    if isinstance(exc, quizzes.AttemptClosed):
+        return 409
+    return 400
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class CourseForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Course title")
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(max_length=32, label="Join code", help_text="From your instructor; case and dashes do not matter.")
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(
+        choices=[(Membership.Role.TA, "Teaching assistant (reads everything, changes nothing)"),
+                 (Membership.Role.INSTRUCTOR, "Instructor")],
+        initial=Membership.Role.TA,
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(f"No user is called {username!r}. They need an account first.")
+        self.user = user
+        return username
+
+
+def _datetime_field(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="UTC. Leave empty for no limit.",
+    )
+
+
+class QuizForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    opens_at = _datetime_field("Opens at")
+    closes_at = _datetime_field("Closes at")
+    time_limit_minutes = forms.IntegerField(
+        label="Time limit (minutes)", required=False, min_value=1, max_value=7 * 24 * 60,
+        help_text="Kept by the server: an attempt is submitted when its time is up. Empty: no limit.",
+    )
+    attempts_allowed = forms.IntegerField(label="Attempts allowed", min_value=0, max_value=100, initial=1,
+                                          help_text="0 means no limit.")
+    grading_method = forms.ChoiceField(choices=Quiz.GradingMethod.choices, initial=Quiz.GradingMethod.HIGHEST,
+                                       help_text="How a learner's attempts make one grade.")
+    penalty = forms.FloatField(label="Penalty per wrong try", min_value=0.0, max_value=1.0, initial=0.0,
+                               help_text="A fraction of the question's points (0 to 1); applies with immediate feedback only.")
+    feedback_timing = forms.ChoiceField(choices=Quiz.FeedbackTiming.choices,
+                                        initial=Quiz.FeedbackTiming.AFTER_SUBMISSION,
+                                        help_text="When learners see marks, feedback and the keys.")
+    shuffle = forms.BooleanField(required=False, label="Shuffle the questions for each attempt")
+    certainty_based_marking = forms.BooleanField(
+        required=False, label="Certainty-based marking",
+        help_text="Learners say how sure they are (1 to 3); a confident wrong answer costs marks.",
+    )
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [(k["name"], k["title"]) for k in engine.list_kinds()]
+
+
+def _pool_versions() -> list:
+    """Published, automatically graded questions: what a theory pool may draw from."""
+    return [v for v in selectors.current_versions(published_only=True) if v.data.get("type") != "essay"]
+
+
+class SectionForm(forms.Form):
+    """One pool: bank questions (a whole topic and/or picked questions) or a problem kind."""
+
+    title = forms.CharField(max_length=200, required=False, label="Section title")
+    topic = forms.ChoiceField(required=False, label="Every question of a topic")
+    questions = forms.MultipleChoiceField(required=False, label="Or pick questions",
+                                          widget=forms.SelectMultiple(attrs={"size": 6}))
+    kind = forms.ChoiceField(required=False, label="Or a numeric problem kind")
+    difficulty = forms.ChoiceField(choices=Difficulty.choices, initial=Difficulty.MEDIUM, required=False)
+    draw = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Questions to draw")
+    points = forms.FloatField(min_value=0.01, max_value=1000, initial=1.0, label="Points each")
+
+    def __init__(self, *args, versions: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.versions = versions
+        topics: dict[str, tuple[str, list]] = {}
+        for v in versions:
+            topic = v.question.topic
+            topics.setdefault(topic.slug, (topic.title, []))[1].append((v.question.slug, v.data["title"]))
+        self.fields["topic"].choices = [("", "—")] + [
+            (slug, f"{title} ({len(qs)} questions)") for slug, (title, qs) in topics.items()
+        ]
+        self.fields["questions"].choices = [(title, qs) for title, qs in topics.values()]
+        self.fields["kind"].choices = _kind_choices()
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("topic") or data.get("questions") or data.get("kind"))
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("topic") or data.get("questions")) and data.get("kind"):
+            raise forms.ValidationError("Choose bank questions or a problem kind, not both.")
+        return data
+
+    def spec(self) -> quizzes.SectionSpec:
+        data = self.cleaned_data
+        slugs = list(data.get("questions") or [])
+        if data.get("topic"):
+            slugs += [v.question.slug for v in self.versions if v.question.topic.slug == data["topic"]]
+        return quizzes.SectionSpec(
+            draw=data["draw"], points=data["points"], title=data.get("title", ""),
+            questions=tuple(dict.fromkeys(slugs)), kind=data.get("kind", ""),
+            difficulty=(data.get("difficulty") or Difficulty.MEDIUM) if data.get("kind") else "",
+        )
+
+
+def _section_count(request: HttpRequest) -> int:
+    raw = request.POST.get("section_count") or request.GET.get("sections") or ""
+    count = int(raw) if raw.isdigit() else DEFAULT_SECTIONS
+    return min(max(count, 1), MAX_SECTIONS)
+
+
+# --- Courses -----------------------------------------------------------------------------------
+
+
+def _courses_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "courses": list(courses.courses_of(user=request.user)),
+        "can_create": courses.can_create_courses(request.user),
+        "join_form": extra.pop("join_form", None) or JoinForm(),
+        "course_form": extra.pop("course_form", None) or CourseForm(),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def course_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "quizsite/courses/list.html", _courses_context(request))
+
+
+@login_required
+@require_POST
+def course_join(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = courses.course_join(user=request.user, code=form.cleaned_data["code"])
+        except ServiceError as exc:
+            form.add_error("code", exc.message)
+        else:
+            return redirect("course-detail", course_id=membership.course_id)
+    return render(request, "quizsite/courses/list.html", _courses_context(request, join_form=form), status=400)
+
+
+@login_required
+@require_POST
+def course_create(request: HttpRequest) -> HttpResponse:
+    if not courses.can_create_courses(request.user):
+        raise PermissionDenied("Only instructors can create courses.")
+    form = CourseForm(request.POST)
+    if form.is_valid():
+        try:
+            course = courses.course_create(title=form.cleaned_data["title"], instructor=request.user)
+        except ServiceError as exc:
+            form.add_error("title", exc.message)
+        else:
+            return redirect("course-detail", course_id=course.id)
+    return render(request, "quizsite/courses/list.html", _courses_context(request, course_form=form), status=400)
+
+
+def _course_page(request: HttpRequest, course, *, member_form: MemberForm | None = None, status: int = 200,
+                 error: str = "") -> HttpResponse:
+    role = courses.role_in(course=course, user=request.user)
+    staff = role in STAFF_ROLES
+    quiz_list = list(quizzes.quizzes_for(user=request.user, course=course))
+    context: dict[str, Any] = {"course": course, "role": role, "staff": staff, "error": error,
+                               "can_edit": role == Membership.Role.INSTRUCTOR}
+    if staff:
+        context["quizzes"] = [
+            {"quiz": q, "window": present.quiz_window(q), "max_score": present.marks(quizzes.quiz_max_score(q))}
+            for q in quiz_list
+        ]
+        context["members"] = list(course.memberships.select_related("user").order_by("role", "user__username"))
+        context["member_form"] = member_form or MemberForm()
+    else:
+        rows = []
+        for q in quiz_list:
+            attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in quizzes.attempts_of(learner=request.user, quiz=q)]
+            row = present.learner_quiz_row(q, attempts, quizzes.quiz_max_score(q))
+            row["grade_text"] = present.marks(row["grade"])
+            row["max_text"] = present.marks(row["max_score"])
+            rows.append(row)
+        context["rows"] = rows
+    return render(request, "quizsite/courses/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = courses.course_for(user=request.user, course_id=course_id)
+    return _course_page(request, course)
+
+
+@login_required
+@require_POST
+def course_member_add(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = courses.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            courses.membership_set(course=course, actor=request.user, user=form.user, role=form.cleaned_data["role"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(f"{reverse('course-detail', args=[course.id])}?added={form.cleaned_data['username']}#members")
+    return _course_page(request, course, member_form=form, status=400)
+
+
+# --- Building quizzes --------------------------------------------------------------------------
+
+
+def _builder(request: HttpRequest, course, quiz_form, section_forms, *, status=200, error="") -> HttpResponse:
+    return render(request, "quizsite/courses/quiz_form.html", {
+        "course": course,
+        "form": quiz_form,
+        "sections": section_forms,
+        "section_count": len(section_forms),
+        "more": min(len(section_forms) + 1, MAX_SECTIONS),
+        "max_sections": MAX_SECTIONS,
+        "error": error,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = courses.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
+    versions = _pool_versions()
+    count = _section_count(request)
+    if request.method == "GET":
+        sections = [SectionForm(prefix=f"s{i}", versions=versions) for i in range(count)]
+        return _builder(request, course, QuizForm(), sections)
+    form = QuizForm(request.POST)
+    sections = [SectionForm(request.POST, prefix=f"s{i}", versions=versions) for i in range(count)]
+    valid = form.is_valid() & all([s.is_valid() for s in sections])
+    if not valid:
+        return _builder(request, course, form, sections, status=400,
+                        error="The quiz was not saved: correct the fields marked below.")
+    specs = [s.spec() for s in sections if not s.is_blank()]
+    if not specs:
+        return _builder(request, course, form, sections, status=400,
+                        error="The quiz was not saved: give at least one section a topic, questions or a problem kind.")
+    data = form.cleaned_data
+    minutes = data["time_limit_minutes"]
+    try:
+        quiz = quizzes.quiz_create(
+            course=course, actor=request.user, title=data["title"], sections=specs,
+            opens_at=data["opens_at"], closes_at=data["closes_at"],
+            time_limit_seconds=minutes * 60 if minutes else None,
+            attempts_allowed=data["attempts_allowed"], grading_method=data["grading_method"],
+            penalty=data["penalty"], feedback_timing=data["feedback_timing"], shuffle=data["shuffle"],
+            certainty_based_marking=data["certainty_based_marking"],
+        )
+    except ServiceError as exc:
+        return _builder(request, course, form, sections, status=400, error=f"The quiz was not saved: {exc.message}")
+    return redirect("quiz-detail", quiz_id=quiz.id)
+
+
+@login_required
+@require_POST
+def quiz_open(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    quizzes.quiz_open(quiz=quiz, actor=request.user)
+    return redirect("quiz-detail", quiz_id=quiz.id)
+
+
+# --- A quiz's page -----------------------------------------------------------------------------
+
+
+def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200) -> HttpResponse:
+    role = courses.role_in(course=quiz.course, user=request.user)
+    staff = role in STAFF_ROLES
+    context: dict[str, Any] = {
+        "quiz": quiz,
+        "course": quiz.course,
+        "role": role,
+        "staff": staff,
+        "can_edit": role == Membership.Role.INSTRUCTOR,
+        "window": present.quiz_window(quiz),
+        "time_limit": present.duration(quiz.time_limit_seconds),
+        "max_score": present.marks(quizzes.quiz_max_score(quiz)),
+        "cbm": present.cbm_choices() if quiz.certainty_based_marking else [],
+        "error": error,
+    }
+    if staff:
+        context["sections"] = list(quiz.sections.prefetch_related("questions").order_by("position"))
+        context["kind_titles"] = dict(_kind_choices())
+        context["attempts"] = [
+            {"attempt": a, "score": present.marks(a.score), "max": present.marks(a.max_score)}
+            for a in gradebook.attempts_for_staff(quiz=quiz, user=request.user)
+        ]
+    else:
+        attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in quizzes.attempts_of(learner=request.user, quiz=quiz)]
+        row = present.learner_quiz_row(quiz, attempts, quizzes.quiz_max_score(quiz))
+        row["grade_text"] = present.marks(row["grade"])
+        context["row"] = row
+        context["mine"] = [
+            {"attempt": a, "score": present.marks(present.attempt_score_shown(a, quiz))} for a in attempts
+        ]
+    return render(request, "quizsite/courses/quiz.html", context, status=status)
+
+
+@login_required
+@require_GET
+def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    return _quiz_page(request, quizzes.quiz_for(user=request.user, quiz_id=quiz_id))
+
+
+@login_required
+@require_POST
+def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    try:
+        attempt = quizzes.attempt_start(quiz=quiz, learner=request.user)
+    except ServiceError as exc:
+        return _quiz_page(request, quiz, error=exc.message, status=_status_for(exc))
+    return redirect("attempt-take", attempt_id=attempt.id)
+
+
+# --- Taking a quiz -----------------------------------------------------------------------------
+
+
+def _first_unanswered(rows: list[dict], after: int = -1) -> int:
+    ordered = [r for r in rows if r["position"] > after] + [r for r in rows if r["position"] <= after]
+    for row in ordered:
+        if row["latest"] is None:
+            return row["position"]
+    return after if after >= 0 else (rows[0]["position"] if rows else 0)
+
+
+def _render_take(request: HttpRequest, attempt, position: int | None = None, *, posted: dict | None = None,
+                 error: str = "", format_errors: list | None = None, status: int = 200) -> HttpResponse:
+    review = gradebook.attempt_review(attempt=attempt, viewer=request.user)
+    page = present.attempt_page(review)
+    rows = page["rows"]
+    if position is None or not any(r["position"] == position for r in rows):
+        position = _first_unanswered(rows)
+    current = next(r for r in rows if r["position"] == position)
+    format_errors = format_errors or []
+    saved = request.GET.get("saved", "")
+    context = {
+        **page,
+        "current": current,
+        "view": current["view"],
+        "typed": posted if posted is not None else current["typed"],
+        "errors_by_part": errors_by_part(format_errors),
+        "format_errors": format_errors,
+        "error": error,
+        "saved_number": int(saved) + 1 if saved.isdigit() else None,
+        "idempotency_key": secrets.token_urlsafe(16),
+        "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
+        "kind_titles": dict(_kind_choices()),
+    }
+    return render(request, "quizsite/courses/take.html", context, status=status)
+
+
+def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
+    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    if attempt.learner_id != request.user.id:
+        raise Http404("No such attempt.")  # staff read attempts on the review page only
+    return attempt
+
+
+@login_required
+@require_GET
+def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
+        return redirect("attempt-review", attempt_id=attempt.id)
+    asked = request.GET.get("q", "")
+    return _render_take(request, attempt, int(asked) if asked.isdigit() else None)
+
+
+def _closed(request: HttpRequest, attempt, message: str) -> HttpResponse:
+    return render(request, "quizsite/courses/closed.html", {"attempt": attempt, "error": message}, status=409)
+
+
+@login_required
+@require_POST
+def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.state == QuizAttempt.State.SUBMITTED:
+        message = (
+            "Time is up: the attempt was submitted at its deadline. This answer was not stored."
+            if attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
+            else "This attempt is already submitted. The answer was not stored."
+        )
+        return _closed(request, attempt, message)
+    slot = attempt.slots.select_related("item__variant", "item__question_version__question__topic").filter(
+        position=position
+    ).first()
+    if slot is None:
+        raise Http404("No such question in this attempt.")
+    view = item_view(slot.item)
+    answer = answer_from_post(view, request.POST)
+    raw_certainty = request.POST.get("certainty", "")
+    certainty = int(raw_certainty) if raw_certainty.isdigit() else None
+    try:
+        quizzes.answer_submit(
+            attempt=attempt, learner=request.user, position=position, answer=answer, certainty=certainty,
+            idempotency_key=request.POST.get("idempotency_key") or None,
+        )
+    except quizzes.AttemptClosed as exc:
+        return _closed(request, attempt, exc.message)
+    except AnswerFormatError as exc:
+        return _render_take(request, attempt, position, posted=answer if view["type"] == "numeric" else None,
+                            error=exc.message, format_errors=exc.details or [], status=400)
+    except ServiceError as exc:
+        return _render_take(request, attempt, position, posted=answer if view["type"] == "numeric" else None,
+                            error=exc.message, status=_status_for(exc))
+    rows = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))["rows"]
+    following = _first_unanswered(rows, after=position)
+    if attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE:
+        following = position  # stay to see the result of this try
+    return redirect(f"{reverse('attempt-take', args=[attempt.id])}?q={following}&saved={position}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """GET asks for confirmation (no script needed); POST hands the attempt in (idempotent)."""
+    attempt = _own_attempt(request, attempt_id)
+    if request.method == "POST":
+        quizzes.attempt_submit(attempt=attempt, learner=request.user)
+        return redirect("attempt-review", attempt_id=attempt.id)
+    if attempt.state == QuizAttempt.State.SUBMITTED:
+        return redirect("attempt-review", attempt_id=attempt.id)
+    page = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))
+    return render(request, "quizsite/courses/submit.html", page)
+
+
+@login_required
+@require_GET
+def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    if attempt.learner_id == request.user.id and attempt.state == QuizAttempt.State.IN_PROGRESS:
+        return redirect("attempt-take", attempt_id=attempt.id)
+    page = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))
+    page["pending"] = sum(1 for r in page["rows"] if r["pending"])
+    page["kind_titles"] = dict(_kind_choices())
+    page["cbm"] = present.cbm_choices() if attempt.quiz.certainty_based_marking else []
+    return render(request, "quizsite/courses/review.html", page)
+
+
+# --- Results (instructors and TAs) -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def course_gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = courses.course_for(user=request.user, course_id=course_id)
+    book = gradebook.gradebook_for(course=course, user=request.user)
+    rows = [
+        {"learner": row.learner, "cells": [
+            {"grade": present.marks(g), "attempts": n} for g, n in zip(row.grades, row.attempts, strict=True)
+        ]}
+        for row in book.rows
+    ]
+    columns = [{"quiz": q, "max": present.marks(m)} for q, m in zip(book.quizzes, book.max_scores, strict=True)]
+    return render(request, "quizsite/courses/gradebook.html", {"course": course, "columns": columns, "rows": rows})
+
+
+@login_required
+@require_GET
+def course_gradebook_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = courses.course_for(user=request.user, course_id=course_id)
+    text = gradebook.gradebook_csv(gradebook.gradebook_for(course=course, user=request.user))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="gradebook-course-{course.id}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    which = request.GET.get("attempts", "first")
+    if which not in ("first", "all"):
+        return HttpResponse("attempts must be 'first' or 'all'.", status=400, content_type="text/plain")
+    stats = gradebook.quiz_statistics(quiz=quiz, user=request.user, first_attempts_only=which == "first")
+    return render(request, "quizsite/courses/statistics.html", {
+        "quiz": quiz, "course": quiz.course, "stats": present.statistics_page(stats),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    """GET: the preview (instructors and TAs); POST: apply it on the worker (instructors)."""
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    if request.method == "POST":
+        run = regrade.regrade_start(quiz=quiz, user=request.user)
+        return redirect(f"{reverse('quiz-regrade', args=[quiz.id])}?run={run.id}")
+    changes = [
+        {"change": c, "old": present.marks(c.old_mark), "new": present.marks(c.new_mark)}
+        for c in regrade.regrade_preview(quiz=quiz, user=request.user)
+    ]
+    run_id = request.GET.get("run", "")
+    run = regrade.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdigit() else None
+    if run is not None and run.quiz_id != quiz.id:
+        raise Http404("No such regrade.")
+    role = courses.role_in(course=quiz.course, user=request.user)
+    return render(request, "quizsite/courses/regrade.html", {
+        "quiz": quiz, "course": quiz.course, "changes": changes, "run": run,
+        "can_edit": role == Membership.Role.INSTRUCTOR,
+    })

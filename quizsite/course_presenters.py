@@ -166,6 +166,8 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
     slot, item = entry.slot, entry.slot.item
     view = item_view(item)
     latest = _latest(entry.answers)
+    for answer in entry.answers:
+        answer.submission.item = item  # already fetched with the slot: no query per answer
     row: dict[str, Any] = {
         "slot": slot,
         "position": slot.position,

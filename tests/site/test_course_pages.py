@@ -548,3 +548,20 @@ def test_statistics_page_shows_the_domain_figures_as_percentages(
     assert "From 4 submitted, fully graded first attempts" in page
     assert client.get(f"/quizzes/{quiz.id}/statistics?attempts=some").status_code == 400
     assert client.get(f"/quizzes/{quiz.id}/statistics?attempts=all").status_code == 200
+
+
+def test_review_queries_do_not_grow_with_questions(client, make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F811
+    def review_queries(draw: int, learner) -> int:
+        quiz = make_quiz(sections=[quizzes.SectionSpec(questions=POOL_SLUGS, draw=draw)])
+        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        with django_capture_on_commit_callbacks(execute=True):
+            for position in range(draw):
+                quizzes.answer_submit(attempt=attempt, learner=learner, position=position, answer={"response": 0})
+        quizzes.attempt_submit(attempt=attempt, learner=learner)
+        as_user(client, learner)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(f"/attempts/{attempt.id}/review")
+        assert page.status_code == 200 and text(page).count("Right answer:") == draw
+        return len(queries)
+
+    assert review_queries(3, enrolled[1]) == review_queries(1, enrolled[0])

@@ -260,6 +260,7 @@ def statistics_page(stats: dict[str, Any]) -> dict[str, Any]:
         "alpha": "" if alpha is None else f"{alpha:.3f}",
         "mean": marks(quiz_level.get("mean")),
         "sd": marks(quiz_level.get("sd")),
+        "max_total": marks(quiz_level.get("max_total")),
         "slots": [_stat_row(r) for r in stats["slots"]],
         "questions": [_stat_row(r) for r in stats["questions"]],
         "accuracy": [

@@ -169,6 +169,8 @@ def practice_item_create_for_topic(
         return practice_item_create_numeric(
             learner=learner, kind=kind, difficulty="medium", purpose=purpose
         )
+    if not versions.exists():
+        raise ServiceError(f"The topic {topic.title!r} has no published questions to practise yet.")
     last_seen = {
         qid: when
         for qid, when in seen.filter(question_version__in=versions)

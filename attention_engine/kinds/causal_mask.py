@@ -19,7 +19,7 @@ from attention_engine.kinds import _attention as att
 
 NAME = "causal_mask"
 TITLE = "Causal mask: attention that cannot see the future"
-TOPICS = ("masking", "decoder", "self-attention")
+TOPICS = ("masking", "bert-vs-gpt", "decoder", "self-attention")
 
 
 def _draw_mask(rng: np.random.Generator, sizes: att.Sizes) -> tuple[np.ndarray, dict[str, Any]]:

@@ -31,7 +31,7 @@ from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "flops"
 TITLE = "FLOPs of attention layers"
-TOPICS = ("flops", "complexity", "multi-head-attention")
+TOPICS = ("compute-and-memory", "flops", "complexity", "multi-head-attention")
 
 MISCONCEPTIONS: dict[str, str] = {
     "macs_not_flops": (

@@ -31,7 +31,7 @@ from attention_engine.variant import EXACT, Part, Step, Tolerance, Variant, agre
 
 NAME = "kv_cache"
 TITLE = "KV-cache memory"
-TOPICS = ("kv-cache", "inference", "grouped-query-attention", "memory")
+TOPICS = ("compute-and-memory", "kv-cache", "inference", "grouped-query-attention", "memory")
 
 GIB = 2**30
 # GiB are typed to three significant figures.

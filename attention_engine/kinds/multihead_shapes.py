@@ -25,7 +25,7 @@ from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "multihead_shapes"
 TITLE = "Multi-head attention: shapes through split, attend and merge"
-TOPICS = ("multi-head", "shapes", "tensors")
+TOPICS = ("multi-head-attention", "shapes", "tensors")
 
 MISCONCEPTIONS = {
     "d_head_is_d_model": (

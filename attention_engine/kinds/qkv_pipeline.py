@@ -14,7 +14,7 @@ from attention_engine.kinds import _attention as att
 
 NAME = "qkv_pipeline"
 TITLE = "The Q/K/V pipeline, step by step"
-TOPICS = ("projections", "scaled-dot-product", "softmax", "self-attention")
+TOPICS = ("queries-keys-values", "projections", "scaled-dot-product", "softmax", "self-attention")
 
 
 def _task(params: dict[str, Any]) -> str:

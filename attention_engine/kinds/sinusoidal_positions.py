@@ -21,7 +21,7 @@ from attention_engine.variant import Part, Step, Tolerance, Variant, agree, max_
 
 NAME = "sinusoidal_positions"
 TITLE = "Sinusoidal positional encoding"
-TOPICS = ("positional-encoding",)
+TOPICS = ("positional-encodings",)
 BASE = 10000.0
 
 FREQ_TOL = Tolerance(rel=1e-2, abs=1e-6)

@@ -133,3 +133,15 @@ def test_the_right_choice_is_not_always_in_the_same_place(bank_questions):
         if q["type"] == "multiple_response":
             signs = [c["weight"] > 0 for c in q["choices"]]
             assert signs != sorted(signs, reverse=True), f"{q['slug']}: all right choices come first"
+
+
+def test_every_problem_kind_is_practised_in_a_bank_topic(bank_docs):
+    # Practice by topic, mock interviews and mastery pair a topic with the kinds that name its
+    # slug: a kind naming no bank topic would never be drawn, and a typo would go unnoticed.
+    from attention_engine import api as engine
+
+    slugs = {doc.topic["slug"] for doc in bank_docs}
+    orphans = {k["name"]: k["topics"] for k in engine.list_kinds() if not slugs & set(k["topics"])}
+    assert orphans == {}
+    numeric_topics = {t for k in engine.list_kinds() for t in k["topics"]} & slugs
+    assert {"positional-encodings", "compute-and-memory", "queries-keys-values"} <= numeric_topics

@@ -76,3 +76,12 @@ def test_theory_answer_with_no_choice_is_refused_without_cost(client, learner, b
     response = client.post(f"/practice/items/{item.id}/", {})
     assert response.status_code == 400
     assert not Submission.objects.exists()
+
+
+def test_a_topic_with_nothing_published_is_a_400_with_a_message(client, learner):
+    services.topic_upsert(slug="imported", title="Imported questions")
+    client.force_login(learner)
+    response = client.post("/practice/topics/imported")
+    assert response.status_code == 400
+    assert "has no published questions" in response.content.decode()
+    assert not PracticeItem.objects.exists()

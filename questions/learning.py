@@ -7,7 +7,8 @@ How reviews work (the same rules are shown to learners on the home page):
 
 * A card is kept per (learner, theory question) and per (learner, numeric problem kind). It is
   created the first time such an item is graded, and rated by every graded answer to an item
-  whose purpose is practice, review or mock. Quiz items, answers that could not be read and
+  whose purpose is practice or review. A mock interview rates once it is over, by the answer
+  that counted for each question (the last one). Quiz items, answers that could not be read and
   essays (no automatic score) never rate a card.
 * The grade sets the FSRS rating (`rating_for`):
 
@@ -51,6 +52,7 @@ from attention_engine import api as engine
 from . import services
 from .models import (
     LearnerProfile,
+    MockInterviewItem,
     PracticeItem,
     Purpose,
     QuestionVersion,
@@ -159,6 +161,8 @@ def review_record(*, submission: Submission) -> ReviewLog | None:
         return None
     if submission.item.purpose not in RATED_PURPOSES:
         return None
+    if submission.item.purpose == Purpose.MOCK and not _counts_in_finished_mock(submission):
+        return None
     try:
         with transaction.atomic():
             return _review_record(submission)
@@ -167,12 +171,38 @@ def review_record(*, submission: Submission) -> ReviewLog | None:
         return None
 
 
+def _counts_in_finished_mock(submission: Submission) -> bool:
+    """A mock interview's answer rates a card once the interview is over, and only the answer
+    that counted (the learner's last): answers replaced during the interview got no feedback,
+    so they are neither a lapse nor a retry."""
+    entry = MockInterviewItem.objects.select_related("mock").filter(item_id=submission.item_id).first()
+    if entry is None:
+        return False
+    mock = entry.mock
+    if mock.finished_at is None and timezone.now() < mock.deadline:
+        return False
+    latest = Submission.objects.filter(item_id=submission.item_id).order_by("-id").values_list("id", flat=True).first()
+    return latest == submission.id
+
+
+def mock_reviews_record(*, mock) -> list[ReviewLog]:
+    """Rate the cards of a finished mock interview's answers that are already graded (the ones
+    graded later are rated by the grading hook). Safe to repeat: a submission rates once."""
+    logs = []
+    for entry in MockInterviewItem.objects.filter(mock=mock).select_related("item"):
+        latest = Submission.objects.filter(item=entry.item).select_related("item").order_by("-id").first()
+        if latest is not None and (log_entry := review_record(submission=latest)) is not None:
+            logs.append(log_entry)
+    return logs
+
+
 def _review_record(submission: Submission) -> ReviewLog | None:
     existing = ReviewLog.objects.filter(submission=submission).first()
     if existing is not None:
         return existing
     item = submission.item
-    earlier = list(
+    # In a mock interview, answers the learner replaced were never shown a result: no retries.
+    earlier = [] if item.purpose == Purpose.MOCK else list(
         Submission.objects.filter(item=item, status=Submission.Status.GRADED, id__lt=submission.id)
         .exclude(score=None)
         .values_list("score", flat=True)

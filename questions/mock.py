@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from attention_engine import api as engine
 
-from . import services
+from . import learning, services
 from .models import (
     MockInterview,
     MockInterviewItem,
@@ -239,6 +239,7 @@ def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:
         if mock.finished_at is None:
             mock.finished_at = min(timezone.now(), mock.deadline)
             mock.save(update_fields=["finished_at"])
+            learning.mock_reviews_record(mock=mock)
     return mock
 
 
@@ -251,6 +252,7 @@ def mock_interview_expire(*, mock: MockInterview) -> MockInterview:
         if locked.finished_at is None:
             locked.finished_at = locked.deadline
             locked.save(update_fields=["finished_at"])
+            learning.mock_reviews_record(mock=locked)
     mock.finished_at = locked.finished_at
     return mock
 

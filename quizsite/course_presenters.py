@@ -17,8 +17,8 @@ from questions.gradebook import AttemptReview, SlotReview
 from questions.models import Quiz, QuizAnswer, QuizAttempt, Submission
 from questions.quizzes import CBM_RIGHT, CBM_WRONG, Visibility, feedback_visible, grade_of_attempts
 
-from .presenters import format_number, item_view, submission_view, worked_solution
-from .quiz_presenters import theory_key
+from .presenters import format_number, item_view, worked_solution
+from .quiz_presenters import quiz_result_view, theory_key
 
 
 def seconds_left(attempt: QuizAttempt, now: datetime | None = None) -> int | None:
@@ -191,7 +191,7 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
         row["mark"] = marks(slot.mark)
         row["mark_known"] = slot.mark is not None
         if latest is not None and latest.submission.status != Submission.Status.PENDING:
-            row["result"] = submission_view(latest.submission, with_solution=shown.keys)
+            row["result"] = quiz_result_view(latest.submission, keys=shown.keys)
             if latest.regraded_score is not None:
                 row["regraded_score"] = percent(latest.regraded_score)
         if slot.regraded_at is not None:

@@ -74,7 +74,22 @@ def theory_key(data: dict[str, Any]) -> dict[str, Any]:
     return key
 
 
-def _answer_view(answer: QuizAnswer, *, feedback: bool) -> dict[str, Any]:
+def quiz_result_view(submission: Submission, *, keys: bool) -> dict[str, Any]:
+    """A graded quiz answer as its learner may see it now (pages and API alike).
+
+    Feedback may be due before keys (immediate feedback): the worked solution, the attention
+    maps and a theory question's explanation (which the grader appends to the feedback, and
+    which gives the answer away) wait for `keys`.
+    """
+    view = submission_view(submission, with_solution=keys)
+    version = submission.item.question_version
+    explanation = str(version.data.get("explanation") or "").strip() if version else ""
+    if not keys and explanation and view.get("feedback", "").endswith(explanation):
+        view["feedback"] = view["feedback"][: -len(explanation)].rstrip()
+    return view
+
+
+def _answer_view(answer: QuizAnswer, *, feedback: bool, keys: bool) -> dict[str, Any]:
     submission = answer.submission
     view: dict[str, Any] = {
         "submission": submission.id,
@@ -84,7 +99,7 @@ def _answer_view(answer: QuizAnswer, *, feedback: bool) -> dict[str, Any]:
         "graded": submission.status != Submission.Status.PENDING,
     }
     if feedback:
-        view.update(submission_view(submission))
+        view.update(quiz_result_view(submission, keys=keys))
         view.pop("id", None)
         view.pop("item", None)
         if answer.regraded_score is not None:
@@ -130,7 +145,7 @@ def attempt_view(review: AttemptReview) -> dict[str, Any]:
             "position": slot.position,
             "points": slot.points,
             "item": item_view(item),
-            "answers": [_answer_view(a, feedback=shown.feedback) for a in entry.answers],
+            "answers": [_answer_view(a, feedback=shown.feedback, keys=shown.keys) for a in entry.answers],
         }
         if review.by_staff:
             slot_view["slot"] = slot.slot

@@ -136,6 +136,40 @@ def test_immediate_feedback_shows_results_but_no_key_before_submission(
     assert body["slots"][0]["answers"][0]["score"] == 0.0 and body["slots"][0]["mark"] == 0.0
     assert "key" not in body["slots"][0]
     assert str(item.variant.data["answer"]["params"]) not in _text(during) and '"steps"' not in _text(during)
+    assert "worked_solution" not in body["slots"][0]["answers"][0]
+
+
+def test_immediate_feedback_keeps_explanations_and_worked_solutions_until_submission(
+    make_quiz, enrolled, client_for, django_capture_on_commit_callbacks
+):
+    quiz = make_quiz(
+        feedback_timing="immediate",
+        sections=[SectionSpec(questions=POOL_SLUGS[:1]), SectionSpec(kind="self_attention", difficulty="easy")],
+    )
+    client = client_for(enrolled[0])
+    view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
+    slots = {
+        s.position: s.item
+        for s in AttemptSlot.objects.select_related("item__question_version").filter(attempt_id=view["id"])
+    }
+    theory = next(item for item in slots.values() if item.question_version_id)
+    numeric_position = next(pos for pos, item in slots.items() if item.variant_id)
+    theory_position = next(pos for pos, item in slots.items() if item.question_version_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/api/v1/attempts/{view['id']}/slots/{theory_position}/answers", {"answer": {"response": 0}}, format="json")
+        client.post(
+            f"/api/v1/attempts/{view['id']}/slots/{numeric_position}/answers",
+            {"answer": {"scores": [["0", "0"], ["0", "0"]], "weights": [["0.5", "0.5"], ["0.5", "0.5"]], "output": [["0", "0"], ["0", "0"]]}},
+            format="json",
+        )
+    body = client.get(f"/api/v1/attempts/{view['id']}").json()
+    by_position = {s["position"]: s for s in body["slots"]}
+    theory_answer = by_position[theory_position]["answers"][0]
+    numeric_answer = by_position[numeric_position]["answers"][0]
+    assert theory_answer["score"] is not None and numeric_answer["score"] is not None
+    explanation = theory.question_version.data["explanation"].strip()
+    assert explanation not in json.dumps(body)
+    assert "worked_solution" not in numeric_answer and "attention_maps" not in numeric_answer
 
 
 def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_quiz, enrolled, instructor):

@@ -186,8 +186,8 @@ def test_partial_credit_is_hard_and_a_wrong_numeric_answer_is_again(numeric_item
     assert card.reps == 2
 
 
-@pytest.mark.parametrize("purpose", [Purpose.PRACTICE, Purpose.REVIEW, Purpose.MOCK])
-def test_practice_review_and_mock_items_rate_cards(purpose, learner, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("purpose", [Purpose.PRACTICE, Purpose.REVIEW])
+def test_practice_and_review_items_rate_cards(purpose, learner, django_capture_on_commit_callbacks):
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version, purpose=purpose)
     submission = answer(item, right_index(version), capture=django_capture_on_commit_callbacks)

@@ -253,3 +253,26 @@ def test_history_lists_scores_in_a_fixed_number_of_queries(
         percents = [s.percent for s in history]
     assert percents == [33, 33, 33]
     assert [s.answered for s in history] == [1, 1, 1]
+
+
+def test_a_mock_rates_cards_once_it_is_over_by_the_answer_that_counted(learner, choice_topic, django_capture_on_commit_callbacks):
+    from questions.models import ReviewCard, ReviewLog
+
+    mock = start(learner, [choice_topic.slug]).mock
+    first, second = entry_items(mock)[:2]
+    with django_capture_on_commit_callbacks(execute=True):
+        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": worst_choice(first)})
+        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(first)})
+        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": worst_choice(second)})
+    # Graded, but no feedback was given during the interview: nothing is rated yet.
+    assert not ReviewLog.objects.exists()
+    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    logs = {log.card.question_id: log for log in ReviewLog.objects.select_related("card")}
+    assert set(logs) == {first.question_version.question_id, second.question_version.question_id}
+    counted = Submission.objects.filter(item=first).order_by("-id").first()
+    assert logs[first.question_version.question_id].submission_id == counted.id
+    # The replaced wrong answer is neither a lapse nor a retry (Good or Easy, not Again or Hard).
+    assert logs[first.question_version.question_id].rating in (3, 4)
+    assert logs[second.question_version.question_id].rating == 1  # Again
+    assert ReviewCard.objects.filter(learner=learner).count() == 2

@@ -100,3 +100,16 @@ def test_pages_need_login(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"ok": True}
+
+
+@pytest.mark.django_db
+def test_navigation_links_every_learner_page_and_authoring_for_instructors_only(client, learner):
+    from django.contrib.auth.models import Group
+
+    client.force_login(learner)
+    page = client.get("/").content.decode()
+    for href in ('href="/reviews/"', 'href="/mock/"', 'href="/courses/"'):
+        assert href in page
+    assert 'href="/author/"' not in page
+    learner.groups.add(Group.objects.get_or_create(name="instructors")[0])
+    assert 'href="/author/"' in client.get("/").content.decode()

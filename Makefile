@@ -21,7 +21,7 @@ install: $(BIN)/.installed
 run: install
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py seed_demo
-	@echo "Open http://$(HOST):$(PORT)/ and log in as demo / attention-demo"
+	@echo "Open http://$(HOST):$(PORT)/ and log in as demo / attention-demo (learner) or teacher / attention-teach (instructor)"
 	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## The whole test suite, on whatever DATABASE_URL / REDIS_URL the environment names.

@@ -231,7 +231,7 @@ def submission_create(
     if idempotency_key:
         existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return SubmissionCreated(existing, created=False)
+            return _replayed(existing, item=item)
     if item.is_numeric:
         errors = answer_format_errors(variant=item.variant.data, answer=answer)
     else:
@@ -252,8 +252,16 @@ def submission_create(
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
         existing = Submission.objects.get(learner=learner, idempotency_key=idempotency_key)
-        return SubmissionCreated(existing, created=False)
+        return _replayed(existing, item=item)
     return SubmissionCreated(submission, created=True)
+
+
+def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:
+    """A replay returns the first submission, only for the same item: another item's (a quiz or
+    mock answer's) result must not come back through this one, nor its answer count as this."""
+    if existing.item_id != item.id:
+        raise ServiceError("This Idempotency-Key was already used for another answer.")
+    return SubmissionCreated(existing, created=False)
 
 
 def _enqueue_grading(submission_id: int) -> None:

@@ -160,7 +160,7 @@ class SectionForm(forms.Form):
 
 def _section_count(request: HttpRequest) -> int:
     raw = request.POST.get("section_count") or request.GET.get("sections") or ""
-    count = int(raw) if raw.isdigit() else DEFAULT_SECTIONS
+    count = int(raw) if raw.isdecimal() else DEFAULT_SECTIONS
     return min(max(count, 1), MAX_SECTIONS)
 
 
@@ -401,7 +401,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "errors_by_part": errors_by_part(format_errors),
         "format_errors": format_errors,
         "error": error,
-        "saved_number": int(saved) + 1 if saved.isdigit() else None,
+        "saved_number": int(saved) + 1 if saved.isdecimal() else None,
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
         "kind_titles": dict(_kind_choices()),
@@ -423,7 +423,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
-    return _render_take(request, attempt, int(asked) if asked.isdigit() else None)
+    return _render_take(request, attempt, int(asked) if asked.isdecimal() else None)
 
 
 def _closed(request: HttpRequest, attempt, message: str) -> HttpResponse:
@@ -449,7 +449,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     view = item_view(slot.item)
     answer = answer_from_post(view, request.POST)
     raw_certainty = request.POST.get("certainty", "")
-    certainty = int(raw_certainty) if raw_certainty.isdigit() else None
+    certainty = int(raw_certainty) if raw_certainty.isdecimal() else None
     try:
         quizzes.answer_submit(
             attempt=attempt, learner=request.user, position=position, answer=answer, certainty=certainty,
@@ -551,7 +551,7 @@ def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
         for c in regrade.regrade_preview(quiz=quiz, user=request.user)
     ]
     run_id = request.GET.get("run", "")
-    run = regrade.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdigit() else None
+    run = regrade.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdecimal() else None
     if run is not None and run.quiz_id != quiz.id:
         raise Http404("No such regrade.")
     role = courses.role_in(course=quiz.course, user=request.user)

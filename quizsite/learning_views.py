@@ -78,7 +78,7 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
     """
     item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
     rung = request.POST.get("rung", "").strip()
-    if not rung.isdigit():
+    if not rung.isdecimal():
         return HttpResponse("Say which hint to open (a number).", status=400, content_type="text/plain")
     fragment = request.headers.get("X-Requested-With") == "fetch"
     try:
@@ -92,7 +92,7 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(request, "quizsite/_hints.html", {"item": item})
     url = reverse("practice-item", args=[item.id])
     submission = request.POST.get("submission", "").strip()
-    if submission.isdigit():
+    if submission.isdecimal():
         url += f"?submission={submission}"
     return redirect(url + "#hints")
 

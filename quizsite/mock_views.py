@@ -139,7 +139,7 @@ def _render_interview(
         "seconds_left": mocks.seconds_left(mock),
         "clock": clock(mocks.seconds_left(mock)),
         "answered": sum(1 for e in entries if e.latest is not None),
-        "saved_position": int(saved_position) if saved_position.isdigit() else None,
+        "saved_position": int(saved_position) if saved_position.isdecimal() else None,
         "idempotency_key": secrets.token_urlsafe(16),
         "kind_titles": _kind_titles(),
     }
@@ -154,7 +154,7 @@ def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
         return redirect("mock-review", mock_id=mock.id)
     entries = mocks.mock_entries(mock=mock)
     asked = request.GET.get("q", "")
-    position = int(asked) if asked.isdigit() else _first_unanswered(entries)
+    position = int(asked) if asked.isdecimal() else _first_unanswered(entries)
     if not any(e.position == position for e in entries):
         position = entries[0].position
     return _render_interview(request, mock, entries, position)
@@ -190,6 +190,11 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
         return _render_interview(
             request, mock, entries, position, posted=answer if view["type"] == "numeric" else {},
             error=exc.message, format_errors=exc.details, status=400,
+        )
+    except services.ServiceError as exc:  # e.g. an idempotency key another answer used
+        return _render_interview(
+            request, mock, entries, position, posted=answer if view["type"] == "numeric" else {},
+            error=exc.message, status=400,
         )
     entries = mocks.mock_entries(mock=mock)
     following = _first_unanswered(entries, after=position)

@@ -44,16 +44,16 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     kind = view["question_type"]
     if kind == "single_choice":
         value = post.get("response", "")
-        return int(value) if value.isdigit() else value
+        return int(value) if value.isdecimal() else value
     if kind == "multiple_response":
-        return [int(v) for v in post.getlist("response") if v.isdigit()]
+        return [int(v) for v in post.getlist("response") if v.isdecimal()]
     if kind == "true_false":
         return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
     if kind == "matching":
         return {left: post.get(f"match-{i}") or None for i, left in enumerate(view["lefts"])}
     if kind == "ordering":
         positions = [post.get(f"order-{i}", "") for i in range(len(view["items"]))]
-        if not all(p.strip().isdigit() for p in positions):
+        if not all(p.strip().isdecimal() for p in positions):
             return positions  # not a list of texts: reported as a format error
         ranked = sorted(zip((int(p) for p in positions), view["items"], strict=True))
         return [text for _, text in ranked]

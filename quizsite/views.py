@@ -80,10 +80,13 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             context["format_errors"] = exc.details
             context["error"] = exc.message
             status = 400
+        except services.ServiceError as exc:  # e.g. an idempotency key another answer used
+            context["error"] = exc.message
+            status = 400
         else:
             return redirect(f"{request.path}?submission={created.submission.id}")
     elif submission_id := request.GET.get("submission", "").strip():
-        if submission_id.isdigit():
+        if submission_id.isdecimal():
             submission = selectors.submission_for_learner(
                 learner=request.user, submission_id=int(submission_id)
             )

@@ -1,0 +1,147 @@
+"""Defects found by a second reader of the quiz, mock interview and learning changes, each pinned
+by a test that failed before its fix."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from questions import quizzes
+from questions.models import (
+    MockInterview,
+    MockInterviewItem,
+    PracticeItem,
+    Purpose,
+    Quiz,
+    QuizAttempt,
+    Submission,
+)
+from tests.courses.conftest import (  # noqa: F401 - fixtures used by name
+    POOL_SLUGS,
+    answer,
+    course,
+    enrolled,
+    instructor,
+    learners,
+    make_quiz,
+    pool,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Not an ASCII digit, yet str.isdigit() says it is one and int() refuses it.
+SUPERSCRIPT_TWO = "\u00b2"
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def graded_quiz_answer(make_quiz, learner, *, key: str) -> tuple[QuizAttempt, Submission]:  # noqa: F811
+    """A wrong answer in an attempt still in progress of an after-submission quiz: graded by the
+    worker, but neither its mark nor its feedback may reach the learner yet."""
+    quiz = make_quiz(feedback_timing=Quiz.FeedbackTiming.AFTER_SUBMISSION)
+    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    accepted = answer(attempt, learner, 0, {"response": 1}, key=key)
+    submission = Submission.objects.get(id=accepted.answer.submission_id)
+    assert submission.status == Submission.Status.GRADED and submission.score == 0.0
+    return attempt, submission
+
+
+def test_practice_api_replaying_a_quiz_answers_idempotency_key_does_not_show_its_grade(
+    make_quiz, enrolled, pool  # noqa: F811
+):
+    learner = enrolled[0]
+    attempt, quiz_submission = graded_quiz_answer(make_quiz, learner, key="quiz-key-1")
+    practice = PracticeItem.objects.create(learner=learner, question_version=pool[0], purpose=Purpose.PRACTICE)
+    response = api_client(learner).post(
+        f"/api/v1/practice/items/{practice.id}/submissions",
+        {"answer": {"response": 0}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="quiz-key-1",
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert "score" not in body and "feedback" not in body
+    assert "Not beta" not in response.content.decode()  # the quiz answer's feedback
+    assert not Submission.objects.filter(item=practice).exists()
+    assert QuizAttempt.objects.get(id=attempt.id).state == QuizAttempt.State.IN_PROGRESS
+
+
+def test_practice_page_replaying_another_items_key_is_a_400_not_a_redirect_to_nothing(
+    client, make_quiz, enrolled, pool  # noqa: F811
+):
+    learner = enrolled[0]
+    graded_quiz_answer(make_quiz, learner, key="quiz-key-2")
+    practice = PracticeItem.objects.create(learner=learner, question_version=pool[0], purpose=Purpose.PRACTICE)
+    client.force_login(learner)
+    response = client.post(f"/practice/items/{practice.id}/", {"response": "0", "idempotency_key": "quiz-key-2"})
+    assert response.status_code == 400
+    assert "Idempotency" in response.content.decode() or "already used" in response.content.decode()
+    assert not Submission.objects.filter(item=practice).exists()
+
+
+def _mock_of(learner, versions) -> MockInterview:
+    now = timezone.now()
+    mock = MockInterview.objects.create(
+        learner=learner, topics=["quiz-topic"], question_count=len(versions), duration_seconds=600,
+        started_at=now, deadline=now + timedelta(seconds=600),
+    )
+    for position, version in enumerate(versions, start=1):
+        item = PracticeItem.objects.create(learner=learner, question_version=version, purpose=Purpose.MOCK)
+        MockInterviewItem.objects.create(mock=mock, position=position, item=item)
+    return mock
+
+
+def test_mock_answer_with_a_key_already_used_elsewhere_is_refused_not_silently_lost(
+    client, make_quiz, enrolled, pool  # noqa: F811
+):
+    learner = enrolled[0]
+    graded_quiz_answer(make_quiz, learner, key="quiz-key-3")
+    mock = _mock_of(learner, pool[:2])
+    client.force_login(learner)
+    response = client.post(f"/mock/{mock.id}/questions/1", {"response": "0", "idempotency_key": "quiz-key-3"})
+    # Before the fix: a redirect saying "saved" while the mock answer was never stored.
+    assert response.status_code == 400
+    assert "data-score" not in response.content.decode()
+    assert not Submission.objects.filter(item__purpose=Purpose.MOCK).exists()
+    # A fresh key stores the answer as usual.
+    response = client.post(f"/mock/{mock.id}/questions/1", {"response": "0", "idempotency_key": "fresh"})
+    assert response.status_code == 302
+    assert Submission.objects.filter(item__purpose=Purpose.MOCK).count() == 1
+
+
+def test_non_ascii_digits_in_query_strings_and_forms_are_never_a_500(
+    client, make_quiz, enrolled, instructor, course, pool  # noqa: F811
+):
+    learner = enrolled[0]
+    quiz = make_quiz(certainty_based_marking=True)
+    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    mock = _mock_of(learner, pool[:2])
+    practice = PracticeItem.objects.create(learner=learner, question_version=pool[0], purpose=Purpose.PRACTICE)
+    odd = SUPERSCRIPT_TWO
+    client.force_login(learner)
+    for url in (
+        f"/attempts/{attempt.id}/?q={odd}",
+        f"/attempts/{attempt.id}/?saved={odd}",
+        f"/mock/{mock.id}/?q={odd}",
+        f"/mock/{mock.id}/?saved={odd}",
+        f"/practice/items/{practice.id}/?submission={odd}",
+    ):
+        assert client.get(url).status_code == 200, url
+    # A certainty or a choice that is not a plain number: a 400 with the form again.
+    response = client.post(f"/attempts/{attempt.id}/questions/0", {"response": "0", "certainty": odd})
+    assert response.status_code == 400
+    response = client.post(f"/practice/items/{practice.id}/", {"response": odd})
+    assert response.status_code == 400
+    response = client.post(f"/mock/{mock.id}/questions/1", {"response": odd})
+    assert response.status_code == 400
+    response = client.post(f"/practice/items/{practice.id}/hints", {"rung": odd})
+    assert response.status_code == 400
+    assert not Submission.objects.exists()
+    client.force_login(instructor)
+    assert client.get(f"/quizzes/{quiz.id}/regrade?run={odd}").status_code == 200
+    assert client.get(f"/courses/{course.id}/quizzes/new?sections={odd}").status_code == 200

@@ -229,8 +229,11 @@ def _course_page(request: HttpRequest, course, *, member_form: MemberForm | None
         context["member_form"] = member_form or MemberForm()
     else:
         rows = []
+        by_quiz: dict[int, list[QuizAttempt]] = {}
+        for a in QuizAttempt.objects.filter(learner=request.user, quiz__in=quiz_list).order_by("number"):
+            by_quiz.setdefault(a.quiz_id, []).append(a)  # one query for every quiz of the page
         for q in quiz_list:
-            attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in quizzes.attempts_of(learner=request.user, quiz=q)]
+            attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in by_quiz.get(q.id, [])]
             row = present.learner_quiz_row(q, attempts, quizzes.quiz_max_score(q))
             row["grade_text"] = present.marks(row["grade"])
             row["max_text"] = present.marks(row["max_score"])

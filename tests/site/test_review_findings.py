@@ -145,3 +145,25 @@ def test_non_ascii_digits_in_query_strings_and_forms_are_never_a_500(
     client.force_login(instructor)
     assert client.get(f"/quizzes/{quiz.id}/regrade?run={odd}").status_code == 200
     assert client.get(f"/courses/{course.id}/quizzes/new?sections={odd}").status_code == 200
+
+
+def _course_page_queries(client, course) -> int:  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/courses/{course.id}/").status_code == 200
+    return len(queries)
+
+
+def test_a_learners_course_page_costs_the_same_queries_for_one_quiz_or_five(
+    client, make_quiz, enrolled, course  # noqa: F811
+):
+    learner = enrolled[0]
+    quizzes.attempt_start(quiz=make_quiz(title="Quiz 1", attempts_allowed=0), learner=learner)
+    client.force_login(learner)
+    one = _course_page_queries(client, course)
+    for n in range(2, 6):
+        quiz = make_quiz(title=f"Quiz {n}", attempts_allowed=0)
+        quizzes.attempt_submit(attempt=quizzes.attempt_start(quiz=quiz, learner=learner), learner=learner)
+    assert _course_page_queries(client, course) == one

@@ -281,7 +281,10 @@ def parse_number(text: str | int | float) -> float:
     if isinstance(text, bool):
         raise ParseError("expected a number, got a true/false value", 0)
     if isinstance(text, numbers.Real):  # int, float, Fraction, numpy scalars
-        value = float(text)
+        try:
+            value = float(text)
+        except OverflowError:  # an int or Fraction beyond any float, e.g. 10**400 sent as JSON
+            raise ParseError("the value must be a finite number", 0) from None
         if not math.isfinite(value):
             raise ParseError("the value must be a finite number", 0)
         return value

@@ -167,3 +167,24 @@ def test_a_learners_course_page_costs_the_same_queries_for_one_quiz_or_five(
         quiz = make_quiz(title=f"Quiz {n}", attempts_allowed=0)
         quizzes.attempt_submit(attempt=quizzes.attempt_start(quiz=quiz, learner=learner), learner=learner)
     assert _course_page_queries(client, course) == one
+
+
+def test_an_integer_beyond_any_float_is_a_400_in_the_preview_and_the_api(client, learner):
+    import json
+
+    from questions import services
+
+    item = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    part = item.variant.data["parts"][0]["name"]
+    client.force_login(learner)
+    response = client.post(
+        f"/practice/items/{item.id}/preview", json.dumps({"answer": {part: 10**400}}), content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json()["ok"] is False
+    assert response.json()["parts"][part]["errors"]
+    response = api_client(learner).post(
+        f"/api/v1/practice/items/{item.id}/submissions", {"answer": {part: 10**400}}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert not Submission.objects.filter(item=item).exists()

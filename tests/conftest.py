@@ -40,6 +40,14 @@ def numeric_item(learner):
     return services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
 
 
+@pytest.fixture
+def bank(db):
+    """The real theory bank (questions/bank), loaded into the test database."""
+    from questions import services
+
+    return services.bank_load(path=ROOT / "questions" / "bank")
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,14 +6,12 @@ Every response is recorded; `test_no_key_in_any_learner_response_before_grading`
 import json
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from attention_engine import api as engine
-from questions import services
 from questions.models import PracticeItem, QuestionVersion, ReviewCard, Submission
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +38,6 @@ def login(user) -> RecordingClient:
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     return client
-
-
-@pytest.fixture
-def bank():
-    return services.bank_load(path=Path("questions/bank"))
 
 
 @pytest.fixture

@@ -2,15 +2,9 @@
 
 import pytest
 
+from tests.browser.conftest import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.services]
-
-
-def log_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_score_appears_without_reload_while_the_worker_grades(page, live_server, learner, worker_process):

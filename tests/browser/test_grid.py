@@ -8,8 +8,7 @@ import pytest
 
 from attention_engine.variant import as_array
 from quizsite.heatmap import DARK_RAMP, LIGHT_RAMP
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_answer_flow import log_in
+from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 

@@ -2,18 +2,10 @@
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.domain.test_learning import choice_question
 
 pytestmark = [pytest.mark.browser]
-
-
-def log_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live_server, learner):

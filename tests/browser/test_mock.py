@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from questions import services
 from questions.models import MockInterview, QuestionVersion, Submission
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -23,14 +23,6 @@ def topics(transactional_db):
     for version in QuestionVersion.objects.filter(data__type="single_choice", status="published")[:4]:
         services.question_version_save(topic=topic, data={**version.data, "slug": f"dec-{version.data['slug']}"})
     return topic
-
-
-def log_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "s3cret-pass-word")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def start_mock(page, base: str, topic: str) -> MockInterview:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.courses.conftest import (
     pool,  # noqa: F401 - a fixture: three published questions, key "Alpha"
 )
@@ -13,14 +14,6 @@ from tests.courses.conftest import (
 pytestmark = pytest.mark.browser
 
 PASSWORD = "s3cret-pass-word"
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def cell_value(x) -> str:

@@ -1,7 +1,6 @@
 """Mock interviews: questions made up front, the server's deadline, idempotent finish, review."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.http import Http404
@@ -12,11 +11,6 @@ from questions import services
 from questions.models import MockInterview, PracticeItem, Purpose, Submission, Topic
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bank():
-    return services.bank_load(path=Path("questions/bank"))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the server's deadline, the review."""
 import math
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -13,11 +12,6 @@ from questions import services
 from questions.models import MockInterview, QuestionVersion, Submission
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bank():
-    return services.bank_load(path=Path("questions/bank"))
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Practising a topic: theory questions from the bank, graded with feedback and a source."""
 
-from pathlib import Path
 
 import pytest
 
@@ -8,11 +7,6 @@ from questions import services
 from questions.models import PracticeItem, Submission
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bank():
-    return services.bank_load(path=Path("questions/bank"))
 
 
 def test_a_topic_run_serves_each_question_before_repeating(client, learner, bank):

@@ -48,6 +48,23 @@ def bank(db):
     return services.bank_load(path=ROOT / "questions" / "bank")
 
 
+@pytest.fixture
+def client_for():
+    """An API client logged in with the user's token (as a real client would be)."""
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        response = client.post(
+            "/api/v1/auth/token", {"username": user.username, "password": "s3cret-pass-word"}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+        return client
+
+    return make
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -8,20 +8,6 @@ from rest_framework.test import APIClient
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        response = client.post(
-            "/api/v1/auth/token", {"username": user.username, "password": "s3cret-pass-word"}, format="json"
-        )
-        assert response.status_code == 200, response.content
-        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
-        return client
-
-    return make
-
-
 def new_item(client) -> dict:
     response = client.post("/api/v1/practice/items", {"kind": "self_attention", "difficulty": "easy"}, format="json")
     assert response.status_code == 201, response.content

@@ -64,23 +64,6 @@ def enrolled(course, learners):
     return learners
 
 
-@pytest.fixture
-def client_for():
-    """An API client logged in with the user's token (as a real client would be)."""
-    from rest_framework.test import APIClient
-
-    def make(user) -> APIClient:
-        client = APIClient()
-        response = client.post(
-            "/api/v1/auth/token", {"username": user.username, "password": "s3cret-pass-word"}, format="json"
-        )
-        assert response.status_code == 200, response.content
-        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
-        return client
-
-    return make
-
-
 def numeric_key_answer(item) -> dict:
     """The right answer to a numeric quiz item, read from its stored variant (tests only)."""
     return {part: str(value) for part, value in item.variant.data["answer"].items()}

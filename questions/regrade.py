@@ -5,8 +5,13 @@ What a regrade grades against:
 * a theory slot: the question's *current published version* (publishing a new version with
   another correct answer is how a key is fixed); the learner's stored response is graded by
   `theory.grade_theory` against it;
-* a numeric slot: the stored variant, by the current engine's grader (a tolerance or grading
-  change shipped in a new engine version). The variant's key itself is not regenerated.
+* a numeric slot: the current engine's key and grader. A variant made by an older engine
+  version is made again from its seed by the current engine (`current_variant_data`), and
+  its key, tolerances and misconceptions are used when the problem the learner saw (params
+  and parts) is the same; when the new engine would pose another problem for that seed, the
+  stored key stays (the learner's answer belongs to the problem they saw). Making a variant
+  imports torch: in the full stack the regrade runs in the worker; a preview of a quiz whose
+  variants are of an older engine version makes them in the process that asks.
 
 Both marks are kept: each try's new fraction goes to `QuizAnswer.regraded_score` (the
 submission keeps its own score and result); a slot whose mark changes keeps the first mark in
@@ -23,10 +28,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
 
+from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
 
 from .courses import STAFF_ROLES, require_role
@@ -70,10 +77,30 @@ def _current_versions(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _remade(kind: str, seed: int, difficulty: str, engine_version: str) -> dict:
+    return engine.generate(kind, seed, difficulty)
+
+
+def current_variant_data(variant) -> dict:
+    """What the current engine grades a stored variant against (see the module docstring)."""
+    if variant.engine_version == ENGINE_VERSION:
+        return variant.data
+    remade = _remade(variant.kind, variant.seed, variant.difficulty, ENGINE_VERSION)
+    same_problem = remade["params"] == variant.data["params"] and [
+        (p["name"], p.get("shape")) for p in remade["parts"]
+    ] == [(p["name"], p.get("shape")) for p in variant.data["parts"]]
+    if not same_problem:
+        log.warning("variant %s: engine %s poses another problem for its seed; its stored key stays",
+                    variant.id, ENGINE_VERSION)
+        return variant.data
+    return remade
+
+
 def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVersion | None) -> float:
     submitted = answer.submission.answer
     if slot.item.is_numeric:
-        return float(engine.grade(slot.item.variant.data, submitted)["score"])
+        return float(engine.grade(current_variant_data(slot.item.variant), submitted)["score"])
     result = grade_theory(target.data, submitted.get("response"))
     return float(result["score"] or 0.0)
 

@@ -93,3 +93,48 @@ def test_batched_regrade_is_resumable_and_idempotent(course, instructor, make_qu
     assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
     scores = dict(QuizAttempt.objects.filter(quiz=quiz).values_list("learner__username", "original_score"))
     assert scores == {"lea": 1.0, "leo": 0.0, "lia": 1.0, "lou": 0.0}
+
+
+def test_a_numeric_key_fixed_by_a_new_engine_version_is_regraded_with_the_original_kept(
+    course, instructor, make_quiz, enrolled, django_capture_on_commit_callbacks
+):
+    from attention_engine import api as engine
+
+    quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy", points=2)])
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    variant = AttemptSlot.objects.select_related("item__variant").get(attempt=attempt).item.variant
+    true_key = engine.generate(variant.kind, variant.seed, variant.difficulty)["answer"]
+    # As if an older engine had shipped this variant with a wrong key.
+    variant.engine_version = variant.data["engine_version"] = "0.9.0"
+    variant.data["answer"] = {part: value + 1000 for part, value in true_key.items()}
+    variant.save(update_fields=["engine_version", "data"])
+    answer(attempt, lea, 0, {part: str(value) for part, value in true_key.items()})
+    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    assert attempt.score == 0.0
+
+    changes = regrade.regrade_preview(quiz=quiz, user=instructor)
+    assert [(c.learner, c.old_mark, c.new_mark) for c in changes] == [(lea.username, 0.0, 2.0)]
+    with django_capture_on_commit_callbacks(execute=True):
+        regrade.regrade_start(quiz=quiz, user=instructor)  # the batched task, in-process here
+    slot = AttemptSlot.objects.get(attempt=attempt)
+    attempt.refresh_from_db()
+    assert (slot.original_mark, slot.mark) == (0.0, 2.0)
+    assert (attempt.original_score, attempt.score) == (0.0, 2.0)
+    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+
+
+def test_a_new_engine_that_poses_another_problem_for_the_seed_keeps_the_stored_key(
+    course, instructor, make_quiz, enrolled
+):
+    quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy")])
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    variant = AttemptSlot.objects.select_related("item__variant").get(attempt=attempt).item.variant
+    stored_key = dict(variant.data["answer"])
+    variant.engine_version = variant.data["engine_version"] = "0.9.0"
+    variant.data["params"] = {**variant.data["params"], "shown_to_the_learner": 1}
+    variant.save(update_fields=["engine_version", "data"])
+    answer(attempt, lea, 0, {part: str(value) for part, value in stored_key.items()})
+    quizzes.attempt_submit(attempt=attempt, learner=lea)
+    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []

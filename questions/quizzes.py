@@ -35,14 +35,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
-from attention_engine import api as engine
 
 from . import services
 from .courses import STAFF_ROLES, require_role
@@ -346,37 +344,13 @@ def attempt_deadline(*, quiz: Quiz, started_at: datetime) -> datetime | None:
 def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> list[int]:
     """Make (or find) the variant of each seed under the current engine (runs in the worker:
     it loads torch). Returns the variant ids in the order of `seeds`."""
-    ids = []
-    for seed in seeds:
-        identity = {"kind": kind, "difficulty": difficulty, "seed": seed, "engine_version": ENGINE_VERSION}
-        variant = Variant.objects.filter(**identity).first()
-        if variant is None:
-            data = engine.generate(kind, seed, difficulty)
-            try:
-                with transaction.atomic():
-                    variant = Variant.objects.create(**identity, data=data)
-            except IntegrityError:
-                variant = Variant.objects.get(**identity)  # made concurrently: the same variant
-        ids.append(variant.id)
-    return ids
-
-
-def _request_seeded_variants(*, kind: str, difficulty: str, seeds: list[int]) -> None:
-    from .tasks import generate_seeded_variants
-
-    try:
-        result = generate_seeded_variants.delay(kind=kind, difficulty=difficulty, seeds=seeds)
-        result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
-    except Exception as exc:  # broker down, timeout, engine failure
-        log.exception("worker could not make %s/%s variants for seeds %s", kind, difficulty, seeds)
-        raise ServiceUnavailable(
-            "The problems of this quiz could not be prepared: the worker did not answer in time. "
-            "Please try again in a moment."
-        ) from exc
+    return [services.variant_for_seed(kind=kind, difficulty=difficulty, seed=seed)[0].id for seed in seeds]
 
 
 def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner) -> PracticeItem:
     """The first seed from `base_seed` on whose variant nobody holds: claim it as a quiz item."""
+    from .tasks import generate_seeded_variants
+
     seeds = [(base_seed + i) % SEED_SPACE for i in range(SEED_PROBES)]
     found = {
         v.seed: v
@@ -391,7 +365,14 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
         if seed in taken:
             continue
         if seed not in found:
-            _request_seeded_variants(kind=kind, difficulty=difficulty, seeds=[seed])
+            services.worker_result(
+                generate_seeded_variants,
+                kind=kind,
+                difficulty=difficulty,
+                seeds=[seed],
+                unavailable="The problems of this quiz could not be prepared: the worker did not "
+                "answer in time. Please try again in a moment.",
+            )
         variant = Variant.objects.get(
             kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, seed=seed
         )

@@ -56,24 +56,28 @@ def _known_kind(kind: str, difficulty: str) -> None:
         )
 
 
+def variant_for_seed(*, kind: str, difficulty: str, seed: int) -> tuple[Variant, bool]:
+    """The verified variant of this seed under the current engine, made and stored if it is
+    missing (runs in the worker: making one loads torch). Returns (variant, created)."""
+    identity = {"kind": kind, "difficulty": difficulty, "seed": seed, "engine_version": ENGINE_VERSION}
+    variant = Variant.objects.filter(**identity).first()
+    if variant is not None:
+        return variant, False
+    data = engine.generate(kind, seed, difficulty)
+    try:
+        with transaction.atomic():
+            return Variant.objects.create(**identity, data=data), True
+    except IntegrityError:  # made concurrently: the same variant
+        return Variant.objects.get(**identity), False
+
+
 def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
     """Make `count` new verified variants and put them in stock (runs in the worker: it loads torch)."""
     ids = []
     for _ in range(count):
-        seed = secrets.randbelow(2**31)
-        data = engine.generate(kind, seed, difficulty)
-        try:
-            with transaction.atomic():
-                variant = Variant.objects.create(
-                    kind=kind,
-                    difficulty=difficulty,
-                    seed=seed,
-                    engine_version=data["engine_version"],
-                    data=data,
-                )
-        except IntegrityError:
-            continue  # the same seed was drawn before: that variant is already stored
-        ids.append(variant.id)
+        variant, created = variant_for_seed(kind=kind, difficulty=difficulty, seed=secrets.randbelow(2**31))
+        if created:  # a seed drawn before names a variant that is already stored
+            ids.append(variant.id)
     return ids
 
 
@@ -108,18 +112,14 @@ def _claim_from_stock(*, kind: str, difficulty: str) -> Variant | None:
     return None
 
 
-def _request_variants_from_worker(*, kind: str, difficulty: str) -> None:
-    from .tasks import generate_variants
-
+def worker_result(task, *, unavailable: str, **kwargs: Any) -> Any:
+    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS; a broker
+    that is down, a timeout or a failure in the task is ServiceUnavailable(`unavailable`)."""
     try:
-        result = generate_variants.delay(kind=kind, difficulty=difficulty, count=1)
-        result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
-    except Exception as exc:  # broker down, timeout, engine failure
-        log.exception("worker could not make a %s/%s variant", kind, difficulty)
-        raise ServiceUnavailable(
-            "No problem of this kind is ready and the worker did not answer in time. "
-            "Please try again in a moment."
-        ) from exc
+        return task.delay(**kwargs).get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+    except Exception as exc:
+        log.exception("the worker did not complete %s(%s)", task.name, kwargs)
+        raise ServiceUnavailable(unavailable) from exc
 
 
 def practice_item_create_numeric(
@@ -130,7 +130,16 @@ def practice_item_create_numeric(
     with transaction.atomic():
         variant = _claim_from_stock(kind=kind, difficulty=difficulty)
     if variant is None:
-        _request_variants_from_worker(kind=kind, difficulty=difficulty)
+        from .tasks import generate_variants
+
+        worker_result(
+            generate_variants,
+            kind=kind,
+            difficulty=difficulty,
+            count=1,
+            unavailable="No problem of this kind is ready and the worker did not answer in time. "
+            "Please try again in a moment.",
+        )
         with transaction.atomic():
             variant = _claim_from_stock(kind=kind, difficulty=difficulty)
         if variant is None:

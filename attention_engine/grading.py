@@ -133,7 +133,10 @@ def grade_part(variant: Variant, part: Part, given: np.ndarray, carried: np.ndar
         message = f"{int(ok.sum())} of {ok.size} entries correct"
     if used_carried:
         message += f" (graded against your own {_earlier_labels(variant, part, learner)}: error carried forward)"
-    result = PartResult(score=score, correct=correct, cells=_cells_json(ok), expected_shape=list(part.shape), message=message)
+    result = PartResult(
+        score=score, correct=correct, cells=_cells_json(ok), expected_shape=list(part.shape), message=message,
+        carried_forward=used_carried,
+    )
     return result, used_carried
 
 

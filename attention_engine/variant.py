@@ -271,6 +271,8 @@ class PartResult:
     cells: list[Any] | None
     expected_shape: list[int]
     message: str
+    # Graded against the learner's own earlier answer (error carried forward), not the key.
+    carried_forward: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -279,6 +281,7 @@ class PartResult:
             "cells": self.cells,
             "expected_shape": self.expected_shape,
             "message": self.message,
+            "carried_forward": self.carried_forward,
         }
 
 

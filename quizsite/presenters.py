@@ -276,7 +276,6 @@ ATTENTION_MAPS: dict[str, tuple[str, str]] = {
 }
 WEIGHTS_PART = "weights"
 MAX_PREVIEW_CELLS = 1024
-CARRIED_FORWARD = "error carried forward"  # the engine's words in a part graded that way
 
 
 def _mention_order(text: str, names: list[str]) -> list[str]:
@@ -411,7 +410,7 @@ def submission_view(submission: Submission, *, with_solution: bool = True) -> di
                 view["carried_forward"] = [
                     {"label": p["label"], "message": parts[p["name"]]["message"]}
                     for p in variant["parts"]
-                    if CARRIED_FORWARD in (parts.get(p["name"]) or {}).get("message", "")
+                    if (parts.get(p["name"]) or {}).get("carried_forward")
                 ]
                 if with_solution:
                     view["worked_solution"] = worked_solution(variant)

@@ -83,10 +83,12 @@ def test_error_carried_forward_and_feedback():
     result = grade({**KEY, "x": 2, "twice": [4, 4]})
     assert result.parts["x"].score == 0.0
     assert result.parts["twice"].score == 1.0 and "carried forward" in result.parts["twice"].message
+    assert result.parts["twice"].carried_forward and not result.parts["x"].carried_forward
     assert "carried forward" in result.feedback
     # Right against the key beats right against the slip: no ECF message then.
     result = grade({**KEY, "x": 2})
     assert result.parts["twice"].score == 1.0 and "carried" not in result.parts["twice"].message
+    assert not result.parts["twice"].carried_forward
 
 
 def test_misconception_first_match_in_catalogue_order():

@@ -232,8 +232,12 @@ def walk(value, path=""):
 
 
 def numeric_secrets(data) -> set[str]:
-    """The key's and the worked steps' non-trivial numbers, as a response could spell them."""
-    given = set(re.findall(r"\d[\d.]*", json.dumps(data["params"]) + data["prompt"]))
+    """The key's and the worked steps' non-trivial numbers, as a response could spell them.
+
+    Numbers the learner is shown anyway (params, prompt, each part's tolerance) are no secret,
+    even when a key or the verification record happens to hold the same value.
+    """
+    given = set(re.findall(r"\d[\d.]*", json.dumps(engine.public(data))))
     found = set()
     for _, value in walk([data["answer"], [s.get("values") for s in data["steps"]], data["verification"]]):
         if isinstance(value, float) and not value.is_integer() and len(repr(value)) >= 6:

@@ -82,13 +82,13 @@ def _clamp(x: float) -> float:
 def _index(value: Any, size: int) -> int:
     """A choice index from an int or a string of digits (HTML forms post strings)."""
     if isinstance(value, bool):
-        raise ValueError("expected a choice number, got true/false")
+        raise ValueError("Choose one of the answers (a choice number, not true or false).")
     if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
         value = int(value)
     if not isinstance(value, int):
-        raise ValueError(f"expected a choice number, got {type(value).__name__}")
+        raise ValueError("Choose one of the answers.")
     if not 0 <= value < size:
-        raise ValueError(f"choice {value} does not exist (0 to {size - 1})")
+        raise ValueError(f"There is no choice {value}: the choices are numbered 0 to {size - 1}.")
     return value
 
 
@@ -107,13 +107,15 @@ def _grade_single_choice(q: dict, response: Any) -> dict[str, Any]:
 def _grade_multiple_response(q: dict, response: Any) -> dict[str, Any]:
     choices = q["choices"]
     if not isinstance(response, list | tuple | set | frozenset):
-        return _format_error(f"expected a list of choice numbers, got {type(response).__name__}")
+        return _format_error("Tick the answers that apply (a list of choice numbers).")
     try:
         picked = sorted({_index(r, len(choices)) for r in response})
     except ValueError as exc:
         return _format_error(str(exc))
     if len(picked) != len(response):
-        return _format_error("a choice is listed more than once")
+        return _format_error("A choice is listed more than once.")
+    if not picked:
+        return _format_error("Tick at least one answer.")
     right = {i for i, c in enumerate(choices) if c["weight"] > 0}
     score = _clamp(sum(float(choices[i]["weight"]) for i in picked) / 100)
     notes = [f"“{choices[i]['text']}”: {choices[i]['feedback']}"
@@ -128,7 +130,7 @@ def _grade_true_false(q: dict, response: Any) -> dict[str, Any]:
     if isinstance(response, str) and response.strip().lower() in ("true", "false"):
         response = response.strip().lower() == "true"
     if not isinstance(response, bool):
-        return _format_error(f"expected true or false, got {type(response).__name__}")
+        return _format_error("Choose True or False.")
     correct = response == q["answer"]
     feedback = q["feedback_true"] if response else q["feedback_false"]
     return _result(1.0 if correct else 0.0, correct, _with_explanation(q, feedback))
@@ -145,11 +147,11 @@ def _best(answers: list[dict], matches: Callable[[dict], bool]) -> dict | None:
 
 def _grade_numeric(q: dict, response: Any) -> dict[str, Any]:
     if isinstance(response, str) and not response.strip():
-        return _format_error("empty answer")
+        return _format_error("Type a number.")
     try:
         value = parse_numeric_response(response)
     except ValueError as exc:
-        return _format_error(f"cannot read a number: {exc}")
+        return _format_error(f"Could not read a number: {exc}")
 
     def within(answer: dict) -> bool:
         target = float(answer["value"])
@@ -177,11 +179,11 @@ def _pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
 
 def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
     if not isinstance(response, str):
-        return _format_error(f"expected text, got {type(response).__name__}")
+        return _format_error("Type the answer as text.")
     case_sensitive = bool(q.get("case_sensitive", False))
     given = _normalise(response, case_sensitive)
     if not given:
-        return _format_error("empty answer")
+        return _format_error("Type an answer.")
     answer = _best(q["answers"],
                    lambda a: _pattern(a["text"], case_sensitive).fullmatch(given) is not None)
     if answer is None:
@@ -192,14 +194,14 @@ def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
 
 def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
     if not isinstance(response, dict):
-        return _format_error(f"expected a mapping from left to right items, got {type(response).__name__}")
+        return _format_error("Match each item to an answer (a mapping from item to answer).")
     key = {p["left"]: p["right"] for p in q["pairs"]}
     offered = set(key.values()) | set(q.get("distractors") or [])
     for left, right in response.items():
         if left not in key:
-            return _format_error(f"'{left}' is not one of the items to match")
+            return _format_error(f"“{left}” is not one of the items to match.")
         if right is not None and (not isinstance(right, str) or right not in offered):
-            return _format_error(f"'{right}' is not one of the offered answers")
+            return _format_error(f"“{right}” is not one of the offered answers.")
     wrong = [left for left in key if response.get(left) != key[left]]
     score = (len(key) - len(wrong)) / len(key)
     note = f"{len(key) - len(wrong)} of {len(key)} matched correctly."
@@ -211,9 +213,9 @@ def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
 def _grade_ordering(q: dict, response: Any) -> dict[str, Any]:
     items = list(q["items"])
     if not isinstance(response, list | tuple) or not all(isinstance(r, str) for r in response):
-        return _format_error("expected the items as a list of their texts")
+        return _format_error("Put the steps in order (a list of their texts).")
     if sorted(response) != sorted(items):
-        return _format_error("the answer must list every item exactly once")
+        return _format_error(f"Give each step a different position from 1 to {len(items)}.")
     rank = {item: i for i, item in enumerate(items)}
     ranks = [rank[r] for r in response]
     n = len(ranks)
@@ -228,7 +230,7 @@ def _grade_ordering(q: dict, response: Any) -> dict[str, Any]:
 
 def _grade_essay(q: dict, response: Any) -> dict[str, Any]:
     if not isinstance(response, str):
-        return _format_error(f"expected text, got {type(response).__name__}")
+        return _format_error("Type the answer as text.")
     return _result(None, None, "An essay is graded by a person; it has no automatic score.")
 
 

@@ -183,9 +183,7 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
         "numeric_lines": numeric_answer_lines(view, latest.submission.answer)
         if latest and view["type"] == "numeric"
         else [],
-        "typed": latest.submission.answer
-        if latest and view["type"] == "numeric" and isinstance(latest.submission.answer, dict)
-        else {},
+        "typed": latest.submission.answer if latest and isinstance(latest.submission.answer, dict) else {},
     }
     if shown.feedback:
         row["mark"] = marks(slot.mark)

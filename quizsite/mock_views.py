@@ -16,11 +16,7 @@ from attention_engine import api as engine
 from questions import mock as mocks
 from questions import selectors, services
 
-from .presenters import answer_from_post, errors_by_part, item_view, submission_view
-
-
-def _kind_titles() -> dict[str, str]:
-    return {k["name"]: k["title"] for k in engine.list_kinds()}
+from .presenters import answer_from_post, errors_by_part, item_view, kind_titles, submission_view
 
 
 def _topics() -> list:
@@ -123,7 +119,7 @@ def _render_interview(
     current = next((e for e in entries if e.position == position), entries[0])
     view = item_view(current.item)
     saved = current.latest.answer if current.latest is not None else None
-    typed = posted if posted is not None else (saved if view["type"] == "numeric" and isinstance(saved, dict) else {})
+    typed = posted if posted is not None else (saved if isinstance(saved, dict) else {})
     format_errors = format_errors or []
     saved_position = request.GET.get("saved", "")
     context = {
@@ -141,7 +137,7 @@ def _render_interview(
         "answered": sum(1 for e in entries if e.latest is not None),
         "saved_position": int(saved_position) if saved_position.isdecimal() else None,
         "idempotency_key": secrets.token_urlsafe(16),
-        "kind_titles": _kind_titles(),
+        "kind_titles": kind_titles(),
     }
     return render(request, "quizsite/mock/interview.html", context, status=status)
 
@@ -243,7 +239,7 @@ def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
         "summary": summary,
         "rows": rows,
         "counts": {o: summary.count(o) for o in (mocks.RIGHT, mocks.PARTIAL, mocks.WRONG, mocks.UNREADABLE, mocks.UNANSWERED, mocks.PENDING)},
-        "kind_titles": _kind_titles(),
+        "kind_titles": kind_titles(),
     }
 
 

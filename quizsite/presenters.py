@@ -1,5 +1,6 @@
 """What learners may see of items and submissions. The single place that strips keys."""
 
+import functools
 import math
 import random
 import re
@@ -14,6 +15,12 @@ from attention_engine.variant import as_array
 from questions.models import PracticeItem, Submission
 
 
+@functools.cache
+def kind_titles() -> dict[str, str]:
+    """Each problem kind's name -> its title, as the engine lists them."""
+    return {k["name"]: k["title"] for k in engine.list_kinds()}
+
+
 def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
     """The public part of a numeric item: prompt, params and the parts to answer, never the key."""
     public = engine.public(item.variant.data)
@@ -21,6 +28,7 @@ def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
         "id": item.id,
         "type": "numeric",
         "kind": public["kind"],
+        "kind_title": kind_titles().get(public["kind"], public["kind"]),
         "difficulty": public["difficulty"],
         "prompt": public["prompt"],
         "params": public["params"],
@@ -34,30 +42,68 @@ def item_view(item: PracticeItem) -> dict[str, Any]:
         return numeric_item_view(item)
     version = item.question_version
     view = theory_question_view(version.data, shuffle_seed=item.id)
-    view.update({"id": item.id, "type": "theory",
-                 "topic": version.question.topic.slug, "version": version.number})
+    topic = version.question.topic
+    view.update({"id": item.id, "type": "theory", "topic": topic.slug, "topic_title": topic.title,
+                 "version": version.number})
     return view
 
 
 def theory_response_from_post(view: dict[str, Any], post) -> Any:
-    """A theory form's fields as the response `grade_theory` reads (its checks name what is off)."""
+    """A theory form's fields as the response `grade_theory` reads (its checks name what is off).
+
+    Nothing posted is dropped: a value that is not a choice number reaches the grader, which
+    refuses it as a format error instead of grading what is left.
+    """
     kind = view["question_type"]
     if kind == "single_choice":
         value = post.get("response", "")
         return int(value) if value.isdecimal() else value
     if kind == "multiple_response":
-        return [int(v) for v in post.getlist("response") if v.isdecimal()]
+        return [int(v) if v.isdecimal() else v for v in post.getlist("response")]
     if kind == "true_false":
         return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
     if kind == "matching":
         return {left: post.get(f"match-{i}") or None for i, left in enumerate(view["lefts"])}
     if kind == "ordering":
-        positions = [post.get(f"order-{i}", "") for i in range(len(view["items"]))]
-        if not all(p.strip().isdecimal() for p in positions):
-            return positions  # not a list of texts: reported as a format error
+        positions = [post.get(f"order-{i}", "").strip() for i in range(len(view["items"]))]
+        if sorted(positions) != sorted(str(n) for n in range(1, len(positions) + 1)):
+            return positions  # not each of 1..n once: the grader reports it as a format error
         ranked = sorted(zip((int(p) for p in positions), view["items"], strict=True))
         return [text for _, text in ranked]
     return post.get("response", "")
+
+
+def theory_form_values(view: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """A theory question's fields, filled with the learner's answer (refused or graded) read back.
+
+    ``answer`` is ``{"response": ...}`` as `theory_response_from_post` made it, or as an API
+    client sent it; whatever does not fit the question is left blank. Returns ``choices``
+    (text, checked), ``matches`` (left, selected right), ``positions`` (item, typed position)
+    and ``text`` (true/false, a typed answer).
+    """
+    response = answer.get("response") if isinstance(answer, Mapping) else None
+    kind = view["question_type"]
+    picked = [p for p in (response if isinstance(response, list) else [response])
+              if isinstance(p, int) and not isinstance(p, bool)]
+    chosen = response if isinstance(response, Mapping) else {}
+    items = view.get("items") or []
+    positions = [""] * len(items)
+    if isinstance(response, list) and sorted(map(str, response)) == sorted(items):
+        positions = [str(response.index(item) + 1) for item in items]  # the items in the learner's order
+    elif isinstance(response, list) and len(response) == len(items):
+        positions = [str(p) for p in response]  # positions as typed, refused
+    if isinstance(response, bool):
+        text = "true" if response else "false"
+    else:
+        text = response if isinstance(response, str) and kind != "ordering" else ""
+    return {
+        "choices": [
+            {"text": c, "checked": i in picked} for i, c in enumerate(view.get("choices") or [])
+        ],
+        "matches": [{"left": left, "selected": chosen.get(left)} for left in view.get("lefts") or []],
+        "positions": [{"item": item, "position": p} for item, p in zip(items, positions, strict=True)],
+        "text": text,
+    }
 
 
 def cell_field(part_name: str, row: int, col: int, shape: list[int]) -> str:
@@ -291,6 +337,15 @@ def _mention_order(text: str, names: list[str]) -> list[str]:
     return sorted(names, key=first)
 
 
+_WORDS = re.compile(r"[a-z]{2,}(?:_[a-z]{2,})+")
+
+
+def value_caption(name: str) -> str:
+    """A step value's name as a caption: ``bytes_per_token_per_layer`` -> "Bytes per token per
+    layer"; symbols (``W_Q``, ``QK^T``, ``d_head``) stay as they are."""
+    return name.replace("_", " ").capitalize() if _WORDS.fullmatch(name) else name
+
+
 def worked_solution(variant: dict[str, Any]) -> list[dict[str, Any]]:
     """Every step of the variant's solution with its intermediate values, printed."""
     steps = []
@@ -300,7 +355,10 @@ def worked_solution(variant: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "title": step["title"],
                 "text": step["text"],
-                "values": [{"name": name, **_table(values[name])} for name in _mention_order(step["text"], list(values))],
+                "values": [
+                    {"name": value_caption(name), **_table(values[name])}
+                    for name in _mention_order(step["text"], list(values))
+                ],
             }
         )
     return steps

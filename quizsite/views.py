@@ -6,7 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -90,6 +90,8 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             submission = selectors.submission_for_learner(
                 learner=request.user, submission_id=int(submission_id)
             )
+            if submission.item_id != item.id:
+                raise Http404("That answer belongs to another question.")
             context["submission"] = submission_view(submission)
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
     context["errors_by_part"] = errors_by_part(context["format_errors"])

@@ -84,7 +84,8 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
     )
     steps = (
         Step("Frequencies", "Pair $i$ uses exponent $2i/d_{model}$: "
-             + ", ".join(f"$\\omega_{k} = 10000^{{-{fmt(2 * k / d_model)}}}$" for k in range(d_model // 2)) + ".",
+             + ", ".join(f"$\\omega_{k} = 10000^{{-{fmt(2 * k / d_model)}}}$" if k else "$\\omega_0 = 10000^0 = 1$"
+                         for k in range(d_model // 2)) + ".",
              {"omega": omega}),
         Step("Angles", f"Multiply by the position: $pos \\cdot \\omega_i$ with $pos = {pos}$ (radians).",
              {"angles": pos * omega}),

@@ -5,6 +5,7 @@ from django.utils.safestring import mark_safe
 
 from quizsite.heatmap import heatmap_svg
 from quizsite.presenters import answer_grid as _answer_grid
+from quizsite.presenters import theory_form_values
 
 register = template.Library()
 
@@ -13,6 +14,12 @@ register = template.Library()
 def answer_grid(view, typed, errors_by_part):
     """`{% answer_grid view typed errors_by_part as grid %}`: the inputs of each numeric part."""
     return _answer_grid(view, typed, errors_by_part)
+
+
+@register.simple_tag
+def theory_filled(view, typed):
+    """`{% theory_filled q typed as filled %}`: the learner's answer to show in a theory form."""
+    return theory_form_values(view, typed)
 
 
 @register.simple_tag

@@ -4,7 +4,11 @@ The practice page's view belongs to the practice pages; these tags let `_hints.h
 `_item_actions.html` and the home page fetch what they need from the request and the item.
 """
 
+from datetime import timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from questions import learning
 from quizsite.learning_views import RUN_SESSION_KEY
@@ -45,3 +49,11 @@ def learning_dashboard(context) -> dict:
         "practice_topics": learning.practice_topics(),
         "run_topics": run.get("topics") or [],
     }
+
+
+@register.filter
+def due_since(due) -> str:
+    """How long a card has been due: "just now" in its first minute (timesince says "0 minutes")."""
+    if timezone.now() - due < timedelta(minutes=1):
+        return "just now"
+    return timesince(due)

@@ -146,18 +146,19 @@ def test_essay_is_not_auto_graded():
 
 
 @pytest.mark.parametrize(("question", "response", "words"), [
-    (SINGLE, 3, "does not exist"), (SINGLE, -1, "does not exist"), (SINGLE, True, "true/false"),
-    (SINGLE, "first", "choice number"), (SINGLE, None, "choice number"), (SINGLE, 1.0, "choice number"),
-    (MULTI, 0, "list"), (MULTI, [0, 0], "more than once"), (MULTI, [9], "does not exist"),
-    (TF, "yes", "true or false"), (TF, 1, "true or false"),
-    (NUMERIC, "", "empty"), (NUMERIC, "   ", "empty"), (NUMERIC, "1.05 million", "cannot read"),
-    (NUMERIC, "nan", "cannot read"), (NUMERIC, [1], "cannot read"), (NUMERIC, True, "cannot read"),
-    (SHORT, 42, "expected text"), (SHORT, "  ", "empty"),
+    (SINGLE, 3, "no choice 3"), (SINGLE, -1, "no choice -1"), (SINGLE, True, "not true or false"),
+    (SINGLE, "first", "Choose one"), (SINGLE, None, "Choose one"), (SINGLE, 1.0, "Choose one"),
+    (MULTI, 0, "Tick the answers"), (MULTI, [0, 0], "more than once"), (MULTI, [9], "no choice 9"),
+    (MULTI, [], "at least one"), (MULTI, ["abc"], "Choose one"),
+    (TF, "yes", "True or False"), (TF, 1, "True or False"),
+    (NUMERIC, "", "Type a number"), (NUMERIC, "   ", "Type a number"), (NUMERIC, "1.05 million", "Could not read"),
+    (NUMERIC, "nan", "Could not read"), (NUMERIC, [1], "Could not read"), (NUMERIC, True, "Could not read"),
+    (SHORT, 42, "as text"), (SHORT, "  ", "Type an answer"),
     (MATCHING, ["asks"], "mapping"), (MATCHING, {"X": "asks"}, "not one of the items"),
     (MATCHING, {"Q": "listens"}, "not one of the offered"), (MATCHING, {"Q": ["asks"]}, "not one of the offered"),
-    (ORDERING, "project", "list"), (ORDERING, ["project", "scores"], "every item exactly once"),
-    (ORDERING, ["project"] * 5, "every item exactly once"), (ORDERING, [1, 2, 3, 4, 5], "list"),
-    (q("essay"), 5, "expected text"),
+    (ORDERING, "project", "list"), (ORDERING, ["project", "scores"], "different position from 1 to 5"),
+    (ORDERING, ["project"] * 5, "different position"), (ORDERING, [1, 2, 3, 4, 5], "list"),
+    (q("essay"), 5, "as text"),
 ])
 def test_bad_response_shapes_are_format_errors(question, response, words):
     result = grade_theory(question, response)

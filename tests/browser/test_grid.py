@@ -84,10 +84,14 @@ def test_type_paste_preview_submit_and_see_the_named_mistake(page, browser, live
     assert page.text_content("#part-scores-0-0-msg") == f"= {raw[0][0]:g}"
 
     # Paste a block copied from a spreadsheet into the weights, a JSON list into the output.
+    previews = int(page.get_attribute(".numeric-parts", "data-previews") or 0)
     paste(page, "#part-weights-0-0", "\n".join("\t".join(f"{v:.6f}" for v in row) for row in weights))
     paste(page, "#part-output-0-0", json.dumps(np.round(output, 6).tolist()))
     assert page.input_value("#part-weights-1-1") == f"{weights[1][1]:.6f}"
     assert float(page.input_value("#part-output-1-0")) == pytest.approx(output[1][0], abs=1e-6)
+    assert "Filled 4 cells from row 1, column 1" in page.text_content("fieldset[data-part=weights] .grid-status")
+    # The preview that follows the paste keeps what the paste did in view.
+    page.wait_for_function(f"() => Number(document.querySelector('.numeric-parts').dataset.previews || 0) > {previews}")
     assert "Filled 4 cells from row 1, column 1" in page.text_content("fieldset[data-part=weights] .grid-status")
     page.screenshot(path=str(ARTIFACTS / "grid_filled.png"), full_page=True)
 

@@ -61,6 +61,8 @@ def test_sinusoidal_key(seed, difficulty):
     angle = pos / 10000 ** (2 * i / d)
     expected = np.ravel(np.column_stack([np.sin(angle), np.cos(angle)]))
     np.testing.assert_allclose(v["answer"]["encoding"], expected, atol=1e-12)
+    frequencies = v["steps"][0]["text"]
+    assert "\\omega_0 = 10000^0 = 1$" in frequencies and "^{-0}" not in frequencies
 
 
 def test_sinusoidal_degrees_mode_named():

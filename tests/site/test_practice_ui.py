@@ -342,3 +342,14 @@ def test_worked_solution_prints_values_in_the_order_the_text_names_them():
     assert shown["values"][0]["rows"] == [["0.5", "3/7"]]
     assert shown["values"][2]["rows"] == [["\u2212\u221e", "1.000e-05"]]
     assert shown["values"][3] == {"name": "extra", "shape": "scalar", "rows": [["7"]]}
+
+
+@pytest.mark.parametrize(
+    "name, caption",
+    [("bytes_per_token_per_layer", "Bytes per token per layer"), ("inner_width", "Inner width"),
+     ("W_Q", "W_Q"), ("QK^T", "QK^T"), ("d_head", "d_head"), ("x_hat", "x_hat"), ("omega", "omega")],
+)
+def test_worded_value_names_become_captions_and_symbols_stay(name, caption):
+    from quizsite.presenters import value_caption
+
+    assert value_caption(name) == caption

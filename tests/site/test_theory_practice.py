@@ -79,3 +79,76 @@ def test_a_topic_with_nothing_published_is_a_400_with_a_message(client, learner)
     assert response.status_code == 400
     assert "has no published questions" in response.content.decode()
     assert not PracticeItem.objects.exists()
+
+
+def theory_item(learner, question_type):
+    from questions.models import QuestionVersion
+
+    version = QuestionVersion.objects.filter(data__type=question_type, status="published").first()
+    return PracticeItem.objects.create(learner=learner, question_version=version)
+
+
+@pytest.mark.parametrize(
+    "question_type, fields, message",
+    [
+        ("multiple_response", {}, "Tick at least one answer."),
+        ("multiple_response", {"response": ["0", "abc"]}, "Choose one of the answers."),
+        ("multiple_response", {"response": ["-1"]}, "Choose one of the answers."),
+        ("true_false", {}, "Choose True or False."),
+        ("short_answer", {"response": "  "}, "Type an answer."),
+        ("numeric", {"response": ""}, "Type a number."),
+        ("ordering", {f"order-{i}": "1" for i in range(8)}, "Give each step a different position from 1 to"),
+        ("ordering", {"order-0": "2"}, "Give each step a different position from 1 to"),
+    ],
+)
+def test_an_unreadable_theory_answer_is_refused_in_words_and_costs_nothing(
+    client, learner, bank, question_type, fields, message
+):
+    item = theory_item(learner, question_type)
+    client.force_login(learner)
+    response = client.post(f"/practice/items/{item.id}/", fields)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_refused_theory_answer_keeps_what_was_typed_and_chosen(client, learner, bank):
+    client.force_login(learner)
+    ordering = theory_item(learner, "ordering")
+    n = len(ordering.question_version.data["items"])
+    typed = {f"order-{i}": str(i + 1) for i in range(n)} | {f"order-{n - 1}": "1"}  # 1 used twice
+    page = client.post(f"/practice/items/{ordering.id}/", typed).content.decode()
+    for i in range(n):
+        assert f'name="order-{i}" inputmode="numeric" size="2" value="{typed[f"order-{i}"]}"' in page
+
+    matching = theory_item(learner, "matching")
+    left = matching.question_version.data["pairs"][0]
+    response = client.post(f"/practice/items/{matching.id}/", {"match-0": left["right"], "match-1": "Not offered"})
+    assert response.status_code == 400
+    assert f"<option selected>{left['right']}</option>" in response.content.decode()
+
+
+def test_a_graded_theory_answer_is_shown_in_its_fields_beside_the_result(
+    client, learner, bank, django_capture_on_commit_callbacks
+):
+    item = theory_item(learner, "multiple_response")
+    client.force_login(learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/practice/items/{item.id}/", {"response": ["0", "2"]})
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-score="' in page
+    assert page.count('name="response"') == len(item.question_version.data["choices"])
+    assert page.count(" checked>") == 2
+    assert 'value="0" checked>' in page and 'value="2" checked>' in page
+
+
+def test_a_result_of_another_question_is_not_shown_under_this_one(
+    client, learner, bank, django_capture_on_commit_callbacks
+):
+    first, second = theory_item(learner, "true_false"), theory_item(learner, "single_choice")
+    client.force_login(learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/practice/items/{first.id}/", {"response": "true"})
+    submission = Submission.objects.get()
+    assert client.get(f"/practice/items/{first.id}/?submission={submission.id}").status_code == 200
+    assert client.get(f"/practice/items/{second.id}/?submission={submission.id}").status_code == 404

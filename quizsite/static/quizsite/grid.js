@@ -77,10 +77,11 @@
         if (cell) { cell.value = value; filled += 1; } else { left += 1; }
       });
     });
-    status(part, "Filled " + filled + " cell" + (filled === 1 ? "" : "s") + " from row " + (r0 + 1) +
+    part.dataset.pasteNote = "Filled " + filled + " cell" + (filled === 1 ? "" : "s") + " from row " + (r0 + 1) +
       ", column " + (c0 + 1) + "." + (left ? " " + left + " pasted value" + (left === 1 ? "" : "s") +
       " did not fit the " + part.dataset.rows + "\u00d7" + part.dataset.cols + " grid and " +
-      (left === 1 ? "was" : "were") + " left out." : ""));
+      (left === 1 ? "was" : "were") + " left out." : "");
+    status(part, part.dataset.pasteNote);
     schedule(part.closest(".numeric-parts"));
   }
 
@@ -138,8 +139,10 @@
           msg.textContent = text && cell && cell.display && !PLAIN.test(text) ? "= " + cell.display : "";
         }
       });
-      status(part, bad ? bad + " cell" + (bad === 1 ? "" : "s") + " could not be read." : "");
+      // What a paste did stays in view until the learner types again, unless a cell is bad.
+      status(part, bad ? bad + " cell" + (bad === 1 ? "" : "s") + " could not be read." : part.dataset.pasteNote || "");
     });
+    container.dataset.previews = String(Number(container.dataset.previews || 0) + 1); // for tests
   }
 
   var timers = new WeakMap();
@@ -167,7 +170,11 @@
   function init() {
     document.querySelectorAll(".numeric-parts").forEach(function (container) {
       container.addEventListener("paste", onPaste);
-      container.addEventListener("input", function () { schedule(container); });
+      container.addEventListener("input", function (event) {
+        var part = event.target.closest && event.target.closest("[data-part]");
+        if (part) delete part.dataset.pasteNote;
+        schedule(container);
+      });
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -118,9 +118,10 @@ def _preset(key: str) -> Preset:
     for preset in PRESETS:
         if preset.key == key:
             return preset
-    raise services.ServiceError(
-        f"Unknown length {key!r}: choose one of {', '.join(p.label for p in PRESETS)}."
-    )
+    choices = ", ".join(p.label for p in PRESETS)
+    if not key:
+        raise services.ServiceError(f"Choose a length: {choices}.")
+    raise services.ServiceError(f"Unknown length {key!r}: choose one of {choices}.")
 
 
 def _topic_slugs(topic_slugs: list[str]) -> list[str]:

@@ -244,7 +244,8 @@ def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: M
 
 
 def format_number(value: Any) -> str:
-    """A number as the result pages print it: integers exactly, fractions as typed, floats to 4 places."""
+    """A number as the result pages print it: integers exactly, fractions as typed, floats to 4
+    places (4 significant digits below 0.001, scientific notation only below 1e-6 or from 1e7)."""
     if isinstance(value, str):
         return {"-inf": "\u2212\u221e", "inf": "\u221e"}.get(value, value)
     if isinstance(value, bool):
@@ -256,8 +257,10 @@ def format_number(value: Any) -> str:
         return "\u2212\u221e" if value < 0 else ("\u221e" if value > 0 else "NaN")
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
-    if abs(value) < 1e-3 or abs(value) >= 1e7:
+    if abs(value) < 1e-6 or abs(value) >= 1e7:
         return f"{value:.3e}"
+    if abs(value) < 1e-3:  # 4 significant digits, written out: 0.0003 stays 0.0003
+        return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}".rstrip("0")
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 

@@ -19,6 +19,8 @@ from .presenters import answer_from_post, errors_by_part, item_view, parse_previ
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")  # one account each: log out first to make another
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -115,7 +115,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         "y = y.transpose(1, 2).contiguous().view(B, T, h * d_head)\n"
         "```\n\n"
         "Give $d_{head}$, then the shape of `q` after the transpose, of `att`, of `y = att @ v`, and "
-        "of `y` after the merge (as lists like `2, 3, 4`)."
+        "of `y` after the merge, one dimension per box (a shape can also be sent as a list like `2, 3, 4`)."
     )
     steps = (
         Step("Width of one head", f"$d_{{head}} = d_{{model}} / h = {d_model} / {heads} = {d_head}$.", {"d_head": d_head}),

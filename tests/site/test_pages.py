@@ -113,3 +113,24 @@ def test_navigation_links_every_learner_page_and_authoring_for_instructors_only(
     assert 'href="/author/"' not in page
     learner.groups.add(Group.objects.get_or_create(name="instructors")[0])
     assert 'href="/author/"' in client.get("/").content.decode()
+
+
+def test_a_missing_page_is_a_404_with_the_sites_navigation(client, learner):
+    client.force_login(learner)
+    response = client.get("/practice/items/987654/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1>Not found</h1>" in page and 'href="/reviews/"' in page and "favicon.svg" in page
+
+
+def test_a_logged_in_learner_is_not_offered_a_second_account(client, learner):
+    client.force_login(learner)
+    response = client.get("/accounts/signup/")
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_starting_a_mock_without_a_length_says_to_choose_one(client, learner):
+    client.force_login(learner)
+    response = client.post("/mock/start", {"topics": ["masking"]})
+    assert response.status_code == 400
+    assert "Choose a length:" in response.content.decode()

@@ -286,8 +286,8 @@ def test_error_carried_forward_is_said(logged_in, numeric_item, django_capture_o
     output = weights @ step_value(variant, "V")
     answer = {"scores": scores.tolist(), "weights": weights.tolist(), "output": output.tolist()}
     page = grade(logged_in, numeric_item, cells_form(variant, answer), django_capture_on_commit_callbacks)
-    assert "Error carried forward:" in page
-    assert "graded against your own Scaled scores S" in page
+    assert "Error carried forward:</strong> Attention weights A and Output O were graded against your own earlier answers" in page
+    assert "graded against your own Scaled scores S" in page  # each part's own note says which answer
 
 
 def test_no_scaling_is_named_and_the_weights_are_drawn(logged_in, numeric_item, django_capture_on_commit_callbacks):
@@ -340,7 +340,7 @@ def test_worked_solution_prints_values_in_the_order_the_text_names_them():
     assert [v["name"] for v in shown["values"]] == ["Q", "K", "V", "extra"]
     assert shown["values"][1]["rows"] == [["1", "2"]]
     assert shown["values"][0]["rows"] == [["0.5", "3/7"]]
-    assert shown["values"][2]["rows"] == [["\u2212\u221e", "1.000e-05"]]
+    assert shown["values"][2]["rows"] == [["\u2212\u221e", "0.00001"]]
     assert shown["values"][3] == {"name": "extra", "shape": "scalar", "rows": [["7"]]}
 
 
@@ -353,3 +353,14 @@ def test_worded_value_names_become_captions_and_symbols_stay(name, caption):
     from quizsite.presenters import value_caption
 
     assert value_caption(name) == caption
+
+
+@pytest.mark.parametrize(
+    "value, printed",
+    [(0.0003, "0.0003"), (-0.00031234, "-0.0003123"), (0.5, "0.5"), (0.123456, "0.1235"), (2.0, "2"),
+     (4096, "4,096"), (3e-7, "3.000e-07"), (123456789.5, "1.235e+08")],
+)
+def test_numbers_are_printed_as_a_person_writes_them(value, printed):
+    from quizsite.presenters import format_number
+
+    assert format_number(value) == printed

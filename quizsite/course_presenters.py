@@ -19,6 +19,7 @@ from questions.quizzes import CBM_RIGHT, CBM_WRONG, Visibility, feedback_visible
 
 from .presenters import format_number, item_view, worked_solution
 from .quiz_presenters import quiz_result_view, theory_key
+from .rendering import verbatim
 
 
 def seconds_left(attempt: QuizAttempt, now: datetime | None = None) -> int | None:
@@ -135,16 +136,17 @@ def numeric_answer_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, s
 
 
 def theory_key_lines(data: dict[str, Any]) -> list[str]:
-    """The right answer of a theory question in its own words (Markdown), one line each."""
+    """The right answer of a theory question in its own words (Markdown), one line each; typed
+    answers and patterns verbatim."""
     key = theory_key(data)
     kind = data["type"]
     if kind in ("single_choice", "multiple_response"):
         return [data["choices"][i]["text"] for i in key["correct_choices"]]
     if kind == "true_false":
         return ["True" if key["answer"] else "False"]
-    if kind in ("numeric", "short_answer"):
+    if kind in ("numeric", "short_answer"):  # numbers and accepted patterns (`*` = any text), as typed
         unit = f" {data['unit']}" if data.get("unit") else ""
-        return [f"{a}{unit}" for a in key["answers"]]
+        return [verbatim(f"{a}{unit}") for a in key["answers"]]
     if kind == "matching":
         return [f"{left} → {right}" for left, right in key["pairs"].items()]
     if kind == "ordering":

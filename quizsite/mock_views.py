@@ -17,6 +17,7 @@ from questions import mock as mocks
 from questions import selectors, services
 
 from .presenters import answer_from_post, errors_by_part, item_view, kind_titles, submission_view
+from .rendering import verbatim
 
 
 def _topics() -> list:
@@ -26,7 +27,8 @@ def _topics() -> list:
 
 
 def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
-    """A stored theory answer in the words of its question (Markdown, one line per choice)."""
+    """A stored theory answer in the words of its question (Markdown, one line per choice); a
+    typed answer as typed (escaped HTML, never read as Markdown or LaTeX)."""
     response = answer.get("response") if isinstance(answer, dict) else None
     kind = view.get("question_type")
     choices = view.get("choices") or []
@@ -40,7 +42,7 @@ def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
         return [f"{left} → {right or '—'}" for left, right in response.items()]
     if kind == "ordering" and isinstance(response, list):
         return [f"{n}. {text}" for n, text in enumerate(response, start=1)]
-    return [str(response)] if response not in (None, "") else []
+    return [verbatim(str(response))] if response not in (None, "") else []  # typed: shown as typed
 
 
 def _typed_text(value: Any) -> str:

@@ -52,18 +52,26 @@ def instructor_required(view):
     return wrapper
 
 
+class TextField(forms.CharField):
+    """Multi-line text with Unix line ends: browsers post textareas with CRLF, which the bank's
+    rules refuse as a control character."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 class QuestionForm(forms.Form):
     topic = forms.ChoiceField()
     slug = forms.SlugField(max_length=120, help_text="Stable identity: lower-case words joined by hyphens.")
     type = forms.ChoiceField(choices=[(t, t.replace("_", " ")) for t in QUESTION_TYPES])
     difficulty = forms.ChoiceField(choices=[(d, d) for d in DIFFICULTIES])
     title = forms.CharField(max_length=200)
-    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown; $inline$ and $$display$$ LaTeX.")
-    explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown after answering: the reason.")
+    prompt = TextField(widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown; $inline$ and $$display$$ LaTeX.")
+    explanation = TextField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown after answering: the reason.")
     source = forms.CharField(max_length=300, help_text="Paper and section, documentation page, or lecture.")
     tags = forms.CharField(required=False, help_text="Comma-separated.")
-    hints = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One hint per line, easiest first.")
-    spec = forms.CharField(
+    hints = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One hint per line, easiest first.")
+    spec = TextField(
         label="Answer (YAML)", required=False, widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
         help_text="The fields of the chosen type, as in questions/bank/FORMAT.md.",
     )

@@ -69,6 +69,21 @@ def test_publish_then_edit_makes_version_two(author):
     ]
 
 
+def test_text_posted_by_a_browser_with_crlf_line_ends_is_saved_with_unix_ones(author):
+    crlf = {
+        "prompt": "A causal mask hides positions $j > i$.\r\n\r\nFrom query $i$.",
+        "explanation": "Line one.\r\nLine two.",
+        "hints": "Think of generation order.\r\nWhich tokens exist yet?",
+        "spec": form_for()["spec"].replace("\n", "\r\n"),
+    }
+    response = author.post("/author/questions/new", form_for(**crlf))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    data = QuestionVersion.objects.get().data
+    assert data["prompt"] == "A causal mask hides positions $j > i$.\n\nFrom query $i$."
+    assert data["hints"] == ["Think of generation order.", "Which tokens exist yet?"]
+    assert "\r" not in data["explanation"]
+
+
 def test_draft_is_edited_in_place(author):
     author.post("/author/questions/new", form_for(action="draft"))
     author.post("/author/questions/causal-triangular/", form_for(action="draft", title="Better title"))

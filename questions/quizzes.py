@@ -622,13 +622,16 @@ def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], s
     graded = [a for a in answers if a.submission.status == Submission.Status.GRADED]
     if not graded:
         return 0.0 if submitted else None
+    fractions = [_answer_fraction(a) for a in graded]
     fraction = try_fraction(
-        [_answer_fraction(a) for a in graded],
-        penalty=quiz.penalty,
-        immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE,
+        fractions, penalty=quiz.penalty, immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE
     )
     if quiz.certainty_based_marking:
-        return slot.points * cbm_score(fraction, graded[-1].certainty or 1) / 3.0
+        # The last try is marked at its certainty; the retry penalty (what try_fraction took off)
+        # only takes from a positive mark, down to 0, so a right answer after a wrong one never
+        # scores below the wrong one did.
+        mark = slot.points * cbm_score(fractions[-1], graded[-1].certainty or 1) / 3.0
+        return max(0.0, mark - slot.points * (fractions[-1] - fraction)) if mark > 0 else mark
     return slot.points * fraction
 
 

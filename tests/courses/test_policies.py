@@ -87,3 +87,33 @@ def test_stable_hash_is_fixed_across_processes():
     expected = int.from_bytes(hashlib.sha256(b"seed:1:0:2:1").digest()[:8], "big")
     assert stable_int("seed", 1, 0, 2, 1) == expected
     assert stable_int("seed", 1, 0, 2, 1) != stable_int("seed", 1, 0, 3, 1)
+
+
+def _try(score, certainty):
+    from questions.models import Submission
+
+    return SimpleNamespace(
+        submission=SimpleNamespace(status=Submission.Status.GRADED, score=score), certainty=certainty, regraded_score=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("tries", "expected"),
+    [
+        ([(0.0, 1)], 0.0),  # wrong at certainty 1 costs nothing
+        ([(0.0, 3)], -6.0),  # wrong at certainty 3: -6 of 3 points
+        ([(1.0, 3)], 3.0),
+        ([(0.0, 1), (1.0, 3)], 1.5),  # right after a wrong try: 3 - 0.5 * 3, never below the wrong try
+        ([(0.0, 1), (1.0, 1)], 0.0),  # 1 - 1.5 would be negative: a right answer stops at 0
+        ([(0.0, 3), (0.0, 3)], -6.0),  # a confident wrong answer is not penalised twice
+    ],
+)
+def test_cbm_with_a_retry_penalty_never_marks_a_right_answer_below_a_wrong_one(tries, expected):
+    from questions.quizzes import slot_mark
+
+    quiz = SimpleNamespace(
+        penalty=0.5, feedback_timing=Quiz.FeedbackTiming.IMMEDIATE, certainty_based_marking=True
+    )
+    answers = [_try(score, certainty) for score, certainty in tries]
+    mark = slot_mark(quiz=quiz, slot=SimpleNamespace(points=3.0), answers=answers, submitted=True)
+    assert mark == pytest.approx(expected)

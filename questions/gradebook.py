@@ -17,7 +17,7 @@ from typing import Any
 
 from .courses import STAFF_ROLES, require_role
 from .models import AttemptSlot, Course, Membership, Quiz, QuizAnswer, QuizAttempt
-from .quizzes import Visibility, feedback_visible, grade_of_attempts, quiz_max_score
+from .quizzes import Visibility, feedback_visible, grade_of_attempts, quiz_max_score, slot_fraction
 from .statistics import item_statistics
 
 # --- Gradebook ---------------------------------------------------------------------------------
@@ -183,14 +183,23 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
       as kind and difficulty), a cell None where the attempt did not draw it;
     * `quiz`: the test statistics of the slot view, with Cronbach's alpha.
 
-    `accuracy_by_parameter`: for numeric sections, the mean fraction (mark / points) grouped by
-    each scalar parameter of the variant (d_k, heads ...), with the number of attempts.
+    `accuracy_by_parameter`: for numeric sections, the mean fraction (how right the answer was)
+    grouped by each scalar parameter of the variant (d_k, heads ...), with the number of answers.
+
+    A cell is the slot's mark, except on a certainty-based quiz: there it is the points times how
+    right the answer was (`quizzes.slot_fraction`), so facility and discrimination measure the
+    questions, not the learners' confidence (a CBM mark runs from -2x to 1x the points). A
+    numeric section that draws several problems gives its drawn-question column the mean of
+    them.
     """
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
     attempts = list(
         quiz.attempts.filter(state=QuizAttempt.State.SUBMITTED, score__isnull=False)
         .order_by("learner_id", "number")
-        .prefetch_related("slots__item__variant", "slots__item__question_version__question", "slots__section")
+        .prefetch_related(
+            "slots__item__variant", "slots__item__question_version__question", "slots__section",
+            "slots__answers__submission",
+        )
     )
     is_first = [a.number == 1 for a in attempts]
     if first_attempts_only:
@@ -199,27 +208,32 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     sections = list(quiz.sections.order_by("position"))
     slot_points = [s.points for s in sections for _ in range(s.draw_count)]
     rows = []
-    by_question: dict[tuple[int, str], dict[int, float | None]] = {}
+    by_question: dict[tuple[int, str], dict[int, list[float | None]]] = {}
     question_points: dict[tuple[int, str], float] = {}
     accuracy: dict[tuple[str, str, str], dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row_index, attempt in enumerate(attempts):
         slots = sorted(attempt.slots.all(), key=lambda s: s.slot)
-        rows.append([s.mark for s in slots])
-        for slot in slots:
+        fractions = [slot_fraction(quiz=quiz, answers=list(s.answers.all())) for s in slots]
+        if quiz.certainty_based_marking:
+            cells = [None if f is None else f * s.points for s, f in zip(slots, fractions, strict=True)]
+        else:
+            cells = [s.mark for s in slots]
+        rows.append(cells)
+        for slot, cell, fraction in zip(slots, cells, fractions, strict=True):
             key = (slot.section.position, _slot_label(slot))
-            by_question.setdefault(key, {})[row_index] = slot.mark
+            by_question.setdefault(key, {}).setdefault(row_index, []).append(cell)
             question_points[key] = slot.points
-            if slot.item.is_numeric and slot.mark is not None:
+            if slot.item.is_numeric and fraction is not None:
                 variant = slot.item.variant
                 for name, value in _scalar_params(variant.data.get("params", {})).items():
-                    accuracy[(variant.kind, variant.difficulty, name)][value].append(slot.mark / slot.points)
+                    accuracy[(variant.kind, variant.difficulty, name)][value].append(fraction)
 
     def stats(matrix: Sequence[Sequence[float | None]], max_marks: Sequence[float]):
         return item_statistics(matrix, max_marks, is_first_attempt=is_first) if matrix else None
 
     slot_stats = stats(rows, slot_points)
     keys = sorted(by_question)
-    question_matrix = [[by_question[k].get(i) for k in keys] for i in range(len(attempts))]
+    question_matrix = [[_mean(by_question[k].get(i)) for k in keys] for i in range(len(attempts))]
     question_stats = stats(question_matrix, [question_points[k] for k in keys])
     labels = [
         {"slot": i, "section": s.position, "section_title": s.title, "label": s.kind or "theory pool"}
@@ -254,6 +268,12 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
             if len(groups) > 1  # a parameter every variant shares says nothing
         ],
     }
+
+
+def _mean(cells: list[float | None] | None) -> float | None:
+    """One attempt's cell of a drawn question: the mean of its marks (None when not drawn)."""
+    known = [c for c in cells or [] if c is not None]
+    return sum(known) / len(known) if known else None
 
 
 def _quiz_level(stats) -> dict[str, Any] | None:

@@ -613,6 +613,21 @@ def _answer_fraction(answer: QuizAnswer) -> float:
     return answer.submission.score or 0.0
 
 
+def slot_fraction(*, quiz: Quiz, answers: Sequence[QuizAnswer]) -> float | None:
+    """How right a slot's counted answer is, in [0, 1], after any retry penalty and before
+    certainty-based marking; None while a try is pending or nothing is graded."""
+    if any(a.submission.status == Submission.Status.PENDING for a in answers):
+        return None
+    graded = [a for a in answers if a.submission.status == Submission.Status.GRADED]
+    if not graded:
+        return None
+    return try_fraction(
+        [_answer_fraction(a) for a in graded],
+        penalty=quiz.penalty,
+        immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE,
+    )
+
+
 def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], submitted: bool) -> float | None:
     """The slot's mark in points from its tries (oldest first), or None while it is not known
     (a try is still being graded, or the attempt is in progress and nothing is graded yet).
@@ -623,9 +638,7 @@ def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], s
     if not graded:
         return 0.0 if submitted else None
     fractions = [_answer_fraction(a) for a in graded]
-    fraction = try_fraction(
-        fractions, penalty=quiz.penalty, immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE
-    )
+    fraction = slot_fraction(quiz=quiz, answers=graded)
     if quiz.certainty_based_marking:
         # The last try is marked at its certainty; the retry penalty (what try_fraction took off)
         # only takes from a positive mark, down to 0, so a right answer after a wrong one never

@@ -8,7 +8,7 @@ import pytest
 from questions import gradebook, quizzes, regrade, services
 from questions.models import AttemptSlot, QuestionVersion, QuizAttempt, RegradeRun
 from questions.quizzes import SectionSpec
-from tests.courses.conftest import POOL_SLUGS, answer, choice_question
+from tests.courses.conftest import POOL_SLUGS, answer, choice_question, numeric_key_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,34 @@ def test_a_new_engine_that_poses_another_problem_for_the_seed_keeps_the_stored_k
     answer(attempt, lea, 0, {part: str(value) for part, value in stored_key.items()})
     quizzes.attempt_submit(attempt=attempt, learner=lea)
     assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+
+
+def test_statistics_of_a_cbm_quiz_with_two_numeric_draws_count_every_answer_by_how_right_it_was(
+    course, instructor, make_quiz, enrolled
+):
+    quiz = make_quiz(
+        certainty_based_marking=True,
+        sections=[SectionSpec(kind="mha_params", difficulty="easy", draw=2, points=2)],
+    )
+    # Per learner, slot 0 and slot 1 right or wrong; all at certainty 3 (+3 right, -6 wrong).
+    plan = {"lea": (True, False), "leo": (True, True), "lia": (False, False)}
+    for learner in enrolled[:3]:
+        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        for position, right in enumerate(plan[learner.username]):
+            item = attempt.slots.get(slot=position).item
+            body = numeric_key_answer(item) if right else {p: "1" for p in item.variant.data["answer"]}
+            answer(attempt, learner, position, body, certainty=3)
+        quizzes.attempt_submit(attempt=attempt, learner=learner)
+    scores = sorted(QuizAttempt.objects.values_list("score", flat=True))
+    assert scores == [-8.0, -2.0, 4.0]  # CBM marks: 2 wrong, 1 right + 1 wrong, 2 right
+
+    stats = gradebook.quiz_statistics(quiz=quiz, user=instructor)
+    # Slot facility is how right the answers were, not the certainty-weighted mark: 2 of 3, 1 of 3.
+    assert [round(s["facility"], 6) for s in stats["slots"]] == [round(2 / 3, 6), round(1 / 3, 6)]
+    # One drawn-question column for the section, each attempt's cell the mean of its two answers.
+    (question,) = stats["questions"]
+    assert question["s"] == 3 and question["facility"] == pytest.approx(0.5)
+    # Accuracy by parameter counts all six answers, as fractions in [0, 1].
+    for parameter in stats["accuracy_by_parameter"]:
+        assert sum(g["n"] for g in parameter["groups"]) == 6
+        assert all(0.0 <= g["mean_fraction"] <= 1.0 for g in parameter["groups"])

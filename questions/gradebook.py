@@ -17,7 +17,14 @@ from typing import Any
 
 from .courses import STAFF_ROLES, require_role
 from .models import AttemptSlot, Course, Membership, Quiz, QuizAnswer, QuizAttempt
-from .quizzes import Visibility, feedback_visible, grade_of_attempts, quiz_max_score, slot_fraction
+from .quizzes import (
+    Visibility,
+    attempts_close_overdue,
+    feedback_visible,
+    grade_of_attempts,
+    quiz_max_score,
+    slot_fraction,
+)
 from .statistics import item_statistics
 
 # --- Gradebook ---------------------------------------------------------------------------------
@@ -44,6 +51,7 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
     """Learners x quizzes of the course (instructors and TAs). An attempt counts once it is
     submitted and every answer in it is graded; regraded attempts count with their new score."""
     require_role(course=course, user=user, roles=STAFF_ROLES)
+    attempts_close_overdue(attempts=QuizAttempt.objects.filter(quiz__course=course))
     quizzes = list(course.quizzes.prefetch_related("sections").order_by("opens_at", "id"))
     learners = [
         m.user
@@ -151,6 +159,7 @@ def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None)
 def attempts_for_staff(*, quiz: Quiz, user):
     """Every attempt of the quiz (instructors and TAs), learner then number."""
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    attempts_close_overdue(attempts=quiz.attempts.all())
     return quiz.attempts.select_related("learner").order_by("learner__username", "number")
 
 
@@ -193,6 +202,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     them.
     """
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    attempts_close_overdue(attempts=quiz.attempts.all())
     attempts = list(
         quiz.attempts.filter(state=QuizAttempt.State.SUBMITTED, score__isnull=False)
         .order_by("learner_id", "number")

@@ -169,3 +169,23 @@ def test_statistics_of_a_cbm_quiz_with_two_numeric_draws_count_every_answer_by_h
     for parameter in stats["accuracy_by_parameter"]:
         assert sum(g["n"] for g in parameter["groups"]) == 6
         assert all(0.0 <= g["mean_fraction"] <= 1.0 for g in parameter["groups"])
+
+
+def test_an_attempt_past_its_deadline_counts_in_the_gradebook_without_waiting_for_beat(
+    course, instructor, make_quiz, enrolled
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    quiz = make_quiz(time_limit_seconds=60)
+    lea = enrolled[0]
+    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    answer(attempt, lea, 0, {"response": 0})
+    QuizAttempt.objects.filter(id=attempt.id).update(deadline=timezone.now() - timedelta(seconds=1))
+
+    book = gradebook.gradebook_for(course=course, user=instructor)
+    attempt.refresh_from_db()
+    assert attempt.state == QuizAttempt.State.SUBMITTED and attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
+    (row,) = [r for r in book.rows if r.learner == lea]
+    assert row.grades == [1.0] and row.attempts == [1]

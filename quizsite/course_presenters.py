@@ -200,8 +200,8 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
         if item.is_numeric:
             if not row.get("result", {}).get("worked_solution"):
                 row["solution"] = {"id": f"slot-{slot.id}", "worked_solution": worked_solution(item.variant.data)}
-        else:
-            data = item.question_version.data
+        else:  # the key the marks stand on: the version a regrade used, if any
+            data = (slot.regraded_against or item.question_version).data
             row["key_lines"] = theory_key_lines(data)
             row["explanation"] = data.get("explanation", "")
             row["source"] = data.get("source", "")

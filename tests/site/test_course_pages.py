@@ -471,6 +471,12 @@ def test_the_learner_sees_a_regrade_as_was_and_now(
     as_user(client, lea)
     review = text(client.get(f"/attempts/{attempt.id}/review"))
     assert review.count("Regraded: was 0, now 1.") == 2  # the attempt's score and the question's mark
+    # The new score leads; the first grading ("Not correct") is kept, folded away, and the right
+    # answer shown is the corrected key's (Beta), not the old one's.
+    assert re.search(r"After the regrade this answer scores <strong>100(\.0)?%</strong>", review)
+    assert re.search(r"<summary>As first graded, before the regrade</summary>.*?Not correct", review, re.S)
+    key = review[review.index('<div class="key">'):]
+    assert "Beta" in key[: key.index("</ul>")] and "Alpha" not in key[: key.index("</ul>")]
 
 
 # --- Results -----------------------------------------------------------------------------------

@@ -175,10 +175,14 @@ class SectionSpec:
     difficulty: str = ""
 
 
+MAX_SECTIONS = 20
+MAX_DRAW = 50  # questions drawn per section: every attempt start makes its variants at once
+
+
 def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     where = f"Section {index + 1}"
-    if spec.draw < 1:
-        raise ServiceError(f"{where}: draw at least one question.")
+    if not 1 <= spec.draw <= MAX_DRAW:
+        raise ServiceError(f"{where}: draw between 1 and {MAX_DRAW} questions.")
     if not (spec.points > 0) or spec.points > 1000:
         raise ServiceError(f"{where}: points must be more than 0 and at most 1000.")
     if bool(spec.kind) == bool(spec.questions):
@@ -186,6 +190,8 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     if spec.kind:
         services._known_kind(spec.kind, spec.difficulty or "medium")
         return []
+    if spec.difficulty:
+        raise ServiceError(f"{where}: a difficulty is for a problem kind; bank questions have their own.")
     slugs = list(dict.fromkeys(spec.questions))
     published = {
         v.question.slug: v.question
@@ -229,12 +235,21 @@ def quiz_create(
         raise ServiceError("A quiz needs a title.")
     if not sections:
         raise ServiceError("A quiz needs at least one section.")
+    if len(sections) > MAX_SECTIONS:
+        raise ServiceError(f"A quiz has at most {MAX_SECTIONS} sections.")
     if opens_at and closes_at and closes_at <= opens_at:
         raise ServiceError("The quiz must close after it opens.")
+    if closes_at and closes_at <= timezone.now():
+        raise ServiceError("The close time has already passed: nobody could take the quiz.")
     if time_limit_seconds is not None and not (1 <= time_limit_seconds <= 7 * 24 * 3600):
         raise ServiceError("The time limit must be between 1 second and 7 days.")
     if not (0.0 <= penalty <= 1.0):
         raise ServiceError("The penalty per retry is a fraction between 0 and 1.")
+    if penalty and feedback_timing != Quiz.FeedbackTiming.IMMEDIATE:
+        raise ServiceError(
+            "A penalty per retry needs immediate feedback: without it a learner never learns that a "
+            "try was wrong, so changing an answer is free."
+        )
     if attempts_allowed < 0:
         raise ServiceError("Attempts allowed must be 0 (no limit) or more.")
     if grading_method not in Quiz.GradingMethod.values:

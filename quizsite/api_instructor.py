@@ -60,8 +60,11 @@ class SectionRequest(serializers.Serializer):
     )
     kind = serializers.CharField(max_length=64, required=False, default="", allow_blank=True,
                                  help_text="A problem kind (GET /api/v1/kinds) instead of questions")
-    difficulty = serializers.ChoiceField(choices=Difficulty.values, required=False, default=Difficulty.MEDIUM)
-    draw = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    difficulty = serializers.ChoiceField(
+        choices=Difficulty.values, required=False, default="", allow_blank=True,
+        help_text="With a kind only (medium when left out)",
+    )
+    draw = serializers.IntegerField(min_value=1, max_value=quizzes.MAX_DRAW, default=1)
     points = serializers.FloatField(min_value=0.01, max_value=1000, default=1.0)
 
 
@@ -79,7 +82,7 @@ class QuizRequest(serializers.Serializer):
     )
     shuffle = serializers.BooleanField(default=False)
     certainty_based_marking = serializers.BooleanField(default=False)
-    sections = SectionRequest(many=True, allow_empty=False)
+    sections = SectionRequest(many=True, allow_empty=False, max_length=quizzes.MAX_SECTIONS)
 
 
 class QuizSchema(serializers.Serializer):
@@ -262,7 +265,7 @@ class CourseQuizzes(APIView):
         sections = [
             quizzes.SectionSpec(
                 draw=s["draw"], points=s["points"], title=s["title"], questions=tuple(s["questions"]),
-                kind=s["kind"], difficulty=s["difficulty"] if s["kind"] else "",
+                kind=s["kind"], difficulty=s["difficulty"],
             )
             for s in data.pop("sections")
         ]

@@ -67,6 +67,8 @@ DEFAULT_PRESET = "short"
 class MockClosed(services.ServiceError):
     """The interview is over (finished or out of time): the answer was refused, not stored."""
 
+    status = 409
+
 
 # --- Selection of questions --------------------------------------------------------------------
 

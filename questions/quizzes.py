@@ -71,6 +71,8 @@ SEED_PROBES = 50
 class AttemptClosed(ServiceError):
     """The attempt is over (submitted, or its deadline passed): the answer was not stored."""
 
+    status = 409
+
 
 # --- Policies (pure) ---------------------------------------------------------------------------
 

@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
-    """A request the domain refuses; `message` is safe to show to the user."""
+    """A request the domain refuses; `message` is safe to show to the user, `status` is the HTTP
+    status that pages and the API answer it with."""
+
+    status = 400
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)
@@ -36,6 +39,8 @@ class ServiceError(Exception):
 
 class ServiceUnavailable(ServiceError):
     """The request is fine but cannot be served now (the worker did not answer); retry later."""
+
+    status = 503
 
 
 class AnswerFormatError(ServiceError):

@@ -18,15 +18,14 @@ from .presenters import item_view, submission_view
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Domain refusals become 400 with a message (and per-cell details); 404s stay 404."""
+    """Domain refusals become their status (`ServiceError.status`) with a message, and per-cell
+    details for unreadable answers; 404s stay 404."""
     if isinstance(exc, services.AnswerFormatError):
         return Response(
             {"detail": exc.message, "format_errors": exc.details}, status=status.HTTP_400_BAD_REQUEST
         )
-    if isinstance(exc, services.ServiceUnavailable):
-        return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    if isinstance(exc, services.ServiceError):
-        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, services.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
+        return Response({"detail": exc.message}, status=exc.status)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return drf_exception_handler(exc, context)

@@ -24,7 +24,7 @@ from attention_engine import api as engine
 from questions import courses, gradebook, quizzes, regrade, selectors
 from questions.courses import STAFF_ROLES
 from questions.models import Difficulty, Membership, Quiz, QuizAttempt
-from questions.services import AnswerFormatError, ServiceError, ServiceUnavailable
+from questions.services import AnswerFormatError, ServiceError
 
 from . import course_presenters as present
 from .presenters import answer_from_post, errors_by_part, item_view
@@ -32,14 +32,6 @@ from .presenters import answer_from_post, errors_by_part, item_view
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 MAX_SECTIONS = 10
 DEFAULT_SECTIONS = 3
-
-
-def _status_for(exc: ServiceError) -> int:
-    if isinstance(exc, ServiceUnavailable):
-        return 503
-    if isinstance(exc, quizzes.AttemptClosed):
-        return 409
-    return 400
 
 
 # --- Forms -------------------------------------------------------------------------------------
@@ -371,7 +363,7 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     try:
         attempt = quizzes.attempt_start(quiz=quiz, learner=request.user)
     except ServiceError as exc:
-        return _quiz_page(request, quiz, error=exc.message, status=_status_for(exc))
+        return _quiz_page(request, quiz, error=exc.message, status=exc.status)
     return redirect("attempt-take", attempt_id=attempt.id)
 
 
@@ -461,11 +453,11 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     except quizzes.AttemptClosed as exc:
         return _closed(request, attempt, exc.message)
     except AnswerFormatError as exc:
-        return _render_take(request, attempt, position, posted=answer if view["type"] == "numeric" else None,
+        return _render_take(request, attempt, position, posted=answer,
                             error=exc.message, format_errors=exc.details or [], status=400)
     except ServiceError as exc:
-        return _render_take(request, attempt, position, posted=answer if view["type"] == "numeric" else None,
-                            error=exc.message, status=_status_for(exc))
+        return _render_take(request, attempt, position, posted=answer,
+                            error=exc.message, status=exc.status)
     rows = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))["rows"]
     following = _first_unanswered(rows, after=position)
     if attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE:

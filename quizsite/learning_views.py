@@ -32,10 +32,6 @@ def _home_with_error(request: HttpRequest, message: str, status: int) -> HttpRes
     return render(request, "quizsite/home.html", {**home_context(), "error": message}, status=status)
 
 
-def _service_status(exc: services.ServiceError) -> int:
-    return 503 if isinstance(exc, services.ServiceUnavailable) else 400
-
-
 # --- Reviews ------------------------------------------------------------------------------------
 
 
@@ -58,7 +54,7 @@ def review_start(request: HttpRequest) -> HttpResponse:
     try:
         started = learning.review_item_next(learner=request.user)
     except services.ServiceError as exc:
-        return _home_with_error(request, exc.message, _service_status(exc))
+        return _home_with_error(request, exc.message, exc.status)
     if started is None:
         messages.info(request, "No reviews are due right now. Practise something new instead.")
         return redirect("home")
@@ -110,7 +106,7 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
             learner=request.user, topic_slugs=run["topics"], turn=run.get("turn", 0)
         )
     except services.ServiceError as exc:
-        return _home_with_error(request, exc.message, _service_status(exc))
+        return _home_with_error(request, exc.message, exc.status)
     request.session[RUN_SESSION_KEY] = {
         "topics": run["topics"],
         "turn": run.get("turn", 0) + 1,

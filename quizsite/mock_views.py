@@ -92,8 +92,7 @@ def mock_start(request: HttpRequest) -> HttpResponse:
     except services.ServiceError as exc:
         context = _home_context(request)
         context.update({"error": exc.message, "chosen_topics": topics, "chosen_preset": preset})
-        status = 503 if isinstance(exc, services.ServiceUnavailable) else 400
-        return render(request, "quizsite/mock/home.html", context, status=status)
+        return render(request, "quizsite/mock/home.html", context, status=exc.status)
     return redirect("mock-interview", mock_id=started.mock.id)
 
 
@@ -186,12 +185,12 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
         return _closed(request, mock, exc.message)
     except services.AnswerFormatError as exc:
         return _render_interview(
-            request, mock, entries, position, posted=answer if view["type"] == "numeric" else {},
+            request, mock, entries, position, posted=answer,
             error=exc.message, format_errors=exc.details, status=400,
         )
     except services.ServiceError as exc:  # e.g. an idempotency key another answer used
         return _render_interview(
-            request, mock, entries, position, posted=answer if view["type"] == "numeric" else {},
+            request, mock, entries, position, posted=answer,
             error=exc.message, status=400,
         )
     entries = mocks.mock_entries(mock=mock)

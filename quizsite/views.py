@@ -44,7 +44,7 @@ def practice_new(request: HttpRequest) -> HttpResponse:
             request,
             "quizsite/home.html",
             {**_home_context(), "error": exc.message},
-            status=503 if isinstance(exc, services.ServiceUnavailable) else 400,
+            status=exc.status,
         )
     return redirect("practice-item", item_id=item.id)
 

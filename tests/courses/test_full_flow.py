@@ -104,7 +104,7 @@ def test_instructor_and_four_learners_run_a_timed_quiz(
     late = clients["lou"].post(
         f"/api/v1/attempts/{lou_attempt.id}/slots/1/answers", {"answer": RIGHT}, format="json"
     )
-    assert late.status_code == 400 and "Time is up" in late.json()["detail"]
+    assert late.status_code == 409 and "Time is up" in late.json()["detail"]
     assert Submission.objects.filter(learner__username="lou").count() == stored_before
     lou_view = clients["lou"].get(f"/api/v1/attempts/{lou_attempt.id}").json()
     assert lou_view["state"] == "submitted" and lou_view["submitted_by"] == "deadline"

@@ -439,6 +439,7 @@ def test_certainty_based_marking_asks_for_a_certainty(client, make_quiz, enrolle
     assert "(3 if right, -6 if wrong)" in page
     missing = post_answer(client, attempt, 0, {"response": "0"}, django_capture_on_commit_callbacks)
     assert missing.status_code == 400 and "give a certainty of 1, 2 or 3" in text(missing)
+    assert 'name="response" value="0" checked>' in text(missing)  # the choice made is kept
     assert not Submission.objects.exists()
     post_answer(client, attempt, 0, {"response": "1", "certainty": "3"}, django_capture_on_commit_callbacks)
     assert QuizAnswer.objects.get().certainty == 3

@@ -98,6 +98,11 @@ def _number(value: float | None) -> float | str:
     return "" if value is None else round(value, 4)
 
 
+def _plain(number: float) -> str:
+    """A mark as a person writes it: 4, 2.5, 1,000,000 (never 1e+06)."""
+    return f"{number:,.4f}".rstrip("0").rstrip(".")
+
+
 def gradebook_csv(gradebook: Gradebook) -> str:
     """The gradebook as CSV text: a header row (username, then "quiz title (out of N)"), then
     one row per learner with the grade per quiz (empty: no scored attempt)."""
@@ -105,7 +110,7 @@ def gradebook_csv(gradebook: Gradebook) -> str:
     writer = csv.writer(out)
     writer.writerow(
         [csv_safe("username")]
-        + [csv_safe(f"{q.title} (out of {m:g})") for q, m in zip(gradebook.quizzes, gradebook.max_scores, strict=True)]
+        + [csv_safe(f"{q.title} (out of {_plain(m)})") for q, m in zip(gradebook.quizzes, gradebook.max_scores, strict=True)]
     )
     for row in gradebook.rows:
         writer.writerow([csv_safe(row.learner.get_username())] + [_number(g) for g in row.grades])

@@ -58,6 +58,7 @@ BATCH_SIZE = 200
 @dataclass(frozen=True)
 class RegradeChange:
     attempt_id: int
+    attempt_number: int  # the learner's own count: their attempt 1, 2 ...
     learner: str
     slot: int
     position: int
@@ -145,6 +146,7 @@ def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
             changes.append(
                 RegradeChange(
                     attempt_id=slot.attempt_id,
+                    attempt_number=slot.attempt.number,
                     learner=slot.attempt.learner.get_username(),
                     slot=slot.slot,
                     position=slot.position,

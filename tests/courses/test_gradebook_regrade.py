@@ -38,6 +38,15 @@ def test_gradebook_csv_escapes_names_and_titles(client_for, course, instructor, 
     assert rows[1] == ["'=HYPERLINK", ""]
 
 
+def test_gradebook_csv_writes_large_and_fractional_maxima_as_people_do(client_for, course, instructor, make_quiz):
+    big = [SectionSpec(kind="mha_params", difficulty="easy", draw=50, points=1000)] * 20
+    make_quiz(title="Big", sections=big)
+    make_quiz(title="Half", sections=[SectionSpec(questions=POOL_SLUGS, points=2.5)])
+    response = client_for(instructor).get(f"/api/v1/courses/{course.id}/gradebook.csv")
+    header = next(csv.reader(io.StringIO(response.content.decode())))
+    assert header == ["username", "Big (out of 1,000,000)", "Half (out of 2.5)"]
+
+
 def _take(quiz, learner, right: bool) -> QuizAttempt:
     attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
     answer(attempt, learner, 0, RIGHT if right else WRONG)

@@ -16,7 +16,7 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     page.check('input[data-topic="beta"]')
     page.click('button[data-action="start-run"]')
     page.wait_for_selector("form.answer")
-    assert "alpha" in page.inner_text(".meta")  # the run starts with the first chosen topic
+    assert "Alpha" in page.inner_text(".meta")  # the run starts with the first chosen topic, by title
 
     page.check('input[name="response"][value="2"]')  # an answer typed, not yet submitted
     navigations = []
@@ -35,7 +35,7 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     assert PracticeItem.objects.get().hints_revealed == 1
     page.click('button[data-action="next-in-run"]')
     page.wait_for_selector("form.answer")
-    assert "beta" in page.inner_text(".meta")
+    assert "Beta" in page.inner_text(".meta")
 
 
 def test_home_dashboard_fits_a_phone_in_light_and_dark(browser, live_server, learner):

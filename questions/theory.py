@@ -4,7 +4,12 @@ Pure Python (no Django, no torch): ``grade_theory(question, response)`` takes a 
 in the neutral shape of ``questions/bank/FORMAT.md`` and returns::
 
     {"score": float in [0, 1] | None, "correct": bool | None,
-     "feedback": str, "format_error": str | None}
+     "feedback": str, "reveals": str, "format_error": str | None}
+
+``feedback`` says what was right or wrong about the response, then what the key is when the
+answer missed it (``reveals``: the sentence that gives the key away, also inside ``feedback``),
+then the question's explanation. A quiz whose keys are not yet due shows ``feedback`` less
+``reveals`` and the explanation.
 
 A response of the wrong shape (a string where an index was expected, an index out of range,
 an unparseable number ...) never raises: it comes back with ``format_error`` set, score 0 and
@@ -58,8 +63,9 @@ def parse_numeric_response(response: Any) -> float:
 
 
 def _result(score: float | None, correct: bool | None, feedback: str,
-            format_error: str | None = None) -> dict[str, Any]:
-    return {"score": score, "correct": correct, "feedback": feedback, "format_error": format_error}
+            format_error: str | None = None, reveals: str = "") -> dict[str, Any]:
+    return {"score": score, "correct": correct, "feedback": feedback, "reveals": reveals,
+            "format_error": format_error}
 
 
 def _format_error(message: str) -> dict[str, Any]:
@@ -73,6 +79,11 @@ def _with_explanation(question: dict, *parts: str) -> str:
     if explanation:
         text.append(explanation)
     return "\n\n".join(text)
+
+
+def _graded(question: dict, score: float, correct: bool, note: str, reveals: str = "") -> dict[str, Any]:
+    """A graded response: the note on it, the key when it was missed, then the explanation."""
+    return _result(score, correct, _with_explanation(question, note, reveals), reveals=reveals.strip())
 
 
 def _clamp(x: float) -> float:
@@ -100,8 +111,9 @@ def _grade_single_choice(q: dict, response: Any) -> dict[str, Any]:
         return _format_error(str(exc))
     choice = choices[picked]
     weight = float(choice["weight"])
-    return _result(_clamp(weight / 100), weight >= 100,
-                   _with_explanation(q, choice.get("feedback", "")))
+    best = max(choices, key=lambda c: c["weight"])
+    reveals = f"The right answer: “{best['text']}”." if weight < 100 else ""
+    return _graded(q, _clamp(weight / 100), weight >= 100, choice.get("feedback", ""), reveals)
 
 
 def _grade_multiple_response(q: dict, response: Any) -> dict[str, Any]:
@@ -121,9 +133,8 @@ def _grade_multiple_response(q: dict, response: Any) -> dict[str, Any]:
     notes = [f"“{choices[i]['text']}”: {choices[i]['feedback']}"
              for i in picked if choices[i].get("feedback")]
     missed = [choices[i]["text"] for i in sorted(right - set(picked))]
-    if missed:
-        notes.append("Also true: " + "; ".join(f"“{m}”" for m in missed))
-    return _result(score, set(picked) == right, _with_explanation(q, "\n".join(notes)))
+    reveals = ("Also true: " + "; ".join(f"“{m}”" for m in missed)) if missed else ""
+    return _graded(q, score, set(picked) == right, "\n".join(notes), reveals)
 
 
 def _grade_true_false(q: dict, response: Any) -> dict[str, Any]:
@@ -159,11 +170,18 @@ def _grade_numeric(q: dict, response: Any) -> dict[str, Any]:
         return abs(value - target) <= slack
 
     answer = _best(q["answers"], within)
+    weight = float(answer["weight"]) if answer else 0.0
+    reveals = ""
+    if weight < 100:
+        best = max(q["answers"], key=lambda a: a["weight"])
+        unit = f" {q['unit']}" if q.get("unit") else ""
+        value = float(best["value"])
+        shown = f"{int(value):,}" if value.is_integer() else f"{value:.6g}"
+        reveals = f"The expected answer is {shown}{unit}."
     if answer is None:
         other = q.get("other_feedback") or "Not within tolerance of the expected answer."
-        return _result(0.0, False, _with_explanation(q, other))
-    weight = float(answer["weight"])
-    return _result(_clamp(weight / 100), weight >= 100, _with_explanation(q, answer.get("feedback", "")))
+        return _graded(q, 0.0, False, other, reveals)
+    return _graded(q, _clamp(weight / 100), weight >= 100, answer.get("feedback", ""), reveals)
 
 
 def _normalise(text: str, case_sensitive: bool) -> str:
@@ -186,10 +204,12 @@ def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
         return _format_error("Type an answer.")
     answer = _best(q["answers"],
                    lambda a: _pattern(a["text"], case_sensitive).fullmatch(given) is not None)
+    weight = float(answer["weight"]) if answer else 0.0
+    best = max(q["answers"], key=lambda a: a["weight"])
+    reveals = f"An accepted answer: “{best['text']}”." if weight < 100 else ""
     if answer is None:
-        return _result(0.0, False, _with_explanation(q, "Not one of the accepted answers."))
-    weight = float(answer["weight"])
-    return _result(_clamp(weight / 100), weight >= 100, _with_explanation(q, answer.get("feedback", "")))
+        return _graded(q, 0.0, False, "Not one of the accepted answers.", reveals)
+    return _graded(q, _clamp(weight / 100), weight >= 100, answer.get("feedback", ""), reveals)
 
 
 def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
@@ -205,9 +225,8 @@ def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
     wrong = [left for left in key if response.get(left) != key[left]]
     score = (len(key) - len(wrong)) / len(key)
     note = f"{len(key) - len(wrong)} of {len(key)} matched correctly."
-    if wrong:
-        note += " Not right: " + "; ".join(f"“{left}”" for left in wrong) + "."
-    return _result(score, not wrong, _with_explanation(q, note))
+    reveals = ("Right matches: " + "; ".join(f"“{left}” → “{key[left]}”" for left in wrong) + ".") if wrong else ""
+    return _graded(q, score, not wrong, note, reveals)
 
 
 def _grade_ordering(q: dict, response: Any) -> dict[str, Any]:
@@ -223,9 +242,8 @@ def _grade_ordering(q: dict, response: Any) -> dict[str, Any]:
     in_order = sum(1 for i in range(n) for j in range(i + 1, n) if ranks[i] < ranks[j])
     score = in_order / pairs if pairs else 1.0
     note = f"{in_order} of {pairs} pairs of steps are in the right relative order."
-    if in_order != pairs:
-        note += " The right order: " + " → ".join(items) + "."
-    return _result(score, in_order == pairs, _with_explanation(q, note))
+    reveals = ("The right order: " + " → ".join(items) + ".") if in_order != pairs else ""
+    return _graded(q, score, in_order == pairs, note, reveals)
 
 
 def _grade_essay(q: dict, response: Any) -> dict[str, Any]:

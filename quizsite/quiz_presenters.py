@@ -78,14 +78,21 @@ def quiz_result_view(submission: Submission, *, keys: bool) -> dict[str, Any]:
     """A graded quiz answer as its learner may see it now (pages and API alike).
 
     Feedback may be due before keys (immediate feedback): the worked solution, the attention
-    maps and a theory question's explanation (which the grader appends to the feedback, and
-    which gives the answer away) wait for `keys`.
+    maps, and the parts of a theory question's feedback that give the answer away (the key
+    when it was missed, `reveals`, and the explanation the grader appends) wait for `keys`.
     """
     view = submission_view(submission, with_solution=keys)
     version = submission.item.question_version
-    explanation = str(version.data.get("explanation") or "").strip() if version else ""
-    if not keys and explanation and view.get("feedback", "").endswith(explanation):
-        view["feedback"] = view["feedback"][: -len(explanation)].rstrip()
+    if keys or version is None:
+        return view
+    explanation = str(version.data.get("explanation") or "").strip()
+    feedback = view.get("feedback", "")
+    if explanation and feedback.endswith(explanation):
+        feedback = feedback[: -len(explanation)].rstrip()
+    reveals = (submission.result or {}).get("reveals") or ""
+    if reveals and feedback.endswith(reveals):
+        feedback = feedback[: -len(reveals)].rstrip()
+    view["feedback"] = feedback
     return view
 
 

@@ -49,11 +49,13 @@ ORDERING = q("ordering", items=["project", "scores", "scale", "softmax", "weight
 
 def test_single_choice():
     assert grade_theory(SINGLE, 0) == {"score": 1.0, "correct": True, "feedback": "Yes.\n\nBecause.",
-                                       "format_error": None}
+                                       "reveals": "", "format_error": None}
     half = grade_theory(SINGLE, "1")  # forms post strings
     assert half["score"] == 0.5 and half["correct"] is False and "Half right." in half["feedback"]
     wrong = grade_theory(SINGLE, 2)
     assert wrong["score"] == 0.0 and wrong["feedback"].startswith("No: the softmax")
+    # A missed key is named, and marked as the part a quiz holds back until keys are due.
+    assert wrong["reveals"] == "The right answer: “right”." and wrong["reveals"] in wrong["feedback"]
 
 
 def test_multiple_response_partial_credit_and_negative_weights():
@@ -126,6 +128,7 @@ def test_matching_partial_credit_per_pair():
     swapped = {**key, "Q": "offers", "K": "asks"}
     result = grade_theory(MATCHING, swapped)
     assert result["score"] == 0.5 and "“Q”" in result["feedback"] and "“K”" in result["feedback"]
+    assert result["reveals"] == "Right matches: “Q” → “asks”; “K” → “offers”."
     assert grade_theory(MATCHING, {"Q": "asks"})["score"] == 0.25  # unanswered pairs earn nothing
     assert grade_theory(MATCHING, {**key, "V": "normalises"})["score"] == 0.75
 
@@ -183,7 +186,8 @@ json_like = st.recursive(
 def test_no_response_ever_raises(bank_questions, response, index):
     question = bank_questions[index % len(bank_questions)]
     result = grade_theory(question, response)
-    assert set(result) == {"score", "correct", "feedback", "format_error"}
+    assert set(result) == {"score", "correct", "feedback", "reveals", "format_error"}
+    assert result["reveals"] in result["feedback"]
     assert result["format_error"] is None or isinstance(result["format_error"], str)
     assert 0.0 <= result["score"] <= 1.0
 

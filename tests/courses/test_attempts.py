@@ -156,7 +156,7 @@ def test_immediate_feedback_keeps_explanations_and_worked_solutions_until_submis
     numeric_position = next(pos for pos, item in slots.items() if item.variant_id)
     theory_position = next(pos for pos, item in slots.items() if item.question_version_id)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/api/v1/attempts/{view['id']}/slots/{theory_position}/answers", {"answer": {"response": 0}}, format="json")
+        client.post(f"/api/v1/attempts/{view['id']}/slots/{theory_position}/answers", {"answer": {"response": 1}}, format="json")
         client.post(
             f"/api/v1/attempts/{view['id']}/slots/{numeric_position}/answers",
             {"answer": {"scores": [["0", "0"], ["0", "0"]], "weights": [["0.5", "0.5"], ["0.5", "0.5"]], "output": [["0", "0"], ["0", "0"]]}},
@@ -169,7 +169,14 @@ def test_immediate_feedback_keeps_explanations_and_worked_solutions_until_submis
     assert theory_answer["score"] is not None and numeric_answer["score"] is not None
     explanation = theory.question_version.data["explanation"].strip()
     assert explanation not in json.dumps(body)
+    # A wrong answer's feedback names what was wrong, not what is right: the learner may try again.
+    assert "Not beta." in theory_answer["feedback"] and "The right answer" not in json.dumps(body)
     assert "worked_solution" not in numeric_answer and "attention_maps" not in numeric_answer
+
+    client.post(f"/api/v1/attempts/{view['id']}/submit")
+    done = client.get(f"/api/v1/attempts/{view['id']}").json()
+    theory_answer = {s["position"]: s for s in done["slots"]}[theory_position]["answers"][0]
+    assert "The right answer: “Alpha”." in theory_answer["feedback"] and explanation in theory_answer["feedback"]
 
 
 def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_quiz, enrolled, instructor):

@@ -91,6 +91,24 @@ def test_unreadable_answer_is_a_400_naming_the_cell(learner, client_for):
     assert not Submission.objects.exists()
 
 
+def test_parts_the_problem_does_not_have_and_huge_answers_are_refused_unstored(learner, client_for):
+    from questions.models import PracticeItem, Submission
+
+    client = client_for(learner)
+    item = new_item(client)
+    key = PracticeItem.objects.get(id=item["id"]).variant.data["answer"]
+    url = f"/api/v1/practice/items/{item['id']}/submissions"
+    extra = client.post(url, {"answer": {**key, "extra": 2}}, format="json")
+    assert extra.status_code == 400
+    assert extra.json()["format_errors"][0] == {"part": "extra", "row": None, "col": None,
+                                                "message": "This question has no part “extra”."}
+    first = item["parts"][0]["name"]
+    huge = client.post(url, {"answer": {**key, first: "1" + " " * 30_000}}, format="json")
+    assert huge.status_code == 400 and "longer than 20,000 characters" in huge.content.decode()
+    assert not Submission.objects.exists()
+    assert client.post(url, {"answer": key}, format="json").status_code == 202  # the key itself is fine
+
+
 def test_malformed_bodies_are_400_not_500(learner, client_for):
     client = client_for(learner)
     assert client.post("/api/v1/practice/items", {"kind": "nope"}, format="json").status_code == 400

@@ -52,7 +52,10 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
     submitted and every answer in it is graded; regraded attempts count with their new score."""
     require_role(course=course, user=user, roles=STAFF_ROLES)
     attempts_close_overdue(attempts=QuizAttempt.objects.filter(quiz__course=course))
-    quizzes = list(course.quizzes.prefetch_related("sections").order_by("opens_at", "id"))
+    # Drafts have no attempts yet: a column of blanks would only be noise.
+    quizzes = list(
+        course.quizzes.exclude(state=Quiz.State.DRAFT).prefetch_related("sections").order_by("opens_at", "id")
+    )
     learners = [
         m.user
         for m in course.memberships.filter(role=Membership.Role.LEARNER)

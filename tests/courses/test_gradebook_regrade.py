@@ -47,6 +47,14 @@ def test_gradebook_csv_writes_large_and_fractional_maxima_as_people_do(client_fo
     assert header == ["username", "Big (out of 1,000,000)", "Half (out of 2.5)"]
 
 
+def test_draft_quizzes_are_not_gradebook_columns(client_for, course, instructor, make_quiz):
+    make_quiz(title="Open one")
+    quizzes.quiz_create(course=course, actor=instructor, title="Still a draft",
+                        sections=[SectionSpec(questions=POOL_SLUGS)])
+    book = gradebook.gradebook_for(course=course, user=instructor)
+    assert [q.title for q in book.quizzes] == ["Open one"]
+
+
 def _take(quiz, learner, right: bool) -> QuizAttempt:
     attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
     answer(attempt, learner, 0, RIGHT if right else WRONG)

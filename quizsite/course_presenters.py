@@ -197,15 +197,20 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
         if slot.regraded_at is not None:
             row["regrade"] = {"was": marks(slot.original_mark), "now": marks(slot.mark)}
     if shown.keys:
-        if item.is_numeric:
-            if not row.get("result", {}).get("worked_solution"):
-                row["solution"] = {"id": f"slot-{slot.id}", "worked_solution": worked_solution(item.variant.data)}
-        else:  # the key the marks stand on: the version a regrade used, if any
-            data = (slot.regraded_against or item.question_version).data
-            row["key_lines"] = theory_key_lines(data)
-            row["explanation"] = data.get("explanation", "")
-            row["source"] = data.get("source", "")
+        if not item.is_numeric or not row.get("result", {}).get("worked_solution"):
+            # The key the marks stand on: for a theory question, the version a regrade used, if any.
+            row.update(key_view(item, version=slot.regraded_against, anchor=f"slot-{slot.id}"))
     return row
+
+
+def key_view(item, *, anchor: str, version=None) -> dict[str, Any]:
+    """An item's key for a review page (`_key.html`): a numeric problem's worked solution, or a
+    theory question's right answer, explanation and source (of `version`, else the item's)."""
+    if item.is_numeric:
+        return {"solution": {"id": anchor, "worked_solution": worked_solution(item.variant.data)}}
+    data = (version or item.question_version).data
+    return {"key_lines": theory_key_lines(data), "explanation": data.get("explanation", ""),
+            "source": data.get("source", "")}
 
 
 def attempt_page(review: AttemptReview, now: datetime | None = None) -> dict[str, Any]:

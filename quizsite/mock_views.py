@@ -16,6 +16,7 @@ from attention_engine import api as engine
 from questions import mock as mocks
 from questions import selectors, services
 
+from .course_presenters import key_view
 from .presenters import answer_from_post, errors_by_part, item_view, kind_titles, submission_view
 from .rendering import verbatim
 
@@ -224,11 +225,14 @@ def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
     for entry in summary.review_rows():
         view = item_view(entry.item)
         latest = entry.latest
+        result = submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None
+        missed = entry.outcome in (mocks.UNANSWERED, mocks.UNREADABLE)  # no graded result to learn from
         rows.append({
+            **(key_view(entry.item, anchor=f"mock-{entry.item.id}") if missed else {}),
             "entry": entry,
             "view": view,
             "outcome": entry.outcome,
-            "result": submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None,
+            "result": result,
             "answer_lines": answer_lines(view, latest.answer) if latest and view["type"] == "theory" else [],
             # A graded numeric answer is shown cell by cell by _result.html; this is the rest.
             "numeric_lines": _numeric_lines(view, latest.answer)

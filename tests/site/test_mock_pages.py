@@ -294,3 +294,17 @@ def test_pages_keep_their_query_count_as_interviews_grow(
         assert logged_in.get(f"/mock/{mock.id}/review").status_code == 200
     with django_assert_max_num_queries(12):
         assert logged_in.get("/mock/").status_code == 200
+
+
+def test_the_review_of_unanswered_questions_gives_their_keys(logged_in, bank):
+    mock = start(logged_in, ["scaled-dot-product"])
+    MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now() - timedelta(minutes=1))
+    page = logged_in.get(f"/mock/{mock.id}/review").content.decode()
+    items = [e.item for e in mock.entries.select_related("item__question_version", "item__variant")]
+    numeric = [i for i in items if i.is_numeric]
+    theory = [i for i in items if not i.is_numeric]
+    assert numeric and theory, "the interview mixes both kinds"
+    assert page.count(">Worked solution</h3>") == len(numeric)
+    assert page.count("<strong>Right answer:</strong>") == len(theory)
+    for item in theory:
+        assert item.question_version.data["source"] in page

@@ -37,7 +37,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -296,6 +296,25 @@ def quiz_open(*, quiz: Quiz, actor) -> Quiz:
     require_role(course=quiz.course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
     Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN)
     quiz.refresh_from_db(fields=["state"])
+    return quiz
+
+
+def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
+    """Close an open quiz now (instructors only): no new attempts, and attempts in progress are
+    submitted now, as at any deadline. Closing a closed quiz changes nothing."""
+    require_role(course=quiz.course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
+    if quiz.state != Quiz.State.OPEN:
+        raise ServiceError("Only an open quiz can be closed: this one is still a draft.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Quiz.objects.select_for_update().get(id=quiz.id)
+        if locked.closes_at is None or locked.closes_at > now:
+            locked.closes_at = now
+            locked.save(update_fields=["closes_at"])
+            running = locked.attempts.filter(state=QuizAttempt.State.IN_PROGRESS)
+            running.filter(Q(deadline__isnull=True) | Q(deadline__gt=now)).update(deadline=now)
+    attempts_close_overdue(now=now, attempts=quiz.attempts.all())
+    quiz.refresh_from_db(fields=["closes_at"])
     return quiz
 
 

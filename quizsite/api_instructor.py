@@ -288,6 +288,14 @@ class QuizOpen(APIView):
         return Response(quiz_view(quizzes.quiz_open(quiz=quiz, actor=request.user), staff=True))
 
 
+class QuizClose(APIView):
+    @extend_schema(request=None, responses=QuizSchema,
+                   summary="Close the quiz now: attempts in progress are submitted (instructors)")
+    def post(self, request, quiz_id: int):
+        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+        return Response(quiz_view(quizzes.quiz_close_now(quiz=quiz, actor=request.user), staff=True))
+
+
 class QuizAttempts(APIView):
     @extend_schema(responses=AttemptSummarySchema(many=True),
                    summary="Attempts: every learner's for staff, one's own for a learner")

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -311,6 +312,18 @@ def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
 def quiz_open(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
     quizzes.quiz_open(quiz=quiz, actor=request.user)
+    return redirect("quiz-detail", quiz_id=quiz.id)
+
+
+@login_required
+@require_POST
+def quiz_close(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    try:
+        quizzes.quiz_close_now(quiz=quiz, actor=request.user)
+    except ServiceError as exc:
+        return _quiz_page(request, quiz, error=exc.message, status=exc.status)
+    messages.success(request, "The quiz is closed: attempts in progress were submitted.")
     return redirect("quiz-detail", quiz_id=quiz.id)
 
 

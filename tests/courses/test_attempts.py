@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from questions import quizzes
-from questions.models import AttemptSlot, PracticeItem, QuizAttempt, Submission, Variant
+from questions.models import AttemptSlot, PracticeItem, Quiz, QuizAttempt, Submission, Variant
 from questions.quizzes import SEED_SPACE, SectionSpec, stable_int
 from questions.services import ServiceError
 from tests.courses.conftest import POOL_SLUGS, answer
@@ -316,3 +316,30 @@ def test_reading_an_attempt_costs_the_same_queries_whatever_its_length(
     quizzes.attempt_submit(attempt=QuizAttempt.objects.get(id=view["id"]), learner=enrolled[0])
     with django_assert_max_num_queries(5):
         assert client.get(f"/api/v1/attempts/{view['id']}").status_code == 200
+
+
+def test_closing_a_quiz_now_submits_attempts_in_progress_and_refuses_new_ones(
+    make_quiz, enrolled, instructor, client_for
+):
+    quiz = make_quiz(time_limit_seconds=3600, attempts_allowed=2)
+    lea, leo = enrolled[0], enrolled[1]
+    running = quizzes.attempt_start(quiz=quiz, learner=lea)
+    answer(running, lea, 0, RIGHT)
+    assert client_for(lea).post(f"/api/v1/quizzes/{quiz.id}/close").status_code == 403  # instructors only
+
+    response = client_for(instructor).post(f"/api/v1/quizzes/{quiz.id}/close")
+    assert response.status_code == 200 and response.json()["closes_at"] is not None
+    running.refresh_from_db()
+    assert running.state == QuizAttempt.State.SUBMITTED and running.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
+    assert running.score == 1.0  # what was answered counts
+    with pytest.raises(ServiceError, match="closed"):
+        quizzes.attempt_start(quiz=Quiz.objects.get(id=quiz.id), learner=leo)
+    closed_at = Quiz.objects.get(id=quiz.id).closes_at
+    assert client_for(instructor).post(f"/api/v1/quizzes/{quiz.id}/close").status_code == 200
+    assert Quiz.objects.get(id=quiz.id).closes_at == closed_at  # closing twice changes nothing
+
+
+def test_a_draft_cannot_be_closed(course, instructor, pool, client_for):
+    draft = quizzes.quiz_create(course=course, actor=instructor, title="Draft", sections=[SectionSpec(questions=POOL_SLUGS)])
+    response = client_for(instructor).post(f"/api/v1/quizzes/{draft.id}/close")
+    assert response.status_code == 400 and "still a draft" in response.json()["detail"]

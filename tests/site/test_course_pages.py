@@ -572,3 +572,17 @@ def test_review_queries_do_not_grow_with_questions(client, make_quiz, enrolled, 
         return len(queries)
 
     assert review_queries(3, enrolled[1]) == review_queries(1, enrolled[0])
+
+
+def test_an_instructor_closes_an_open_quiz_from_its_page_and_a_ta_cannot(client, instructor, ta, make_quiz):  # noqa: F811
+    quiz = make_quiz()
+    as_user(client, ta)
+    assert "Close now" not in text(client.get(f"/quizzes/{quiz.id}/"))
+    assert client.post(f"/quizzes/{quiz.id}/close").status_code == 403
+    as_user(client, instructor)
+    assert "Close now" in text(client.get(f"/quizzes/{quiz.id}/"))
+    response = client.post(f"/quizzes/{quiz.id}/close", follow=True)
+    page = text(response)
+    assert "The quiz is closed: attempts in progress were submitted." in page and "Closed" in page
+    assert "Close now" not in page
+    assert Quiz.objects.get(id=quiz.id).closes_at is not None

@@ -179,6 +179,15 @@ def _typed_cells(typed: Any, rows: int, cols: int) -> tuple[list[list[str]] | No
     return None, str(typed)
 
 
+_CELL_PLACE = re.compile(r"^.*?\b(?:row \d+(?:, column \d+)?|column \d+): ")
+
+
+def _at_cell(message: str) -> str:
+    """An engine message shown under its own cell: "Scores S, row 2, column 1: unknown name"
+    -> "unknown name" (the cell's label already says where it is)."""
+    return _CELL_PLACE.sub("", message, count=1)
+
+
 def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The answer inputs of a numeric item: one input per cell, sized to each part's shape.
 
@@ -231,7 +240,7 @@ def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: M
                     "field": cell_field(name, i, j, shape),
                     "label": f"{label}, entry {j + 1}" if len(shape) == 1 else f"{label}, row {i + 1}, column {j + 1}",
                     "value": cells[i][j] if cells else "",
-                    "error": cell_errors.get((i, j)),
+                    "error": _at_cell(cell_errors[(i, j)]) if (i, j) in cell_errors else None,
                     "row": i,
                     "col": j,
                 }

@@ -37,6 +37,7 @@ class GradebookRow:
     # the learner's scored attempts (None: no scored attempt yet).
     grades: list[float | None]
     attempts: list[int]
+    last_attempt_ids: list[int | None]  # the newest attempt per quiz, for a link to its review
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,14 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
     ]
     scores: dict[tuple[int, int], list[float]] = defaultdict(list)
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    for quiz_id, learner_id, score in (
+    last: dict[tuple[int, int], int] = {}
+    for attempt_id, quiz_id, learner_id, score in (
         QuizAttempt.objects.filter(quiz__course=course)
         .order_by("quiz_id", "learner_id", "number")
-        .values_list("quiz_id", "learner_id", "score")
+        .values_list("id", "quiz_id", "learner_id", "score")
     ):
         counts[(quiz_id, learner_id)] += 1
+        last[(quiz_id, learner_id)] = attempt_id
         if score is not None:
             scores[(quiz_id, learner_id)].append(score)
     rows = [
@@ -77,6 +80,7 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
             learner=learner,
             grades=[grade_of_attempts(scores[(q.id, learner.id)], q.grading_method) for q in quizzes],
             attempts=[counts[(q.id, learner.id)] for q in quizzes],
+            last_attempt_ids=[last.get((q.id, learner.id)) for q in quizzes],
         )
         for learner in learners
     ]

@@ -515,7 +515,8 @@ def course_gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
     book = gradebook.gradebook_for(course=course, user=request.user)
     rows = [
         {"learner": row.learner, "cells": [
-            {"grade": present.marks(g), "attempts": n} for g, n in zip(row.grades, row.attempts, strict=True)
+            {"grade": present.marks(g), "attempts": n, "last": a}
+            for g, n, a in zip(row.grades, row.attempts, row.last_attempt_ids, strict=True)
         ]}
         for row in book.rows
     ]

@@ -492,10 +492,11 @@ def finish_quiz(quiz, learner, right: bool, django_capture_on_commit_callbacks):
 
 def test_gradebook_table_and_csv(client, course, instructor, make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F811
     quiz = make_quiz(title="=HYPERLINK(1)")
-    finish_quiz(quiz, enrolled[0], True, django_capture_on_commit_callbacks)
+    lea_attempt = finish_quiz(quiz, enrolled[0], True, django_capture_on_commit_callbacks)
     finish_quiz(quiz, enrolled[1], False, django_capture_on_commit_callbacks)
     as_user(client, instructor)
     page = text(client.get(f"/courses/{course.id}/gradebook"))
+    assert f'href="/attempts/{lea_attempt.id}/review" aria-label="lea\'s latest attempt: review">(1)</a>' in page
     assert re.search(r'<tr data-learner="lea">\s*<th scope="row">lea</th>\s*<td><span data-grade>1</span>', page)
     assert re.search(r'<tr data-learner="leo">\s*<th scope="row">leo</th>\s*<td><span data-grade>0</span>', page)
     assert re.search(r'<tr data-learner="lia">\s*<th scope="row">lia</th>\s*<td>—', page)

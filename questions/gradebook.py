@@ -67,7 +67,7 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
     counts: dict[tuple[int, int], int] = defaultdict(int)
     last: dict[tuple[int, int], int] = {}
     for attempt_id, quiz_id, learner_id, score in (
-        QuizAttempt.objects.filter(quiz__course=course)
+        QuizAttempt.objects.filter(quiz__course=course, is_preview=False)
         .order_by("quiz_id", "learner_id", "number")
         .values_list("id", "quiz_id", "learner_id", "score")
     ):
@@ -169,10 +169,11 @@ def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None)
 
 
 def attempts_for_staff(*, quiz: Quiz, user):
-    """Every attempt of the quiz (instructors and TAs), learner then number."""
+    """Every learner's attempt of the quiz (instructors and TAs; not their previews), learner
+    then number."""
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
     attempts_close_overdue(attempts=quiz.attempts.all())
-    return quiz.attempts.select_related("learner").order_by("learner__username", "number")
+    return quiz.attempts.filter(is_preview=False).select_related("learner").order_by("learner__username", "number")
 
 
 # --- Statistics --------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
     attempts_close_overdue(attempts=quiz.attempts.all())
     attempts = list(
-        quiz.attempts.filter(state=QuizAttempt.State.SUBMITTED, score__isnull=False)
+        quiz.attempts.filter(state=QuizAttempt.State.SUBMITTED, score__isnull=False, is_preview=False)
         .order_by("learner_id", "number")
         .prefetch_related(
             "slots__item__variant", "slots__item__question_version__question", "slots__section",

@@ -428,6 +428,8 @@ class QuizAttempt(models.Model):
     score = models.FloatField(null=True, blank=True)
     original_score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(default=0.0)
+    # An instructor's or TA's try of their own quiz: never in the gradebook or the statistics.
+    is_preview = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["quiz", "learner_id", "number"]

@@ -462,13 +462,9 @@ def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
     with transaction.atomic():
         # One start at a time per learner and course: the membership row is the lock.
         Membership.objects.select_for_update().get(course=quiz.course, user=learner)
-        current = QuizAttempt.objects.filter(
-            quiz=quiz, learner=learner, state=QuizAttempt.State.IN_PROGRESS
-        ).first()
+        current = _running_attempt(quiz=quiz, learner=learner)
         if current is not None:
-            current = attempt_expire_if_overdue(attempt=current)
-            if current.state == QuizAttempt.State.IN_PROGRESS:
-                return current
+            return current
         now = timezone.now()
         if quiz.opens_at and now < quiz.opens_at:
             raise ServiceError(f"The quiz opens at {quiz.opens_at.isoformat()}.")
@@ -477,44 +473,75 @@ def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
         done = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
         if quiz.attempts_allowed and done >= quiz.attempts_allowed:
             raise ServiceError(f"No attempts left: this quiz allows {quiz.attempts_allowed}.")
-        number = done + 1
-        sections = list(quiz.sections.order_by("position"))
-        attempt = QuizAttempt.objects.create(
-            quiz=quiz,
-            learner=learner,
-            number=number,
-            started_at=now,
-            deadline=attempt_deadline(quiz=quiz, started_at=now),
-            max_score=sum(s.points * s.draw_count for s in sections),
+        return _attempt_create(quiz=quiz, learner=learner, number=done + 1, now=now)
+
+
+def attempt_preview_start(*, quiz: Quiz, actor) -> QuizAttempt:
+    """An instructor or TA takes their own quiz as a learner would, draft or open, at any time
+    and as often as they like: a preview attempt (variants drawn for them, time limit and
+    feedback rules as for learners), never in the gradebook or the statistics. An unfinished
+    preview is resumed."""
+    require_role(course=quiz.course, user=actor, roles=STAFF_ROLES)
+    with transaction.atomic():
+        Membership.objects.select_for_update().get(course=quiz.course, user=actor)
+        current = _running_attempt(quiz=quiz, learner=actor)
+        if current is not None:
+            return current
+        done = QuizAttempt.objects.filter(quiz=quiz, learner=actor).count()
+        return _attempt_create(quiz=quiz, learner=actor, number=done + 1, now=timezone.now(), preview=True)
+
+
+def _running_attempt(*, quiz: Quiz, learner) -> QuizAttempt | None:
+    """The learner's unfinished attempt of the quiz, unless its time is up (then it is
+    submitted at its deadline and None is returned)."""
+    current = QuizAttempt.objects.filter(quiz=quiz, learner=learner, state=QuizAttempt.State.IN_PROGRESS).first()
+    if current is None:
+        return None
+    current = attempt_expire_if_overdue(attempt=current)
+    return current if current.state == QuizAttempt.State.IN_PROGRESS else None
+
+
+def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview: bool = False) -> QuizAttempt:
+    """The attempt and its slots, drawn deterministically from (quiz, slot, learner, number).
+    Call inside the caller's transaction, with the learner's membership row locked."""
+    sections = list(quiz.sections.order_by("position"))
+    attempt = QuizAttempt.objects.create(
+        quiz=quiz,
+        learner=learner,
+        number=number,
+        started_at=now,
+        deadline=attempt_deadline(quiz=quiz, started_at=now),
+        max_score=sum(s.points * s.draw_count for s in sections),
+        is_preview=preview,
+    )
+    drawn: list[tuple[QuizSection, PracticeItem]] = []
+    slot = 0
+    for section in sections:
+        if section.is_numeric:
+            for _ in range(section.draw_count):
+                base = stable_int("seed", quiz.id, slot, learner.id, number) % SEED_SPACE
+                item = _claim_seeded_variant(
+                    kind=section.kind, difficulty=section.difficulty, base_seed=base, learner=learner
+                )
+                drawn.append((section, item))
+                slot += 1
+        else:
+            for version in _draw_theory(quiz=quiz, section=section, learner=learner, number=number):
+                item = PracticeItem.objects.create(
+                    learner=learner, question_version=version, purpose=Purpose.QUIZ
+                )
+                drawn.append((section, item))
+                slot += 1
+    order = list(range(len(drawn)))
+    if quiz.shuffle:
+        order.sort(key=lambda s: stable_int("position", quiz.id, learner.id, number, s))
+    positions = {s: p for p, s in enumerate(order)}
+    AttemptSlot.objects.bulk_create(
+        AttemptSlot(
+            attempt=attempt, slot=s, position=positions[s], section=section, item=item, points=section.points
         )
-        drawn: list[tuple[QuizSection, PracticeItem]] = []
-        slot = 0
-        for section in sections:
-            if section.is_numeric:
-                for _ in range(section.draw_count):
-                    base = stable_int("seed", quiz.id, slot, learner.id, number) % SEED_SPACE
-                    item = _claim_seeded_variant(
-                        kind=section.kind, difficulty=section.difficulty, base_seed=base, learner=learner
-                    )
-                    drawn.append((section, item))
-                    slot += 1
-            else:
-                for version in _draw_theory(quiz=quiz, section=section, learner=learner, number=number):
-                    item = PracticeItem.objects.create(
-                        learner=learner, question_version=version, purpose=Purpose.QUIZ
-                    )
-                    drawn.append((section, item))
-                    slot += 1
-        order = list(range(len(drawn)))
-        if quiz.shuffle:
-            order.sort(key=lambda s: stable_int("position", quiz.id, learner.id, number, s))
-        positions = {s: p for p, s in enumerate(order)}
-        AttemptSlot.objects.bulk_create(
-            AttemptSlot(
-                attempt=attempt, slot=s, position=positions[s], section=section, item=item, points=section.points
-            )
-            for s, (section, item) in enumerate(drawn)
-        )
+        for s, (section, item) in enumerate(drawn)
+    )
     return attempt
 
 

@@ -127,7 +127,7 @@ def _slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVer
 
 def _slots(quiz: Quiz):
     return (
-        AttemptSlot.objects.filter(attempt__quiz=quiz)
+        AttemptSlot.objects.filter(attempt__quiz=quiz, attempt__is_preview=False)  # staff previews are not regraded
         .select_related("attempt__learner", "item__variant", "item__question_version__question")
         .prefetch_related("answers__submission")
         .order_by("id")

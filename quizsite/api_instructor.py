@@ -318,6 +318,16 @@ class QuizAttempts(APIView):
         return Response(attempt_view(review), status=status.HTTP_201_CREATED)
 
 
+class QuizPreview(APIView):
+    @extend_schema(request=None, responses={201: AttemptSchema},
+                   summary="Staff take their own quiz as a learner would: a preview attempt, not graded into anything")
+    def post(self, request, quiz_id: int):
+        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+        attempt = quizzes.attempt_preview_start(quiz=quiz, actor=request.user)
+        review = gradebook.attempt_review(attempt=attempt, viewer=request.user)
+        return Response(attempt_view(review), status=status.HTTP_201_CREATED)
+
+
 class AttemptDetail(APIView):
     @extend_schema(responses=AttemptSchema, summary="An attempt as its learner saw it (per the feedback timing)")
     def get(self, request, attempt_id: int):

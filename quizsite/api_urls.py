@@ -31,6 +31,7 @@ urlpatterns = [
     path("v1/quizzes/<int:quiz_id>", quiz_api.QuizDetail.as_view(), name="api-quiz"),
     path("v1/quizzes/<int:quiz_id>/open", quiz_api.QuizOpen.as_view(), name="api-quiz-open"),
     path("v1/quizzes/<int:quiz_id>/close", quiz_api.QuizClose.as_view(), name="api-quiz-close"),
+    path("v1/quizzes/<int:quiz_id>/preview", quiz_api.QuizPreview.as_view(), name="api-quiz-preview"),
     path("v1/quizzes/<int:quiz_id>/attempts", quiz_api.QuizAttempts.as_view(), name="api-quiz-attempts"),
     path("v1/quizzes/<int:quiz_id>/statistics", quiz_api.QuizStatistics.as_view(), name="api-quiz-statistics"),
     path("v1/quizzes/<int:quiz_id>/regrade/preview", quiz_api.RegradePreview.as_view(), name="api-regrade-preview"),

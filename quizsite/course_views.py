@@ -380,6 +380,14 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     return redirect("attempt-take", attempt_id=attempt.id)
 
 
+@login_required
+@require_POST
+def quiz_preview(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    attempt = quizzes.attempt_preview_start(quiz=quiz, actor=request.user)
+    return redirect("attempt-take", attempt_id=attempt.id)
+
+
 # --- Taking a quiz -----------------------------------------------------------------------------
 
 

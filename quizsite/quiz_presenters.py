@@ -130,6 +130,7 @@ def attempt_view(review: AttemptReview) -> dict[str, Any]:
         "quiz_title": quiz.title,
         "learner": attempt.learner.get_username() if review.by_staff else None,
         "number": attempt.number,
+        "is_preview": attempt.is_preview,
         "state": attempt.state,
         "started_at": _iso(attempt.started_at),
         "deadline": _iso(attempt.deadline),

@@ -44,6 +44,7 @@ urlpatterns = [
     path("quizzes/<int:quiz_id>/", course_views.quiz_detail, name="quiz-detail"),
     path("quizzes/<int:quiz_id>/open", course_views.quiz_open, name="quiz-open"),
     path("quizzes/<int:quiz_id>/close", course_views.quiz_close, name="quiz-close"),
+    path("quizzes/<int:quiz_id>/preview", course_views.quiz_preview, name="quiz-preview"),
     path("quizzes/<int:quiz_id>/start", course_views.attempt_start, name="attempt-start"),
     path("quizzes/<int:quiz_id>/statistics", course_views.quiz_statistics, name="quiz-statistics"),
     path("quizzes/<int:quiz_id>/regrade", course_views.quiz_regrade, name="quiz-regrade"),

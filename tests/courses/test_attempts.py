@@ -343,3 +343,37 @@ def test_a_draft_cannot_be_closed(course, instructor, pool, client_for):
     draft = quizzes.quiz_create(course=course, actor=instructor, title="Draft", sections=[SectionSpec(questions=POOL_SLUGS)])
     response = client_for(instructor).post(f"/api/v1/quizzes/{draft.id}/close")
     assert response.status_code == 400 and "still a draft" in response.json()["detail"]
+
+
+def test_staff_preview_their_quiz_as_a_learner_would_and_it_counts_nowhere(
+    course, instructor, pool, enrolled, client_for
+):
+    from questions import gradebook
+
+    draft = quizzes.quiz_create(
+        course=course, actor=instructor, title="Week 1", attempts_allowed=1,
+        sections=[SectionSpec(questions=POOL_SLUGS), SectionSpec(kind="mha_params", difficulty="easy")],
+    )
+    staff = client_for(instructor)
+    # A draft can be previewed, more often than learners may attempt, and not by a learner.
+    first = staff.post(f"/api/v1/quizzes/{draft.id}/preview")
+    assert first.status_code == 201 and first.json()["is_preview"] is True and len(first.json()["slots"]) == 2
+    assert staff.post(f"/api/v1/quizzes/{draft.id}/preview").json()["id"] == first.json()["id"]  # resumed
+    attempt = QuizAttempt.objects.get(id=first.json()["id"])
+    answer(attempt, instructor, 0, RIGHT)
+    quizzes.attempt_submit(attempt=attempt, learner=instructor)
+    second = staff.post(f"/api/v1/quizzes/{draft.id}/preview").json()
+    assert second["id"] != attempt.id and second["number"] == 2
+    assert client_for(enrolled[0]).post(f"/api/v1/quizzes/{draft.id}/preview").status_code == 404  # a draft
+
+    quiz = quizzes.quiz_open(quiz=draft, actor=instructor)
+    lea = enrolled[0]
+    real = quizzes.attempt_start(quiz=quiz, learner=lea)
+    answer(real, lea, 0, WRONG)
+    quizzes.attempt_submit(attempt=real, learner=lea)
+    assert client_for(lea).post(f"/api/v1/quizzes/{quiz.id}/preview").status_code == 403
+    # Only the learner's attempt is in the staff's lists, the gradebook and the statistics.
+    assert [a.id for a in gradebook.attempts_for_staff(quiz=quiz, user=instructor)] == [real.id]
+    assert gradebook.quiz_statistics(quiz=quiz, user=instructor)["attempt_count"] == 1
+    book = gradebook.gradebook_for(course=course, user=instructor)
+    assert [r.learner for r in book.rows if r.attempts == [1]] == [lea]

@@ -587,3 +587,16 @@ def test_an_instructor_closes_an_open_quiz_from_its_page_and_a_ta_cannot(client,
     assert "The quiz is closed: attempts in progress were submitted." in page and "Closed" in page
     assert "Close now" not in page
     assert Quiz.objects.get(id=quiz.id).closes_at is not None
+
+
+def test_an_instructor_previews_a_quiz_from_its_page(client, instructor, make_quiz, enrolled):  # noqa: F811
+    quiz = make_quiz()
+    as_user(client, enrolled[0])
+    assert "Preview as a learner" not in text(client.get(f"/quizzes/{quiz.id}/"))
+    as_user(client, instructor)
+    assert "Preview as a learner" in text(client.get(f"/quizzes/{quiz.id}/"))
+    response = client.post(f"/quizzes/{quiz.id}/preview")
+    attempt = QuizAttempt.objects.get(learner=instructor)
+    assert response.status_code == 302 and response["Location"] == f"/attempts/{attempt.id}/"
+    page = text(client.get(response["Location"]))
+    assert "Preview: you are taking your own quiz as a learner would." in page and 'name="response"' in page

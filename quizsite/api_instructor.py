@@ -313,9 +313,12 @@ class QuizAttempts(APIView):
                    summary="Start an attempt (or get the one in progress)")
     def post(self, request, quiz_id: int):
         quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        attempt = quizzes.attempt_start(quiz=quiz, learner=request.user)
-        review = gradebook.attempt_review(attempt=attempt, viewer=request.user)
-        return Response(attempt_view(review), status=status.HTTP_201_CREATED)
+        return _attempt_started(quizzes.attempt_start(quiz=quiz, learner=request.user), request.user)
+
+
+def _attempt_started(attempt, user) -> Response:
+    """201 with the attempt (new, or the one in progress) as its taker sees it."""
+    return Response(attempt_view(gradebook.attempt_review(attempt=attempt, viewer=user)), status=status.HTTP_201_CREATED)
 
 
 class QuizPreview(APIView):
@@ -323,9 +326,7 @@ class QuizPreview(APIView):
                    summary="Staff take their own quiz as a learner would: a preview attempt, not graded into anything")
     def post(self, request, quiz_id: int):
         quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        attempt = quizzes.attempt_preview_start(quiz=quiz, actor=request.user)
-        review = gradebook.attempt_review(attempt=attempt, viewer=request.user)
-        return Response(attempt_view(review), status=status.HTTP_201_CREATED)
+        return _attempt_started(quizzes.attempt_preview_start(quiz=quiz, actor=request.user), request.user)
 
 
 class AttemptDetail(APIView):

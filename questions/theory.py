@@ -225,6 +225,8 @@ def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
     wrong = [left for left in key if response.get(left) != key[left]]
     score = (len(key) - len(wrong)) / len(key)
     note = f"{len(key) - len(wrong)} of {len(key)} matched correctly."
+    if wrong:  # which ones are wrong is feedback; what they should match is the key
+        note += " Not right: " + "; ".join(f"“{left}”" for left in wrong) + "."
     reveals = ("Right matches: " + "; ".join(f"“{left}” → “{key[left]}”" for left in wrong) + ".") if wrong else ""
     return _graded(q, score, not wrong, note, reveals)
 

@@ -21,14 +21,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attention_engine import api as engine
 from questions import courses, gradebook, quizzes, regrade, selectors
 from questions.courses import STAFF_ROLES
 from questions.models import Difficulty, Membership, Quiz, QuizAttempt
 from questions.services import AnswerFormatError, ServiceError
 
 from . import course_presenters as present
-from .presenters import answer_from_post, errors_by_part, item_view
+from .presenters import answer_from_post, errors_by_part, item_view, kind_titles
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 MAX_SECTIONS = 10
@@ -96,7 +95,7 @@ class QuizForm(forms.Form):
 
 
 def _kind_choices() -> list[tuple[str, str]]:
-    return [("", "—")] + [(k["name"], k["title"]) for k in engine.list_kinds()]
+    return [("", "—"), *kind_titles().items()]
 
 
 def _pool_versions() -> list:
@@ -347,7 +346,7 @@ def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200
     }
     if staff:
         context["sections"] = list(quiz.sections.prefetch_related("questions").order_by("position"))
-        context["kind_titles"] = dict(_kind_choices())
+        context["kind_titles"] = kind_titles()
         context["attempts"] = [
             {"attempt": a, "score": present.marks(a.score), "max": present.marks(a.max_score)}
             for a in gradebook.attempts_for_staff(quiz=quiz, user=request.user)
@@ -420,7 +419,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "saved_number": int(saved) + 1 if saved.isdecimal() else None,
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
-        "kind_titles": dict(_kind_choices()),
+        "kind_titles": kind_titles(),
     }
     return render(request, "quizsite/courses/take.html", context, status=status)
 
@@ -508,7 +507,7 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("attempt-take", attempt_id=attempt.id)
     page = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))
     page["pending"] = sum(1 for r in page["rows"] if r["pending"])
-    page["kind_titles"] = dict(_kind_choices())
+    page["kind_titles"] = kind_titles()
     page["cbm"] = present.cbm_choices() if attempt.quiz.certainty_based_marking else []
     return render(request, "quizsite/courses/review.html", page)
 

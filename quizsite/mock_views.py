@@ -192,7 +192,7 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
     except services.ServiceError as exc:  # e.g. an idempotency key another answer used
         return _render_interview(
             request, mock, entries, position, posted=answer,
-            error=exc.message, status=400,
+            error=exc.message, status=exc.status,
         )
     entries = mocks.mock_entries(mock=mock)
     following = _first_unanswered(entries, after=position)
@@ -225,14 +225,13 @@ def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
     for entry in summary.review_rows():
         view = item_view(entry.item)
         latest = entry.latest
-        result = submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None
         missed = entry.outcome in (mocks.UNANSWERED, mocks.UNREADABLE)  # no graded result to learn from
         rows.append({
             **(key_view(entry.item, anchor=f"mock-{entry.item.id}") if missed else {}),
             "entry": entry,
             "view": view,
             "outcome": entry.outcome,
-            "result": result,
+            "result": submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None,
             "answer_lines": answer_lines(view, latest.answer) if latest and view["type"] == "theory" else [],
             # A graded numeric answer is shown cell by cell by _result.html; this is the rest.
             "numeric_lines": _numeric_lines(view, latest.answer)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine.grading import CarryForward, check_misconceptions_distinct, grade_response
+from attention_engine.precision import Precision
 from attention_engine.variant import (
     GenerationError,
     Grade,
@@ -29,6 +30,7 @@ from attention_engine.variant import (
 
 Build = Callable[[np.random.Generator, int, str], "Variant | None"]
 Answers = Callable[[Variant], Mapping[str, Mapping[str, Any]]]
+StatedPrecision = Callable[[Variant], Mapping[str, Precision]]
 
 MAX_ATTEMPTS = 2000
 
@@ -49,12 +51,16 @@ def draw_verified(
     grade: Callable[[Variant, Mapping[str, Any]], Grade],
     misconception_answers: Callable[[Variant], Mapping[str, Mapping[str, Any]]],
     attempts: int = MAX_ATTEMPTS,
+    precision: StatedPrecision | None = None,
 ) -> Variant:
-    """Draw until ``build`` returns a variant whose key and mistakes grade as they should."""
+    """Draw until ``build`` returns a variant whose key and mistakes grade as they should
+    (also when rounded to the precision the prompt states, given ``precision``)."""
     rng = make_rng(kind, check_seed(seed), check_difficulty(difficulty))
     for _ in range(attempts):
         variant = build(rng)
-        if variant is not None and check_misconceptions_distinct(variant, grade, misconception_answers(variant)):
+        if variant is not None and check_misconceptions_distinct(
+            variant, grade, misconception_answers(variant), precision(variant) if precision else None
+        ):
             return variant
     raise GenerationError(f"{kind}: no acceptable variant for seed {seed} ({difficulty}) in {attempts} draws")
 
@@ -65,11 +71,14 @@ def kind_functions(
     misconception_answers: Answers,
     misconceptions: Mapping[str, str],
     carry_forward: CarryForward | None = None,
+    precision: StatedPrecision | None = None,
 ) -> tuple[Callable[..., Variant], Callable[[Variant, Mapping[str, Any]], Grade]]:
     """The ``generate`` and ``grade`` of a kind module, from its parts.
 
     ``build(rng, seed, difficulty)`` is one draw (see the module docstring); the kind takes no
-    options. A kind module then reads ``generate, grade = kind_functions(NAME, ...)``.
+    options. ``precision(variant)`` is what the prompt states for each part (the kind's
+    ``stated_precision``); vetting then also rounds the key and the mistakes to it. A kind
+    module then reads ``generate, grade = kind_functions(NAME, ...)``.
     """
 
     def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
@@ -85,7 +94,10 @@ def kind_functions(
     def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
         """A verified variant: same (seed, difficulty, engine version) -> same variant."""
         reject_options(kind, options)
-        return draw_verified(kind, seed, difficulty, lambda rng: build(rng, seed, difficulty), grade, misconception_answers)
+        return draw_verified(
+            kind, seed, difficulty, lambda rng: build(rng, seed, difficulty), grade, misconception_answers,
+            precision=precision,
+        )
 
     return generate, grade
 

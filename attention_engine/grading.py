@@ -36,6 +36,7 @@ from attention_engine.parsing import (
     parse_number,
     parse_vector,
 )
+from attention_engine.precision import Precision
 from attention_engine.variant import (
     FormatError,
     Grade,
@@ -235,16 +236,36 @@ def format_error_probe(variant: Variant) -> dict[str, Any]:
     return {first.name: [["abc"] + [0] * (cols - 1)] + [[0] * cols for _ in range(rows - 1)]}
 
 
-def check_misconceptions_distinct(variant: Variant, grade: Callable[[Variant, Mapping[str, Any]], Grade], answers: Mapping[str, Mapping[str, Any]]) -> bool:
+def rounded(answer: Mapping[str, Any], precision: Mapping[str, Precision]) -> dict[str, Any]:
+    """``answer`` with each part rounded as the prompt states (parts without a statement as given)."""
+    return {
+        name: precision[name].round(as_array(value)).tolist() if name in precision else value
+        for name, value in answer.items()
+    }
+
+
+def check_misconceptions_distinct(
+    variant: Variant,
+    grade: Callable[[Variant, Mapping[str, Any]], Grade],
+    answers: Mapping[str, Mapping[str, Any]],
+    precision: Mapping[str, Precision] | None = None,
+) -> bool:
     """Vetting: the key scores 1 and each catalogued wrong answer scores < 1 and is named by its code.
 
-    Generators call this before returning a variant and redraw when it fails, so a question is
-    never one where two mistakes (or a mistake and the right method) give the same numbers.
+    With ``precision`` (what the prompt states), the same must hold for the key and for every
+    wrong answer rounded to it: a learner who makes a mistake and rounds as asked is still told
+    which mistake it was. Generators call this before returning a variant and redraw when it
+    fails, so a question is never one where two mistakes (or a mistake and the right method)
+    give the same numbers.
     """
-    if grade(variant, variant.answer).score != 1.0:
-        return False
-    for code, answer in answers.items():
-        result = grade(variant, {**variant.answer, **answer})
-        if result.score >= 1.0 or result.misconception != code:
+    key = dict(variant.answer)
+    for typed in (key, rounded(key, precision)) if precision else (key,):
+        if grade(variant, typed).score != 1.0:
             return False
+    for code, answer in answers.items():
+        full = {**key, **answer}
+        for typed in (full, rounded(full, precision)) if precision else (full,):
+            result = grade(variant, typed)
+            if result.score >= 1.0 or result.misconception != code:
+                return False
     return True

@@ -9,6 +9,13 @@ answer. Parts: ``shifted`` $= (z - m)/\tau$, ``probabilities``, ``logsumexp``. P
 also graded against the learner's own shifted values, and the LSE against $m/\tau$ plus the
 learner's own sum (error carried forward). Second route: ``torch.softmax`` and
 ``torch.logsumexp`` on the unshifted $z/\tau$.
+
+Precision: the prompt asks for at least 4 significant digits, and for the log-sum-exp also at
+least 1 decimal place: at $m/\tau$ in the thousands, 4 significant digits alone would round
+away the whole second term $\log\sum_j e^{(z_j - m)/\tau} \in (0, \log n]$, and "the LSE is
+about the max" (``lse_max_only``) would pass. The LSE's tolerance is half a unit in the last
+digit so asked (``precision.Precision.tolerance``): 107.7 is right for 107.7466, 107.6 is not.
+Variants where a catalogued mistake lands within that tolerance of the key are redrawn.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import numpy as np
 
 from attention_engine import ops
 from attention_engine.generation import bmatrix, fmt, kind_functions
+from attention_engine.precision import Precision, significant
 from attention_engine.variant import Part, Step, Tolerance, Variant, agree, as_array, max_abs_diff
 
 NAME = "softmax_stability"
@@ -27,7 +35,9 @@ TOPICS = ("softmax", "numerical-stability", "temperature")
 
 SHIFT_TOL = Tolerance(rel=1e-3, abs=1e-3)
 PROB_TOL = Tolerance(rel=1e-2, abs=5e-3)
-LSE_TOL = Tolerance(rel=1e-4, abs=5e-3)
+# What the prompt states; the LSE's tolerance is derived from it per variant.
+DIGITS = significant(4)
+LSE_PRECISION = Precision(significant=4, decimals=1)
 
 MISCONCEPTIONS = {
     "temperature_multiplied": "You multiplied by the temperature: logits are *divided* by $\\tau$ (a high temperature flattens the distribution).",
@@ -37,6 +47,11 @@ MISCONCEPTIONS = {
         "but only subtracting the *maximum* guarantees every exponent is $\\le 0$, so nothing overflows."
     ),
     "lse_forgot_max": "Your log-sum-exp forgot to add back $m/\\tau$ after summing the shifted exponentials.",
+    "lse_max_only": (
+        "You gave only $m/\\tau$, the largest scaled logit: the log-sum-exp is $m/\\tau + "
+        "\\log\\sum_j e^{(z_j - m)/\\tau}$, and the second term (between 0 and $\\log n$) is what "
+        "the question asks you to compute."
+    ),
 }
 
 # n logits, offset range (the big common part), spread of the small parts, temperatures
@@ -88,7 +103,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         "1. the shifted, scaled logits $(z_i - \\max_j z_j)/\\tau$,\n"
         "2. the probabilities,\n"
         "3. the log-sum-exp $\\log \\sum_j e^{z_j/\\tau}$ (the log of the softmax denominator).\n\n"
-        "Give at least 4 significant digits."
+        "Give at least 4 significant digits; give the log-sum-exp also to at least 1 decimal place."
     )
     steps = (
         Step("Why shift", f"$e^{{z_i/\\tau}}$ with $z_i/\\tau$ up to {fmt(m / tau)} "
@@ -113,7 +128,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         parts=(
             Part("shifted", "Shifted, scaled logits", (n,), 1, SHIFT_TOL),
             Part("probabilities", "Probabilities", (n,), 2, PROB_TOL),
-            Part("logsumexp", "Log-sum-exp", (), 3, LSE_TOL),
+            Part("logsumexp", "Log-sum-exp", (), 3, LSE_PRECISION.tolerance(key["logsumexp"])),
         ),
         answer=key,
         steps=steps,
@@ -131,7 +146,13 @@ def misconception_answers(variant: Variant) -> dict[str, dict[str, Any]]:
         "no_temperature": solve(z, 1.0),
         "shift_by_min": {"shifted": by_min["shifted"]},
         "lse_forgot_max": {"logsumexp": key["logsumexp"] - float(z.max()) / tau},
+        "lse_max_only": {"logsumexp": float(z.max()) / tau},
     }
+
+
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """What the prompt asks: 4 significant digits, and 1 decimal place too for the LSE."""
+    return {"shifted": DIGITS, "probabilities": DIGITS, "logsumexp": LSE_PRECISION}
 
 
 def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -145,4 +166,6 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {"probabilities": e / e.sum(), "logsumexp": np.array(lse)}
 
 
-generate, grade = kind_functions(NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward)
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
+)

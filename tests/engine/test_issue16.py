@@ -1,0 +1,69 @@
+"""Grading faults found by the expert review (issue #16), one block per item."""
+
+import math
+
+import numpy as np
+
+from attention_engine import api
+from attention_engine.kinds import softmax_stability
+
+
+def first(kind, difficulty, accept, seeds=400):
+    """The first variant (as JSON) of ``kind`` whose params (or whole variant) pass ``accept``."""
+    for seed in range(seeds):
+        v = api.generate(kind, seed, difficulty)
+        if accept(v):
+            return v
+    raise AssertionError(f"no {kind} {difficulty} variant passes the filter")
+
+
+def sig(x, digits):
+    return round(x, digits - 1 - math.floor(math.log10(abs(x)))) if x else 0.0
+
+
+# ------------------------------------------------------------------ 1. softmax_stability precision
+
+
+def test_lse_to_four_significant_digits_scores_full():
+    # The review's case: 107.7 for 107.7466 is what "at least 4 significant digits" asks for.
+    # A key between 100 and 200 whose 4-digit rounding is off by more than the old tolerance
+    # (1e-4 relative + 5e-3 <= 0.025) allowed.
+    v = first(
+        "softmax_stability", "medium",
+        lambda v: 100 <= v["answer"]["logsumexp"] < 200
+        and abs(sig(v["answer"]["logsumexp"], 4) - v["answer"]["logsumexp"]) > 0.03,
+    )
+    key = v["answer"]["logsumexp"]
+    typed = sig(key, 4)
+    result = api.grade(v, {**v["answer"], "logsumexp": typed})
+    assert result["parts"]["logsumexp"]["correct"], (key, typed)
+    assert result["score"] == 1.0
+    # Two units off in the 4th digit is wrong.
+    assert not api.grade(v, {**v["answer"], "logsumexp": typed + 0.2})["parts"]["logsumexp"]["correct"]
+
+
+def test_lse_tolerance_is_half_a_unit_of_the_stated_precision():
+    for difficulty in ("easy", "medium", "hard"):
+        for seed in range(15):
+            v = api.generate("softmax_stability", seed, difficulty)
+            key = v["answer"]["logsumexp"]
+            places = max(1, 3 - math.floor(math.log10(abs(key))))
+            tol = next(p["tolerance"] for p in v["parts"] if p["name"] == "logsumexp")
+            assert tol == {"rel": 0.0, "abs": 0.5 * 10.0**-places}
+            rounded = {
+                "shifted": [sig(x, 4) for x in v["answer"]["shifted"]],
+                "probabilities": [sig(x, 4) for x in v["answer"]["probabilities"]],
+                "logsumexp": round(key, places),
+            }
+            assert api.grade(v, rounded)["score"] == 1.0, (difficulty, seed, key)
+
+
+def test_lse_max_only_is_named_and_never_within_tolerance():
+    for difficulty in ("easy", "medium", "hard"):
+        for seed in range(15):
+            v = api.generate("softmax_stability", seed, difficulty)
+            z, tau = np.array(v["params"]["z"], dtype=float), v["params"]["tau"]
+            result = api.grade(v, {**v["answer"], "logsumexp": round(z.max() / tau, 1)})
+            assert result["score"] < 1.0
+            assert result["misconception"] == "lse_max_only"
+    assert "lse_max_only" in softmax_stability.MISCONCEPTIONS

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from questions.bank_schema import TopicDoc, load_bank_dir
+from questions.catalogue.schema import TopicDoc, load_bank_dir
 
 BANK_DIR = Path(__file__).resolve().parents[2] / "questions" / "bank"
 

@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from questions.bank_schema import QUESTION_TYPES, validate
-from questions.theory import grade_theory
+from questions.catalogue.schema import QUESTION_TYPES, validate
+from questions.catalogue.theory import grade_theory
 
 MIN_QUESTIONS = 80
 MIN_TOPICS = 10

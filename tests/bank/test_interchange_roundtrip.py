@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from questions import interchange
-from questions.bank_schema import validate_question
+from questions.catalogue import interchange
+from questions.catalogue.schema import validate_question
 
 KEPT = ("prompt", "explanation", "choices", "answers", "answer", "feedback_true", "feedback_false",
         "pairs", "distractors", "items", "case_sensitive", "unit")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from questions.bank_schema import (
+from questions.catalogue.schema import (
     BankError,
     BankValidationError,
     load_bank_dir,

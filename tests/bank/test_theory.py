@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from questions.theory import grade_theory
+from questions.catalogue.theory import grade_theory
 
 
 def q(kind: str, **fields) -> dict:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from attention_engine.variant import Tolerance
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
 
@@ -50,7 +52,8 @@ __all__ = [
     "torch_kv_cache_bytes",
     "torch_param_count",
     "verify_count",
-    "with_typed_precision",
+    "typed_precision",
+    "coarse_parts",
 ]
 
 #: Bytes per stored element for the cache dtypes we ask about.
@@ -430,51 +433,64 @@ def attention_overtakes_seq_len(
 
 # One plain number written with a magnitude suffix or an exponent: "1.05M", "3.2e9", "124M".
 _ABBREVIATED = re.compile(
-    r"(?:\d+(?:\.\d*)?|\.\d+)(?P<exponent>[eE][+-]?\d+)?(?P<suffix>[kKMBGT])?"
+    r"(?P<mantissa>\d+(?:\.\d*)?|\.\d+)(?P<exponent>[eE][+-]?\d+)?(?P<suffix>[kKMBGT])?"
 )
+_SUFFIX = {"k": 3, "K": 3, "M": 6, "B": 9, "G": 9, "T": 12}
+#: An abbreviation with fewer significant figures than this is too coarse to check at all.
+MIN_ABBREVIATED_FIGURES = 3
 
 
 def is_abbreviated(raw: object) -> bool:
     """Whether a typed answer is one number shortened with a suffix or exponent (``1.05M``, ``1e6``).
 
-    Such an answer has thrown digits away on purpose, so it is graded to three significant
-    figures; anything else (``1050624``, ``1,050,624``, ``4*512^2``) must be exact.
+    Such an answer has thrown digits away on purpose; anything else (``1050624``,
+    ``1,050,624``, ``4*512^2``) is taken as the exact number it writes.
+    """
+    return typed_precision(raw) is not None
+
+
+def typed_precision(raw: object) -> tuple[int, float] | None:
+    """``(significant figures, half a unit in the last digit typed)`` of an abbreviation, else None.
+
+    ``"1.05M"`` -> ``(3, 5000.0)``; ``"1.0506M"`` -> ``(5, 50.0)``; ``"124M"`` -> ``(3, 500000.0)``.
+    The answer's own precision, not the key's: ``1.0540M`` claims 5 figures and is judged on them.
     """
     if not isinstance(raw, str):
-        return False
+        return None
     match = _ABBREVIATED.fullmatch(raw.strip())
-    return bool(match and (match["exponent"] or match["suffix"]))
+    if not match or not (match["exponent"] or match["suffix"]):
+        return None
+    mantissa = match["mantissa"]
+    decimals = len(mantissa.partition(".")[2])
+    figures = len(mantissa.replace(".", "").lstrip("0")) or 1
+    power = int(match["exponent"][1:]) if match["exponent"] else 0
+    power += _SUFFIX[match["suffix"]] if match["suffix"] else 0
+    return figures, 0.5 * 10.0 ** (power - decimals)
 
 
 def abbreviated_tolerance(key: float) -> float:
     r"""Half a unit in the third significant figure of ``key``: :math:`\tfrac12 10^{\lfloor\log_{10}|k|\rfloor - 2}`.
 
-    An abbreviated answer is right when it is the key correctly rounded to three (or more)
-    significant figures: for 1,050,624, ``1.05M`` and ``1.0506M`` are right, ``1.06M``
-    (wrongly rounded) and ``1.1M`` (two figures) are not.
+    The loosest precision an abbreviation may have and still be checked (``MIN_ABBREVIATED_FIGURES``).
     """
     if key == 0:
         return 0.0
     return 0.5 * 10.0 ** (math.floor(math.log10(abs(key))) - 2)
 
 
-def with_typed_precision(variant: Variant, response: Mapping[str, Any]) -> Variant:
-    """``variant`` with each exact (``rel == 0``) part answered by an abbreviation graded to 3 s.f.
+def coarse_parts(variant: Variant, response: Mapping[str, Any]) -> dict[str, Tolerance | None]:
+    """Exact parts (``rel == 0``) answered by an abbreviation -> the tolerance of its own precision.
 
-    Only the tolerance of those parts changes; the key and everything else stay as stored.
+    ``None`` for an abbreviation of fewer than three significant figures (too coarse to check).
     """
-    from dataclasses import replace
-
-    from attention_engine.variant import Tolerance
-
     typed = response if isinstance(response, Mapping) else {}
-    parts = []
+    coarse: dict[str, Tolerance | None] = {}
     for part in variant.parts:
-        if part.tolerance.rel == 0 and is_abbreviated(typed.get(part.name)):
-            half_unit = abbreviated_tolerance(float(variant.key(part.name)))
-            part = replace(part, tolerance=Tolerance(rel=0.0, abs=half_unit))
-        parts.append(part)
-    return replace(variant, parts=tuple(parts))
+        precision = typed_precision(typed.get(part.name)) if part.tolerance.rel == 0 else None
+        if precision is not None:
+            figures, half_unit = precision
+            coarse[part.name] = Tolerance(rel=0.0, abs=half_unit) if figures >= MIN_ABBREVIATED_FIGURES else None
+    return coarse
 
 
 def count_grader(
@@ -484,20 +500,26 @@ def count_grader(
 ) -> Callable[[Variant, Mapping[str, Any]], Grade]:
     """The ``grade`` of a counting kind: ``grading.grade_response`` with the rule for typed counts.
 
-    Exact counts must be typed exactly (``1050624``, ``1,050,624``, ``4*512^2 + 4*512``); an
-    abbreviation (``1.05M``, ``1.05e6``) is accepted when it is the key correctly rounded to
-    three or more significant figures (:func:`abbreviated_tolerance`).
+    The prompts ask for exact numbers. Exact counts are typed exactly (``1050624``,
+    ``1,050,624``, ``4*512^2 + 4*512``) and score in full. An abbreviation (``1.05M``,
+    ``1.05e6``) is judged at its own precision (:func:`typed_precision`) as a coarse answer
+    (``grading.grade_response``): right to its digits and consistent with no catalogued
+    mistake, half credit and a note that the exact number was asked; consistent with a
+    catalogued mistake's count, no credit and the mistake named (``1.05M`` for a layer of
+    1,048,576 without biases is also the 1,050,624 with them); under three significant
+    figures, no credit.
     """
     from attention_engine.grading import grade_response
 
     def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-        """Exact counts (3 significant figures when abbreviated), error carried forward."""
+        """Exact counts in full; abbreviations at their own precision, never in full."""
         return grade_response(
-            with_typed_precision(variant, response),
+            variant,
             response,
             misconceptions=misconceptions,
             misconception_answers=misconception_answers(variant),
             carry_forward=carry_forward,
+            coarse=coarse_parts(variant, response),
         )
 
     return grade

@@ -20,11 +20,19 @@ Rules (the same for every kind):
   catalogued wrong procedure (and that procedure's answer is available for each), the grade names
   it; the first match in catalogue order wins, and generators vet their variants so that no two
   catalogued procedures give the same answer (``check_misconceptions_distinct``).
+* Coarse answers (``coarse``): a part the question asks for exactly but the learner typed at a
+  precision of their own (a count abbreviated as ``1.05M``) is compared at that precision. It
+  never scores full: consistent with the key and with no catalogued mistake, it earns
+  ``COARSE_CREDIT`` and is told the question asks for the exact number; consistent with a
+  catalogued mistake (whether or not also with the key) it earns 0 and the mistake is named,
+  since at that precision the answer cannot show the mistake was not made. A coarse tolerance
+  of ``None`` means too coarse to check at all (0, and the learner is told so).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +46,7 @@ from attention_engine.parsing import (
 )
 from attention_engine.precision import Precision
 from attention_engine.variant import (
+    EXACT,
     FormatError,
     Grade,
     Part,
@@ -48,6 +57,9 @@ from attention_engine.variant import (
 )
 
 CarryForward = Callable[[Variant, dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+# Part credit for an answer right to the digits typed where the question asked for the exact value.
+COARSE_CREDIT = 0.5
 
 
 def read_part(part: Part, raw: Any) -> tuple[np.ndarray | None, list[FormatError]]:
@@ -141,15 +153,51 @@ def grade_part(variant: Variant, part: Part, given: np.ndarray, carried: np.ndar
     return result, used_carried
 
 
-def detect_misconception(variant: Variant, learner: dict[str, np.ndarray], answers: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """The first catalogued wrong procedure whose answer matches every part the learner got wrong."""
+def detect_misconception(
+    variant: Variant,
+    learner: dict[str, np.ndarray],
+    answers: Mapping[str, Mapping[str, Any]],
+    ambiguous: Mapping[str, str] | None = None,
+) -> str | None:
+    """The first catalogued wrong procedure whose answer matches every part the learner got wrong.
+
+    ``ambiguous`` (part -> code) lists coarse parts consistent with the key *and* with a
+    mistake: a procedure matching those too is preferred; with no wrong part, the first
+    ambiguous part's mistake is named.
+    """
     wrong = [p for p in variant.parts if p.name in learner and not matches(variant.key(p.name), learner[p.name], p.tolerance)]
+    ambiguous = ambiguous or {}
     if not wrong:
-        return None
-    for code, answer in answers.items():
-        if all(p.name in answer and matches(answer[p.name], learner[p.name], p.tolerance) for p in wrong):
-            return code
+        return next(iter(ambiguous.values()), None)
+    also = [variant.part(name) for name in ambiguous]
+    for candidates in ((*wrong, *also), tuple(wrong)) if also else (tuple(wrong),):
+        for code, answer in answers.items():
+            if all(p.name in answer and matches(answer[p.name], learner[p.name], p.tolerance) for p in candidates):
+                return code
     return None
+
+
+def _coarse_result(
+    part: Part, result: PartResult, given: np.ndarray, answers: Mapping[str, Mapping[str, Any]]
+) -> tuple[PartResult, str | None]:
+    """Re-score a part typed coarser than asked (see the module docstring); returns the mistake it fits."""
+    if not result.correct:
+        result.message += " (the question asks for the exact number)"
+        return result, None
+    for code, answer in answers.items():
+        if part.name in answer and matches(answer[part.name], given, part.tolerance):
+            result.score, result.correct = 0.0, False
+            result.message = (
+                "Consistent with the right value only to the digits you gave, and just as consistent "
+                "with a catalogued mistake; give the exact number, which tells them apart"
+            )
+            return result, code
+    result.score, result.correct = COARSE_CREDIT, False
+    result.message = (
+        f"Right to the digits you gave, but the question asks for the exact number "
+        f"({COARSE_CREDIT:g} of this part's credit)"
+    )
+    return result, None
 
 
 def format_error_grade(variant: Variant, errors: list[FormatError]) -> Grade:
@@ -177,16 +225,38 @@ def grade_response(
     misconceptions: Mapping[str, str],
     misconception_answers: Mapping[str, Mapping[str, Any]] | None = None,
     carry_forward: CarryForward | None = None,
+    coarse: Mapping[str, Tolerance | None] | None = None,
 ) -> Grade:
-    """Grade ``response`` (part name -> value or typed text) against ``variant``'s key."""
+    """Grade ``response`` (part name -> value or typed text) against ``variant``'s key.
+
+    ``coarse`` maps parts typed at a precision of the learner's own (an abbreviated count) to
+    the tolerance of that precision, or ``None`` when it is too coarse to check.
+    """
     learner, errors = read_response(variant, response)
     if errors:
         return format_error_grade(variant, errors)
+    coarse = coarse or {}
+    answers = misconception_answers or {}
+    if coarse:
+        variant = replace(variant, parts=tuple(
+            replace(p, tolerance=coarse[p.name] or EXACT) if p.name in coarse else p for p in variant.parts
+        ))
     carried = carry_forward(variant, learner) if carry_forward else {}
     results: dict[str, PartResult] = {}
     carried_parts: list[str] = []
+    ambiguous: dict[str, str] = {}
     for part in sorted(variant.parts, key=lambda p: p.step):
         result, used = grade_part(variant, part, learner[part.name], carried.get(part.name), learner)
+        if part.name in coarse and coarse[part.name] is None:
+            result = PartResult(0.0, False, None, list(part.shape), (
+                "Not graded: an abbreviation needs at least 3 significant figures to be checked, "
+                "and the question asks for the exact number"
+            ))
+            used = False
+        elif part.name in coarse:
+            result, fits = _coarse_result(part, result, learner[part.name], answers)
+            if fits:
+                ambiguous[part.name] = fits
         results[part.name] = result
         if used:
             carried_parts.append(part.label)
@@ -194,7 +264,7 @@ def grade_response(
     score = float(np.mean([r.score for r in results.values()]))
     code = None
     if score < 1.0:
-        code = detect_misconception(variant, learner, misconception_answers or {})
+        code = detect_misconception(variant, learner, answers, ambiguous)
     feedback = _feedback(variant, results, carried_parts, code, misconceptions)
     return Grade(
         score=score,

@@ -67,3 +67,54 @@ def test_lse_max_only_is_named_and_never_within_tolerance():
             assert result["score"] < 1.0
             assert result["misconception"] == "lse_max_only"
     assert "lse_max_only" in softmax_stability.MISCONCEPTIONS
+
+
+# ------------------------------------------------------------------ 2. abbreviated counts
+
+
+def abbreviations(count, figures=(3, 4, 5, 6)):
+    """``count`` rounded to each number of significant figures, written as a learner would."""
+    return [f"{count:.{f - 1}e}" for f in figures] + [f"{count / 1e6:.{max(0, f - 1 - int(math.log10(count)) + 6)}f}M" for f in figures]
+
+
+def test_mha_abbreviation_that_fits_the_bias_mistake_is_not_full_credit():
+    v = first("mha_params", "easy", lambda v: (v["params"]["d_model"], v["params"]["heads"], v["params"]["bias"]) == (512, 4, False))
+    assert v["answer"]["params"] == 1_048_576
+    result = api.grade(v, {"params": "1.05M"})
+    assert result["score"] < 1.0
+    assert result["misconception"] == "bias_when_none"
+    # The exact count with biases was already a named 0; its abbreviation must not beat it.
+    assert api.grade(v, {"params": "1050624"})["misconception"] == "bias_when_none"
+    assert api.grade(v, {"params": "1048576"})["score"] == 1.0
+
+
+def test_model_params_abbreviated_mistakes_never_score_full_and_are_named():
+    from attention_engine.kinds import model_params
+
+    checked = 0
+    for difficulty in ("easy", "medium", "hard"):
+        for seed in range(22):
+            v = api.generate("model_params", seed, difficulty)
+            stored = model_params.Variant.from_dict(v)
+            for code, answer in model_params.misconception_answers(stored).items():
+                for part, count in answer.items():
+                    if count == v["answer"][part]:
+                        continue
+                    for typed in abbreviations(count):
+                        result = api.grade(v, {**v["answer"], part: typed})
+                        assert result["score"] < 1.0, (difficulty, seed, code, part, typed)
+                        assert result["misconception"] is not None, (difficulty, seed, code, part, typed)
+                        checked += 1
+    assert checked > 500
+
+
+def test_abbreviated_key_earns_half_credit_at_most():
+    for kind in ("mha_params", "model_params"):
+        for difficulty in ("easy", "medium", "hard"):
+            v = api.generate(kind, 3, difficulty)
+            for part in v["answer"]:
+                for typed in abbreviations(v["answer"][part]):
+                    result = api.grade(v, {**v["answer"], part: typed})
+                    assert result["parts"][part]["score"] in (0.0, 0.5), (kind, difficulty, part, typed)
+                    if result["parts"][part]["score"] == 0.0:
+                        assert result["misconception"] is not None

@@ -88,21 +88,22 @@ def test_unknown_options_are_refused(kind: str) -> None:
 # --- typed precision ---------------------------------------------------------------------------
 
 
-def test_exact_unless_abbreviated() -> None:
+def test_exact_in_full_abbreviated_never() -> None:
+    # The prompt asks for the exact number (issue #16): abbreviations are judged at their own
+    # precision and never score full; one that also fits a catalogued mistake scores 0 and
+    # names it (2.36M is also the 2,359,296 of a layer without biases).
     v = first_variant("mha_params", "easy", lambda p: p["d_model"] == 768 and p["bias"])
     key = v["answer"]["params"]
     assert key == 4 * 768 * 768 + 4 * 768 == 2_362_368
-    for typed in (
-        "2362368",
-        "2,362,368",
-        "4*768^2 + 4*768",
-        "2.36M",
-        "2.362M",
-        "2.3624M",
-        "2.36e6",
-    ):
+    for typed in ("2362368", "2,362,368", "4*768^2 + 4*768"):
         assert grade(v, params=typed)["score"] == 1.0, typed
-    for typed in ("2362369", "2362367", "2.37M", "2.4M", "2M", "2.3M", "2.4e6"):
+    for typed in ("2.362M", "2.3624M", "2.36237e6"):
+        result = grade(v, params=typed)
+        assert result["score"] == 0.5 and "exact number" in result["parts"]["params"]["message"], typed
+    for typed in ("2.36M", "2.36e6"):
+        result = grade(v, params=typed)
+        assert result["score"] == 0.0 and result["misconception"] == "forgot_bias", typed
+    for typed in ("2362369", "2362367", "2.37M", "2.4M", "2M", "2.3M", "2.4e6", "2.3640M"):
         assert grade(v, params=typed)["score"] == 0.0, typed
 
 
@@ -110,6 +111,10 @@ def test_abbreviation_helpers() -> None:
     assert counting.is_abbreviated("1.05M") and counting.is_abbreviated("3e9")
     assert not counting.is_abbreviated("1,050,624") and not counting.is_abbreviated("1e6*2")
     assert not counting.is_abbreviated(1.05e6)
+    assert counting.typed_precision("1.05M") == (3, 5000.0)
+    assert counting.typed_precision("1.0506M") == (5, 50.0)
+    assert counting.typed_precision("124M") == (3, 500000.0)
+    assert counting.typed_precision("1.05e6") == (3, 5000.0)
     assert counting.abbreviated_tolerance(1_050_624) == 5000.0
     assert counting.abbreviated_tolerance(0) == 0.0
 
@@ -200,7 +205,11 @@ def test_gpt2_small_as_a_question() -> None:
         "total": 124_439_808,
     }
     assert "GPT-2 small" in v["prompt"]
-    assert grade(v, total="124.4M")["score"] == 1.0
+    # "124.4M" fits the key, but also a model without LayerNorms (124,401,408) or without the
+    # final one (124,438,272): it cannot score full, and the first such mistake is named.
+    abbreviated = grade(v, total="124.4M")
+    assert abbreviated["score"] < 1.0 and abbreviated["misconception"] == "forgot_layernorm"
+    assert grade(v, total="124.4398M")["score"] == pytest.approx(2 / 3 + 0.5 / 3)
     assert grade(v, total=124_439_808 + 50257 * 768)["misconception"] == "untied_when_tied"
     assert grade(v, total=124_439_808 - 1536)["misconception"] == "forgot_final_layernorm"
     result = grade(v, embeddings=50257 * 768, total=124_439_808 - 1024 * 768)
@@ -380,7 +389,7 @@ def test_llama2_7b_cache() -> None:
     assert grade(v, bytes=2**30)["misconception"] == "forgot_k_or_v"
     assert grade(v, bytes=2**26)["misconception"] == "per_layer_only"
     assert grade(v, bytes=4 * 2**30)["misconception"] == "wrong_dtype_bytes"
-    assert grade(v, bytes="2.15G")["score"] == 1.0  # 2,147,483,648 to three figures
+    assert grade(v, bytes="2.15G")["score"] == 0.5  # right to three figures, but the exact count was asked
     assert grade(v, bytes="2G")["score"] == 0.0  # 2e9 is not 2 GiB
 
 

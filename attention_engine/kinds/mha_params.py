@@ -14,6 +14,14 @@ hard: a head width other than $d_{model}/h$, stacked $L$ layers (``per_layer``, 
 
 Keys are exact integers checked against ``nn.MultiheadAttention`` (or separate ``nn.Linear``
 projections where ``d_head`` differs from ``d_model / h``) built on the meta device.
+
+Grading rule for typed counts (``counting.count_grader``): the prompt asks for the exact
+number, and only the exact number scores full. An abbreviation (``1.05M``, ``1.05e6``) is
+judged at its own precision: right to its digits and consistent with no catalogued mistake,
+half credit and a note that the exact number was asked; consistent with a catalogued
+mistake's count (with or without the key), no credit and that mistake named, because at that
+precision the answer cannot show the mistake was not made; under 3 significant figures, no
+credit.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import numpy as np
 
 from attention_engine import generation, ops
 from attention_engine.generation import bmatrix, int_matrix
+from attention_engine.precision import Precision, decimals
 from attention_engine.variant import (
     Grade,
     Part,
@@ -32,6 +33,8 @@ from attention_engine.variant import (
 )
 
 # Scores and outputs are typed to 3 decimals; weights live in [0, 1]; Q, K, V are integers.
+# The prompt asks for every entry to at least 3 decimal places.
+STATED = decimals(3)
 SCORE_TOL = Tolerance(rel=1e-2, abs=1e-2)
 WEIGHT_TOL = Tolerance(rel=1e-2, abs=5e-3)
 PROJ_TOL = Tolerance(rel=1e-3, abs=1e-3)
@@ -375,6 +378,11 @@ def misconception_answers(spec: AttentionKind, variant: Variant) -> dict[str, di
     return {code: {n: a[n] for n in spec.parts if n in a} for code, a in wrong.items()}
 
 
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """What the prompt asks: every entry to at least 3 decimal places."""
+    return {p.name: STATED for p in variant.parts}
+
+
 def _carry_forward(spec: AttentionKind, variant: Variant, learner: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return carry_forward(variant, learner, mask_of(spec, variant.params), solution(spec, variant))
 
@@ -394,5 +402,6 @@ def kind_functions(
         answers,
         spec.misconceptions,
         carry_forward=lambda v, learner: _carry_forward(spec, v, learner),
+        precision=stated_precision,
     )
     return generate, grade, answers

@@ -6,6 +6,12 @@ $$A = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right), \quad
 Parts: the unmasked scaled ``scores``, the masked ``weights``, the ``output``. The torch route
 lets ``F.scaled_dot_product_attention(is_causal=True)`` build its own mask, so the mask itself
 is verified, not only the arithmetic.
+
+Catalogued mistakes: no scaling, scaling by $d_k$, $KQ^\top$ for $QK^\top$, no mask, masking
+after the softmax, the wrong triangle, the softmax down the columns. Variants in which any two
+of them (or one and the right procedure) agree within tolerance, also after rounding to the
+3 decimals asked, are redrawn: a symmetric $QK^\top$ makes $KQ^\top$ indistinguishable, so
+those draws never reach a learner.
 """
 
 from __future__ import annotations
@@ -43,7 +49,10 @@ def _task(params: dict[str, Any]) -> str:
 SPEC = att.AttentionKind(
     name=NAME,
     parts=("scores", "weights", "output"),
-    codes=("no_scaling", "no_mask", "mask_after_softmax", "wrong_triangle", "wrong_softmax_axis"),
+    codes=(
+        "no_scaling", "scaled_by_dk", "kq_transposed", "no_mask", "mask_after_softmax", "wrong_triangle",
+        "wrong_softmax_axis",
+    ),
     sizes=att.MASKED_SIZES,
     task=_task,
     draw_mask=_draw_mask,
@@ -52,3 +61,4 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+stated_precision = att.stated_precision

@@ -4,6 +4,11 @@ The first ``length`` tokens are real, the rest are padding. Every query (padding
 their outputs are computed and later ignored) attends only to real keys:
 $A = \operatorname{softmax}(S + M)$ with $M_{ij} = -\infty$ for padded keys $j \ge$ ``length``.
 Parts: the unmasked scaled ``scores``, the masked ``weights``, the ``output``.
+
+Catalogued mistakes: no scaling, scaling by $d_k$, $KQ^\top$ for $QK^\top$, no mask, masking
+after the softmax, masking the padded queries (rows) instead of keys, the softmax down the
+columns. Variants in which any two of them (or one and the right procedure) agree within
+tolerance, also after rounding to the 3 decimals asked, are redrawn.
 """
 
 from __future__ import annotations
@@ -49,7 +54,10 @@ def _task(params: dict[str, Any]) -> str:
 SPEC = att.AttentionKind(
     name=NAME,
     parts=("scores", "weights", "output"),
-    codes=("no_scaling", "no_mask", "mask_after_softmax", "masked_queries"),
+    codes=(
+        "no_scaling", "scaled_by_dk", "kq_transposed", "no_mask", "mask_after_softmax", "masked_queries",
+        "wrong_softmax_axis",
+    ),
     sizes=att.MASKED_SIZES,
     task=_task,
     draw_mask=_draw_mask,
@@ -57,3 +65,4 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+stated_precision = att.stated_precision

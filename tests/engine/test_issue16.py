@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from attention_engine import api
 from attention_engine.kinds import softmax_stability
@@ -118,3 +119,38 @@ def test_abbreviated_key_earns_half_credit_at_most():
                     assert result["parts"][part]["score"] in (0.0, 0.5), (kind, difficulty, part, typed)
                     if result["parts"][part]["score"] == 0.0:
                         assert result["misconception"] is not None
+
+
+# ------------------------------------------------------------------ 3. masks: K Q^T, d_k, axis
+
+
+def _attention_by(v, *, transpose=False, scale="sqrt", axis=-1):
+    """Scores, weights and output of one (possibly wrong) procedure, written with torch."""
+    import torch
+
+    x = torch.tensor(v["params"]["X"], dtype=torch.float64)
+    q, k, val = (x @ torch.tensor(v["params"][w], dtype=torch.float64) for w in ("W_q", "W_k", "W_v"))
+    d_k = q.shape[-1]
+    raw = k @ q.T if transpose else q @ k.T
+    scores = raw / (math.sqrt(d_k) if scale == "sqrt" else d_k)
+    t = len(x)
+    if v["kind"] == "causal_mask":
+        allowed = torch.ones(t, t, dtype=torch.bool).tril()
+    else:
+        allowed = (torch.arange(t) < v["params"]["length"]).expand(t, t)
+    weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=axis).nan_to_num(0.0)
+    return {"scores": scores.tolist(), "weights": weights.tolist(), "output": (weights @ val).tolist()}
+
+
+@pytest.mark.parametrize("kind", ["causal_mask", "padding_mask"])
+def test_kq_transposed_and_dk_scaling_are_named(kind):
+    procedures = {"kq_transposed": {"transpose": True}, "scaled_by_dk": {"scale": "d_k"}}
+    if kind == "padding_mask":
+        procedures["wrong_softmax_axis"] = {"axis": 0}
+    for difficulty in ("easy", "medium"):
+        for seed in range(40):
+            v = api.generate(kind, seed, difficulty)
+            for code, how in procedures.items():
+                result = api.grade(v, _attention_by(v, **how))
+                assert result["score"] < 1.0, (difficulty, seed, code)
+                assert result["misconception"] == code, (difficulty, seed, code, result["misconception"])

@@ -7,11 +7,20 @@ $$Q = W_Q X,\quad K = W_K X,\quad V = W_V X,\quad S = K^\top Q,\quad
   A_{ij} = \frac{E_{ij}}{\sum_{i'} E_{i'j}},\quad Z = VA$$
 
 Column $j$ of $S$ holds query $j$'s scores against every key, so the softmax normalises each
-**column**. Two approximations keep it exact and pencil-friendly: $\sqrt{d_k} \approx 2$ applied
-as $\lfloor x/2 \rfloor$, and $e \approx 3$. All arithmetic is then exact: the keys of
+**column**; $S$ is the paper's $QK^\top$ transposed (tokens as rows there, as columns here).
+Two approximations keep it exact and pencil-friendly: $\sqrt{d_k} \approx 2$ applied as
+$\lfloor x/2 \rfloor$, with $d_k = 3$ at every difficulty (so $2 \approx \sqrt 3$ is the
+approximation it claims to be, and not "divide by $d_k$", a mistake other kinds name), and
+$e \approx 3$. All arithmetic is then exact: the keys of
 ``weights`` and ``output`` are ``fractions.Fraction`` values, stored as strings like ``"27/40"``
 (typed answers may be fractions or decimals within 0.001). The second route recomputes
 everything in float64 numpy and must agree with the exact one.
+
+Besides the mistakes, the catalogue names three habits that give other numbers: the paper's
+row layout carried over to the output ($Z = VA^\top$), the exact $e^x$ instead of $3^x$, and
+weights rounded to one decimal before $Z$ is formed.
+
+Weights: the output $Z$ weighs 3, the weights $A$ 2, every earlier step 1.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine.generation import bmatrix, int_matrix, kind_functions
+from attention_engine.precision import EXACT_NUMBER, Precision, decimals
 from attention_engine.variant import (
     EXACT,
     Part,
@@ -55,12 +65,24 @@ MISCONCEPTIONS = {
         "$\\lfloor -3/2 \\rfloor = -2$, not $-1$."
     ),
     "no_scaling": "You skipped the scaling step $\\lfloor x/2 \\rfloor$ (our stand-in for dividing by $\\sqrt{d_k}$).",
+    "output_v_a_transposed": (
+        "You formed $Z = VA^\\top$, the paper's row layout: here tokens are columns and column $j$ of "
+        "$A$ holds query $j$'s weights, so $Z = VA$ (column $j$ of $Z$ mixes the value columns with them)."
+    ),
+    "exact_exp": (
+        "You used $e^s$; this worksheet replaces $e^s$ by $3^s$ so the weights stay exact fractions. "
+        "Your arithmetic follows the real softmax, but the question asks for the $3^s$ version."
+    ),
+    "weights_rounded": (
+        "You rounded the weights to one decimal before computing $Z$: keep them exact (fractions), or "
+        "the rounding error passes into every output entry."
+    ),
 }
 
 # (d_model, tokens T, d_k, X range, W range, max |scaled|)
 SIZES = {
-    "easy": (3, 3, 2, (0, 2), (-1, 1), 2),
-    "medium": (3, 4, 2, (-1, 2), (-1, 1), 2),
+    "easy": (3, 3, 3, (0, 2), (-1, 1), 2),
+    "medium": (3, 4, 3, (-1, 2), (-1, 1), 2),
     "hard": (4, 4, 3, (-1, 2), (-1, 1), 3),
 }
 
@@ -157,8 +179,10 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         f"$$X = {bmatrix(x)}$$\n\n"
         f"$$W_Q = {bmatrix(w_q)}, \\quad W_K = {bmatrix(w_k)}, \\quad W_V = {bmatrix(w_v)}$$\n\n"
         "1. $Q = W_Q X$, $K = W_K X$, $V = W_V X$;\n"
-        "2. the scores $S = K^\\top Q$ (column $j$ belongs to query $j$);\n"
-        "3. the scaled scores $\\lfloor S/2 \\rfloor$ (our stand-in for dividing by $\\sqrt{d_k}$; round *down*);\n"
+        "2. the scores $S = K^\\top Q$ (column $j$ belongs to query $j$; $S$ is the transpose of the "
+        "paper's $QK^\\top$, whose row $i$ belongs to query $i$ when tokens are rows);\n"
+        f"3. the scaled scores $\\lfloor S/2 \\rfloor$ (our stand-in for dividing by $\\sqrt{{d_k}} = \\sqrt{{{d_k}}} "
+        "\\approx 2$; round *down*);\n"
         "4. the weights: replace each entry $s$ by $3^s$ (our stand-in for $e^s$) and divide by its **column** sum;\n"
         "5. the output $Z = VA$.\n\n"
         "Weights and outputs are exact fractions: type them as fractions like `27/40` or as decimals to 3 places."
@@ -212,12 +236,26 @@ def _misconception_answers(params_json: str) -> dict[str, dict[str, Any]]:
         route = exact_route(x, w_q, w_k, w_v, **kwargs)
         return {n: route[n] for n in later}
 
+    right = exact_route(x, w_q, w_k, w_v)
+    v = np.array(right["V"], dtype=np.float64)
+    weights = np.array(right["weights"], dtype=np.float64)
+    e = np.exp(np.array(right["scaled"], dtype=np.float64))
+    e_weights = e / e.sum(axis=0, keepdims=True)
+    rounded = np.round(weights, 1)
     return {
         "row_normalised": wrong(axis=1),
         "q_k_swapped": wrong(transpose_scores=True),
         "truncated_toward_zero": wrong(halve="trunc"),
         "no_scaling": wrong(halve="none"),
+        "output_v_a_transposed": {"output": v @ weights.T},
+        "exact_exp": {"weights": e_weights, "output": v @ e_weights},
+        "weights_rounded": {"weights": rounded, "output": v @ rounded},
     }
+
+
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """Integers exactly; weights and outputs as fractions or to 3 decimal places."""
+    return {p.name: decimals(3) if p.name in ("weights", "output") else EXACT_NUMBER for p in variant.parts}
 
 
 def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -234,4 +272,6 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return carried
 
 
-generate, grade = kind_functions(NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward)
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
+)

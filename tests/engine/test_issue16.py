@@ -154,3 +154,36 @@ def test_kq_transposed_and_dk_scaling_are_named(kind):
                 result = api.grade(v, _attention_by(v, **how))
                 assert result["score"] < 1.0, (difficulty, seed, code)
                 assert result["misconception"] == code, (difficulty, seed, code, result["misconception"])
+
+
+# ------------------------------------------------------------------ 4. by_hand: d_k = 3, habits named
+
+
+def test_by_hand_uses_d_k_3_and_relates_layout_to_the_paper():
+    for difficulty in ("easy", "medium", "hard"):
+        v = api.generate("by_hand", 0, difficulty)
+        assert len(v["params"]["W_q"]) == 3  # d_k rows of W_Q
+        assert "\\sqrt{3}" in v["prompt"] and "QK^\\top" in v["prompt"]
+
+
+def _by_hand_habit(v, habit):
+    """The worksheet with one learner habit, in float64 written here (not the kind's catalogue)."""
+    x, w_q, w_k, w_v = (np.array(v["params"][n], dtype=float) for n in ("X", "W_q", "W_k", "W_v"))
+    q, k, val = w_q @ x, w_k @ x, w_v @ x
+    scaled = np.floor(k.T @ q / 2)
+    e = np.exp(scaled) if habit == "exact_exp" else 3.0**scaled
+    a = e / e.sum(axis=0, keepdims=True)
+    if habit == "weights_rounded":
+        a = np.round(a, 1)
+    z = val @ a.T if habit == "output_v_a_transposed" else val @ a
+    return {**v["answer"], "weights": a.tolist(), "output": z.tolist()}
+
+
+@pytest.mark.parametrize("habit", ["output_v_a_transposed", "exact_exp", "weights_rounded"])
+def test_by_hand_habits_are_named(habit):
+    for difficulty in ("easy", "medium", "hard"):
+        for seed in range(10):
+            v = api.generate("by_hand", seed, difficulty)
+            result = api.grade(v, _by_hand_habit(v, habit))
+            assert 0.0 < result["score"] < 1.0
+            assert result["misconception"] == habit, (difficulty, seed, result["misconception"])

@@ -12,6 +12,8 @@ import os
 import statistics
 import time
 
+from questions.practice import jobs as practice_jobs
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings_test")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 
@@ -37,8 +39,7 @@ def main() -> None:
     from django.utils import timezone
 
     from attention_engine import api as engine
-    from questions import services
-    from questions.models import PracticeItem, Submission, Variant
+    from questions.practice.models import PracticeItem, Submission, Variant
 
     call_command("migrate", verbosity=0)
     variant = engine.generate("self_attention", seed=7, difficulty="medium")
@@ -60,7 +61,7 @@ def main() -> None:
 
     def submission_path() -> None:
         submission = Submission.objects.create(item=item, learner=user, answer=answer, enqueued_at=timezone.now())
-        services.submission_grade(submission_id=submission.id)
+        practice_jobs.submission_grade(submission_id=submission.id)
 
     path_s = best_of(submission_path, number=20)
     print(f"{'measure':<38}{'ratio':>8}")

@@ -11,8 +11,14 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from attention_engine import api as engine
-from questions import learning, selectors, services
-from questions.models import Difficulty, PracticeItem, Topic
+from questions import errors as errors
+from questions.catalogue.models import Difficulty, Topic
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning import services as learning_services
+from questions.practice import selectors as practice_selectors
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem
 
 from .presenters import item_view, submission_view
 
@@ -20,11 +26,11 @@ from .presenters import item_view, submission_view
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Domain refusals become their status (`ServiceError.status`) with a message, and per-cell
     details for unreadable answers; 404s stay 404."""
-    if isinstance(exc, services.AnswerFormatError):
+    if isinstance(exc, errors.AnswerFormatError):
         return Response(
             {"detail": exc.message, "format_errors": exc.details}, status=status.HTTP_400_BAD_REQUEST
         )
-    if isinstance(exc, services.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
+    if isinstance(exc, errors.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
         return Response({"detail": exc.message}, status=exc.status)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
@@ -120,7 +126,7 @@ class ItemSchema(serializers.Serializer):
 
 def item_body(item: PracticeItem) -> dict[str, Any]:
     """An item as the API returns it: the presenter's view, its purpose and its hint count."""
-    ladder = learning.hint_ladder(item)
+    ladder = learning_rules.hint_ladder(item)
     return {
         **item_view(item),
         "purpose": item.purpose,
@@ -169,14 +175,14 @@ class PracticeItemCreate(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if ("kind" in data) == ("topic" in data):
-            raise services.ServiceError('Give exactly one of "kind" and "topic".')
+            raise errors.ServiceError('Give exactly one of "kind" and "topic".')
         if "topic" in data and "difficulty" in data:
-            raise services.ServiceError('"difficulty" goes with "kind"; a topic chooses its own.')
+            raise errors.ServiceError('"difficulty" goes with "kind"; a topic chooses its own.')
         if "topic" in data:
-            topics = learning.practice_run_topics(slugs=[data["topic"]])
-            item = learning.practice_item_create_for_topics(learner=request.user, topic_slugs=topics, turn=0)
+            topics = learning_selectors.practice_run_topics(slugs=[data["topic"]])
+            item = learning_services.practice_item_create_for_topics(learner=request.user, topic_slugs=topics, turn=0)
         else:
-            item = services.practice_item_create_numeric(
+            item = practice_services.practice_item_create_numeric(
                 learner=request.user, kind=data["kind"], difficulty=data.get("difficulty", Difficulty.MEDIUM)
             )
         return Response(item_body(item), status=status.HTTP_201_CREATED)
@@ -185,7 +191,7 @@ class PracticeItemCreate(APIView):
 class PracticeItemDetail(APIView):
     @extend_schema(responses=ItemSchema)
     def get(self, request, item_id: int):
-        item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+        item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
         return Response(item_body(item))
 
 
@@ -215,10 +221,10 @@ class HintReveal(APIView):
 
     @extend_schema(request=HintRequest, responses={200: HintLadderSchema})
     def post(self, request, item_id: int):
-        item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+        item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
         body = HintRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        ladder = learning.hint_reveal(learner=request.user, item=item, rung=body.validated_data.get("rung"))
+        ladder = learning_services.hint_reveal(learner=request.user, item=item, rung=body.validated_data.get("rung"))
         return Response(ladder.to_dict())
 
 
@@ -246,8 +252,8 @@ class ReviewsSchema(serializers.Serializer):
 class ReviewList(APIView):
     @extend_schema(responses=ReviewsSchema)
     def get(self, request):
-        cards = learning.reviews_due_list(learner=request.user)
-        counts = learning.review_counts(learner=request.user)
+        cards = learning_selectors.reviews_due_list(learner=request.user)
+        counts = learning_selectors.review_counts(learner=request.user)
         return Response({"due": len(cards), "due_later_today": counts.due_later_today, "cards": cards})
 
 
@@ -258,7 +264,7 @@ class ReviewNext(APIView):
     @extend_schema(request=None, responses={201: ItemSchema, 200: ItemSchema, 409: inline_serializer(
         "NothingDue", {"detail": serializers.CharField()})})
     def post(self, request):
-        started = learning.review_item_next(learner=request.user)
+        started = learning_services.review_item_next(learner=request.user)
         if started is None:
             return Response({"detail": "No reviews are due right now."}, status=status.HTTP_409_CONFLICT)
         return Response(
@@ -277,13 +283,13 @@ class SubmissionCreate(APIView):
         responses={202: SubmissionSchema},
     )
     def post(self, request, item_id: int):
-        item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+        item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
         body = SubmissionRequest(data=request.data)
         body.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 128:
             return Response({"detail": "Idempotency-Key is longer than 128 characters."}, status=400)
-        created = services.submission_create(
+        created = practice_services.submission_create(
             learner=request.user, item=item, answer=body.validated_data["answer"], idempotency_key=key
         )
         # A replay with the same key answers like the original request, with the same submission.
@@ -293,5 +299,5 @@ class SubmissionCreate(APIView):
 class SubmissionDetail(APIView):
     @extend_schema(responses=SubmissionSchema)
     def get(self, request, submission_id: int):
-        submission = selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
+        submission = practice_selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
         return Response(submission_view(submission))

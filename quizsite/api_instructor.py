@@ -23,9 +23,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from questions import courses, gradebook, quizzes, regrade
-from questions.courses import STAFF_ROLES
-from questions.models import Difficulty, Membership, Quiz
+from questions.catalogue.models import Difficulty
+from questions.courses import rules as courses_rules
+from questions.courses import selectors as courses_selectors
+from questions.courses import services as courses_services
+from questions.courses.models import Membership, Quiz
+from questions.courses.rules import STAFF_ROLES
 
 from .quiz_presenters import attempt_summary, attempt_view, gradebook_view, quiz_view
 
@@ -64,7 +67,7 @@ class SectionRequest(serializers.Serializer):
         choices=Difficulty.values, required=False, default="", allow_blank=True,
         help_text="With a kind only (medium when left out)",
     )
-    draw = serializers.IntegerField(min_value=1, max_value=quizzes.MAX_DRAW, default=1)
+    draw = serializers.IntegerField(min_value=1, max_value=courses_rules.MAX_DRAW, default=1)
     points = serializers.FloatField(min_value=0.01, max_value=1000, default=1.0)
 
 
@@ -82,7 +85,7 @@ class QuizRequest(serializers.Serializer):
     )
     shuffle = serializers.BooleanField(default=False)
     certainty_based_marking = serializers.BooleanField(default=False)
-    sections = SectionRequest(many=True, allow_empty=False, max_length=quizzes.MAX_SECTIONS)
+    sections = SectionRequest(many=True, allow_empty=False, max_length=courses_rules.MAX_SECTIONS)
 
 
 class QuizSchema(serializers.Serializer):
@@ -211,12 +214,12 @@ def _valid(serializer_class, request):
 class CourseListCreate(APIView):
     @extend_schema(responses=CourseSchema(many=True), summary="The caller's courses, with their role")
     def get(self, request):
-        return Response([_course_view(c, c.role) for c in courses.courses_of(user=request.user)])
+        return Response([_course_view(c, c.role) for c in courses_selectors.courses_of(user=request.user)])
 
     @extend_schema(request=CourseRequest, responses={201: CourseSchema}, summary="Create a course (instructors)")
     def post(self, request):
         data = _valid(CourseRequest, request)
-        course = courses.course_create(title=data["title"], instructor=request.user)
+        course = courses_services.course_create(title=data["title"], instructor=request.user)
         return Response(_course_view(course, Membership.Role.INSTRUCTOR), status=status.HTTP_201_CREATED)
 
 
@@ -224,27 +227,27 @@ class CourseJoin(APIView):
     @extend_schema(request=JoinRequest, responses={200: CourseSchema}, summary="Join a course as a learner")
     def post(self, request):
         data = _valid(JoinRequest, request)
-        membership = courses.course_join(user=request.user, code=data["code"])
+        membership = courses_services.course_join(user=request.user, code=data["code"])
         return Response(_course_view(membership.course, membership.role))
 
 
 class CourseDetail(APIView):
     @extend_schema(responses=CourseSchema)
     def get(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
-        return Response(_course_view(course, courses.role_in(course=course, user=request.user)))
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        return Response(_course_view(course, courses_selectors.role_in(course=course, user=request.user)))
 
 
 class CourseMembers(APIView):
     @extend_schema(request=MemberRequest, responses={200: MemberRequest},
                    summary="Give a user a role in the course (instructors)")
     def post(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
         data = _valid(MemberRequest, request)
         user = get_user_model().objects.filter(username=data["username"]).first()
         if user is None:
             return Response({"detail": f"No user {data['username']!r}."}, status=status.HTTP_400_BAD_REQUEST)
-        membership = courses.membership_set(course=course, actor=request.user, user=user, role=data["role"])
+        membership = courses_services.membership_set(course=course, actor=request.user, user=user, role=data["role"])
         return Response({"username": user.get_username(), "role": membership.role})
 
 
@@ -254,86 +257,86 @@ class CourseMembers(APIView):
 class CourseQuizzes(APIView):
     @extend_schema(responses=QuizSchema(many=True), summary="Quizzes of a course (learners: the open ones)")
     def get(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
-        staff = courses.role_in(course=course, user=request.user) in STAFF_ROLES
-        return Response([quiz_view(q, staff=staff) for q in quizzes.quizzes_for(user=request.user, course=course)])
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        staff = courses_selectors.role_in(course=course, user=request.user) in STAFF_ROLES
+        return Response([quiz_view(q, staff=staff) for q in courses_selectors.quizzes_for(user=request.user, course=course)])
 
     @extend_schema(request=QuizRequest, responses={201: QuizSchema}, summary="Create a draft quiz from pools (instructors)")
     def post(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
         data = _valid(QuizRequest, request)
         sections = [
-            quizzes.SectionSpec(
+            courses_rules.SectionSpec(
                 draw=s["draw"], points=s["points"], title=s["title"], questions=tuple(s["questions"]),
                 kind=s["kind"], difficulty=s["difficulty"],
             )
             for s in data.pop("sections")
         ]
-        quiz = quizzes.quiz_create(course=course, actor=request.user, sections=sections, **data)
+        quiz = courses_services.quiz_create(course=course, actor=request.user, sections=sections, **data)
         return Response(quiz_view(quiz, staff=True), status=status.HTTP_201_CREATED)
 
 
 class QuizDetail(APIView):
     @extend_schema(responses=QuizSchema)
     def get(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        staff = courses.role_in(course=quiz.course, user=request.user) in STAFF_ROLES
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        staff = courses_selectors.role_in(course=quiz.course, user=request.user) in STAFF_ROLES
         return Response(quiz_view(quiz, staff=staff))
 
 
 class QuizOpen(APIView):
     @extend_schema(request=None, responses=QuizSchema, summary="Open the quiz to learners (instructors)")
     def post(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return Response(quiz_view(quizzes.quiz_open(quiz=quiz, actor=request.user), staff=True))
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return Response(quiz_view(courses_services.quiz_open(quiz=quiz, actor=request.user), staff=True))
 
 
 class QuizClose(APIView):
     @extend_schema(request=None, responses=QuizSchema,
                    summary="Close the quiz now: attempts in progress are submitted (instructors)")
     def post(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return Response(quiz_view(quizzes.quiz_close_now(quiz=quiz, actor=request.user), staff=True))
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return Response(quiz_view(courses_services.quiz_close_now(quiz=quiz, actor=request.user), staff=True))
 
 
 class QuizAttempts(APIView):
     @extend_schema(responses=AttemptSummarySchema(many=True),
                    summary="Attempts: every learner's for staff, one's own for a learner")
     def get(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        if courses.role_in(course=quiz.course, user=request.user) in STAFF_ROLES:
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        if courses_selectors.role_in(course=quiz.course, user=request.user) in STAFF_ROLES:
             return Response([attempt_summary(a, feedback=True)
-                             for a in gradebook.attempts_for_staff(quiz=quiz, user=request.user)])
-        mine = [quizzes.attempt_expire_if_overdue(attempt=a) for a in quizzes.attempts_of(learner=request.user, quiz=quiz)]
+                             for a in courses_selectors.attempts_for_staff(quiz=quiz, user=request.user)])
+        mine = courses_selectors.attempts_as_of(courses_selectors.attempts_of(learner=request.user, quiz=quiz))
         return Response([
-            attempt_summary(a, feedback=quizzes.feedback_visible(quiz=quiz, attempt=a).feedback) for a in mine
+            attempt_summary(a, feedback=courses_rules.feedback_visible(quiz=quiz, attempt=a).feedback) for a in mine
         ])
 
     @extend_schema(request=None, responses={201: AttemptSchema},
                    summary="Start an attempt (or get the one in progress)")
     def post(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return _attempt_started(quizzes.attempt_start(quiz=quiz, learner=request.user), request.user)
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return _attempt_started(courses_services.attempt_start(quiz=quiz, learner=request.user), request.user)
 
 
 def _attempt_started(attempt, user) -> Response:
     """201 with the attempt (new, or the one in progress) as its taker sees it."""
-    return Response(attempt_view(gradebook.attempt_review(attempt=attempt, viewer=user)), status=status.HTTP_201_CREATED)
+    return Response(attempt_view(courses_selectors.attempt_review(attempt=attempt, viewer=user)), status=status.HTTP_201_CREATED)
 
 
 class QuizPreview(APIView):
     @extend_schema(request=None, responses={201: AttemptSchema},
                    summary="Staff take their own quiz as a learner would: a preview attempt, not graded into anything")
     def post(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return _attempt_started(quizzes.attempt_preview_start(quiz=quiz, actor=request.user), request.user)
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return _attempt_started(courses_services.attempt_preview_start(quiz=quiz, actor=request.user), request.user)
 
 
 class AttemptDetail(APIView):
     @extend_schema(responses=AttemptSchema, summary="An attempt as its learner saw it (per the feedback timing)")
     def get(self, request, attempt_id: int):
-        attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
-        return Response(attempt_view(gradebook.attempt_review(attempt=attempt, viewer=request.user)))
+        attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
+        return Response(attempt_view(courses_selectors.attempt_review(attempt=attempt, viewer=request.user)))
 
 
 class AttemptAnswer(APIView):
@@ -344,14 +347,14 @@ class AttemptAnswer(APIView):
         summary="Answer the question at this position; graded by the worker",
     )
     def post(self, request, attempt_id: int, position: int):
-        attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+        attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
         if attempt.learner_id != request.user.id:
             raise Http404("No such attempt.")
         data = _valid(AnswerRequest, request)
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 128:
             return Response({"detail": "Idempotency-Key is longer than 128 characters."}, status=400)
-        accepted = quizzes.answer_submit(
+        accepted = courses_services.answer_submit(
             attempt=attempt, learner=request.user, position=position, answer=data["answer"],
             certainty=data["certainty"], idempotency_key=key,
         )
@@ -371,9 +374,9 @@ class AttemptAnswer(APIView):
 class AttemptSubmit(APIView):
     @extend_schema(request=None, responses=AttemptSchema, summary="Hand the attempt in")
     def post(self, request, attempt_id: int):
-        attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
-        attempt = quizzes.attempt_submit(attempt=attempt, learner=request.user)
-        return Response(attempt_view(gradebook.attempt_review(attempt=attempt, viewer=request.user)))
+        attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
+        attempt = courses_services.attempt_submit(attempt=attempt, learner=request.user)
+        return Response(attempt_view(courses_selectors.attempt_review(attempt=attempt, viewer=request.user)))
 
 
 # --- Results -----------------------------------------------------------------------------------
@@ -392,16 +395,16 @@ GradebookSchema = inline_serializer(
 class CourseGradebook(APIView):
     @extend_schema(responses=GradebookSchema, summary="Learners x quizzes (instructors and TAs)")
     def get(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
-        return Response(gradebook_view(gradebook.gradebook_for(course=course, user=request.user)))
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        return Response(gradebook_view(courses_selectors.gradebook_for(course=course, user=request.user)))
 
 
 class CourseGradebookCsv(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
                    summary="The gradebook as CSV (instructors and TAs)")
     def get(self, request, course_id: int):
-        course = courses.course_for(user=request.user, course_id=course_id)
-        text = gradebook.gradebook_csv(gradebook.gradebook_for(course=course, user=request.user))
+        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        text = courses_rules.gradebook_csv(courses_selectors.gradebook_for(course=course, user=request.user))
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="gradebook-course-{course.id}.csv"'
         return response
@@ -418,24 +421,24 @@ class QuizStatistics(APIView):
         which = request.query_params.get("attempts", "first")
         if which not in ("first", "all"):
             return Response({"detail": "attempts must be 'first' or 'all'."}, status=status.HTTP_400_BAD_REQUEST)
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return Response(gradebook.quiz_statistics(quiz=quiz, user=request.user, first_attempts_only=which == "first"))
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return Response(courses_selectors.quiz_statistics(quiz=quiz, user=request.user, first_attempts_only=which == "first"))
 
 
 class RegradePreview(APIView):
     @extend_schema(responses=RegradeChangeSchema,
                    summary="Which marks a regrade would change, old -> new (instructors and TAs)")
     def get(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        return Response([asdict(c) for c in regrade.regrade_preview(quiz=quiz, user=request.user)])
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        return Response([asdict(c) for c in courses_selectors.regrade_preview(quiz=quiz, user=request.user)])
 
 
 class RegradeStart(APIView):
     @extend_schema(request=None, responses={202: RegradeRunSchema},
                    summary="Apply a regrade in batches on the worker (instructors)")
     def post(self, request, quiz_id: int):
-        quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-        run = regrade.regrade_start(quiz=quiz, user=request.user)
+        quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+        run = courses_services.regrade_start(quiz=quiz, user=request.user)
         run.refresh_from_db()
         return Response(_run_view(run), status=status.HTTP_202_ACCEPTED)
 
@@ -443,4 +446,4 @@ class RegradeStart(APIView):
 class RegradeDetail(APIView):
     @extend_schema(responses=RegradeRunSchema)
     def get(self, request, run_id: int):
-        return Response(_run_view(regrade.regrade_run_for(user=request.user, run_id=run_id)))
+        return Response(_run_view(courses_selectors.regrade_run_for(user=request.user, run_id=run_id)))

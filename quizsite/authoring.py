@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from questions import selectors, services
-from questions.bank_schema import DIFFICULTIES, QUESTION_TYPES
-from questions.interchange import dump
-from questions.models import Topic
+from questions import errors as errors
+from questions.catalogue import selectors as catalogue_selectors
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.interchange import dump
+from questions.catalogue.models import Topic
+from questions.catalogue.schema import DIFFICULTIES, QUESTION_TYPES, validate_question
 
 from .presenters import theory_question_view
 
@@ -121,14 +123,14 @@ class QuestionForm(forms.Form):
 @instructor_required
 @require_GET
 def question_list(request: HttpRequest) -> HttpResponse:
-    versions = selectors.current_versions(published_only=False)
+    versions = catalogue_selectors.current_versions(published_only=False)
     return render(request, "quizsite/author/list.html", {"versions": versions, "formats": EXPORT_FORMATS})
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    current = selectors.question_latest(slug=slug) if slug else None
+    current = catalogue_selectors.question_latest(slug=slug) if slug else None
     if request.method == "GET":
         if current is not None:
             initial = QuestionForm.initial_for(current.question.topic.slug, current.data)
@@ -148,17 +150,15 @@ def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse
         return render(request, "quizsite/author/edit.html", context, status=400)
     action = request.POST.get("action", "preview")
     if action == "preview":
-        from questions.bank_schema import validate_question
-
         context["problems"] = [{"line": e.line, "message": e.message} for e in validate_question(data)]
         context["preview"] = theory_question_view(data)
         context["preview_data"] = data
         return render(request, "quizsite/author/edit.html", context)
     try:
-        version = services.question_author_save(
+        version = catalogue_services.question_author_save(
             topic_slug=form.cleaned_data["topic"], data=data, publish=action == "publish", author=request.user
         )
-    except services.ServiceError as exc:
+    except errors.ServiceError as exc:
         context["error"] = exc.message
         context["problems"] = exc.details or []
         return render(request, "quizsite/author/edit.html", context, status=400)
@@ -176,10 +176,10 @@ def question_import(request: HttpRequest) -> HttpResponse:
             context["error"] = "Choose a GIFT (.txt, .gift) or Moodle XML (.xml) file to import."
             return render(request, "quizsite/author/import.html", context, status=400)
         try:
-            report = services.questions_import(
+            report = catalogue_services.questions_import(
                 text=upload.read(), format=fmt, author=request.user, publish=bool(request.POST.get("publish"))
             )
-        except services.ServiceError as exc:
+        except errors.ServiceError as exc:
             context.update(error=exc.message, problems=exc.details or [])
             return render(request, "quizsite/author/import.html", context, status=400)
         except ValueError as exc:  # ImportFormatError and unknown formats: the message names the line
@@ -196,7 +196,7 @@ def question_export(request: HttpRequest) -> HttpResponse:
     if fmt not in EXPORT_FORMATS:
         return HttpResponse(f"Unknown format {fmt!r}: use gift or moodle_xml.", status=400, content_type="text/plain")
     content_type, extension = EXPORT_FORMATS[fmt]
-    body = dump([v.data for v in selectors.current_versions()], fmt)
+    body = dump([v.data for v in catalogue_selectors.current_versions()], fmt)
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attention-questions.{extension}"'
     return response

@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from questions.courses import can_create_courses
+from questions.courses.services import can_create_courses
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -13,11 +13,24 @@ from typing import Any
 
 from django.utils import timezone
 
-from questions.gradebook import AttemptReview, SlotReview
-from questions.models import Quiz, QuizAnswer, QuizAttempt, Submission
-from questions.quizzes import CBM_RIGHT, CBM_WRONG, Visibility, feedback_visible, grade_of_attempts
+from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
+from questions.courses.rules import (
+    CBM_RIGHT,
+    CBM_WRONG,
+    Visibility,
+    feedback_visible,
+    grade_of_attempts,
+)
+from questions.courses.selectors import AttemptReview, SlotReview
+from questions.practice.models import Submission
 
-from .presenters import format_number, item_view, worked_solution
+from .presenters import (
+    answer_lines,
+    format_number,
+    item_view,
+    numeric_answer_lines,
+    worked_solution,
+)
 from .quiz_presenters import quiz_result_view, theory_key
 from .rendering import verbatim
 
@@ -121,20 +134,6 @@ def attempt_score_shown(attempt: QuizAttempt, quiz: Quiz, now: datetime | None =
 # --- Answers as text ---------------------------------------------------------------------------
 
 
-def _typed_text(value: Any) -> str:
-    if isinstance(value, list):
-        if any(isinstance(v, list) for v in value):
-            return "\n".join(_typed_text(v) for v in value)
-        return " ".join("" if v is None else str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def numeric_answer_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
-    """A stored numeric answer as (part label, typed text), rows of a grid on separate lines."""
-    answer = answer if isinstance(answer, dict) else {}
-    return [(p["label"], _typed_text(answer.get(p["name"]))) for p in view.get("parts", [])]
-
-
 def theory_key_lines(data: dict[str, Any]) -> list[str]:
     """The right answer of a theory question in its own words (Markdown), one line each; typed
     answers and patterns verbatim."""
@@ -163,8 +162,6 @@ def _latest(answers: list[QuizAnswer]) -> QuizAnswer | None:
 
 def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
     """One question of an attempt as its page shows it, within what `shown` allows."""
-    from .mock_views import answer_lines  # one way to print a theory answer
-
     slot, item = entry.slot, entry.slot.item
     view = item_view(item)
     latest = _latest(entry.answers)

@@ -3,7 +3,7 @@
 Thin: parse the request, call `questions.courses`, `questions.quizzes`, `questions.gradebook` or
 `questions.regrade` (which check roles: 404 for strangers, 403 for a role that may not act), lay
 the result out with `course_presenters`, render. Marks, feedback and keys reach a learner only
-as `quizzes.feedback_visible` allows (through `gradebook.attempt_review`).
+as `courses_rules.feedback_visible` allows (through `courses_selectors.attempt_review`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questions import courses, gradebook, quizzes, regrade, selectors
-from questions.courses import STAFF_ROLES
-from questions.models import Difficulty, Membership, Quiz, QuizAttempt
-from questions.services import AnswerFormatError, ServiceError
+from questions import errors as errors
+from questions.catalogue import selectors as catalogue_selectors
+from questions.catalogue.models import Difficulty
+from questions.courses import rules as courses_rules
+from questions.courses import selectors as courses_selectors
+from questions.courses import services as courses_services
+from questions.courses.models import Membership, Quiz, QuizAttempt
+from questions.courses.rules import STAFF_ROLES
+from questions.errors import AnswerFormatError, ServiceError
 
 from . import course_presenters as present
 from .presenters import answer_from_post, errors_by_part, item_view, kind_titles
@@ -100,7 +105,7 @@ def _kind_choices() -> list[tuple[str, str]]:
 
 def _pool_versions() -> list:
     """Published, automatically graded questions: what a theory pool may draw from."""
-    return [v for v in selectors.current_versions(published_only=True) if v.data.get("type") != "essay"]
+    return [v for v in catalogue_selectors.current_versions(published_only=True) if v.data.get("type") != "essay"]
 
 
 class SectionForm(forms.Form):
@@ -138,12 +143,12 @@ class SectionForm(forms.Form):
             raise forms.ValidationError("Choose bank questions or a problem kind, not both.")
         return data
 
-    def spec(self) -> quizzes.SectionSpec:
+    def spec(self) -> courses_rules.SectionSpec:
         data = self.cleaned_data
         slugs = list(data.get("questions") or [])
         if data.get("topic"):
             slugs += [v.question.slug for v in self.versions if v.question.topic.slug == data["topic"]]
-        return quizzes.SectionSpec(
+        return courses_rules.SectionSpec(
             draw=data["draw"], points=data["points"], title=data.get("title", ""),
             questions=tuple(dict.fromkeys(slugs)), kind=data.get("kind", ""),
             difficulty=(data.get("difficulty") or Difficulty.MEDIUM) if data.get("kind") else "",
@@ -161,8 +166,8 @@ def _section_count(request: HttpRequest) -> int:
 
 def _courses_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
-        "courses": list(courses.courses_of(user=request.user)),
-        "can_create": courses.can_create_courses(request.user),
+        "courses": list(courses_selectors.courses_of(user=request.user)),
+        "can_create": courses_services.can_create_courses(request.user),
         "join_form": extra.pop("join_form", None) or JoinForm(),
         "course_form": extra.pop("course_form", None) or CourseForm(),
         **extra,
@@ -181,7 +186,7 @@ def course_join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST)
     if form.is_valid():
         try:
-            membership = courses.course_join(user=request.user, code=form.cleaned_data["code"])
+            membership = courses_services.course_join(user=request.user, code=form.cleaned_data["code"])
         except ServiceError as exc:
             form.add_error("code", exc.message)
         else:
@@ -192,12 +197,12 @@ def course_join(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def course_create(request: HttpRequest) -> HttpResponse:
-    if not courses.can_create_courses(request.user):
+    if not courses_services.can_create_courses(request.user):
         raise PermissionDenied("Only instructors can create courses.")
     form = CourseForm(request.POST)
     if form.is_valid():
         try:
-            course = courses.course_create(title=form.cleaned_data["title"], instructor=request.user)
+            course = courses_services.course_create(title=form.cleaned_data["title"], instructor=request.user)
         except ServiceError as exc:
             form.add_error("title", exc.message)
         else:
@@ -207,14 +212,14 @@ def course_create(request: HttpRequest) -> HttpResponse:
 
 def _course_page(request: HttpRequest, course, *, member_form: MemberForm | None = None, status: int = 200,
                  error: str = "") -> HttpResponse:
-    role = courses.role_in(course=course, user=request.user)
+    role = courses_selectors.role_in(course=course, user=request.user)
     staff = role in STAFF_ROLES
-    quiz_list = list(quizzes.quizzes_for(user=request.user, course=course))
+    quiz_list = list(courses_selectors.quizzes_for(user=request.user, course=course))
     context: dict[str, Any] = {"course": course, "role": role, "staff": staff, "error": error,
                                "can_edit": role == Membership.Role.INSTRUCTOR}
     if staff:
         context["quizzes"] = [
-            {"quiz": q, "window": present.quiz_window(q), "max_score": present.marks(quizzes.quiz_max_score(q))}
+            {"quiz": q, "window": present.quiz_window(q), "max_score": present.marks(courses_selectors.quiz_max_score(q))}
             for q in quiz_list
         ]
         context["members"] = list(course.memberships.select_related("user").order_by("role", "user__username"))
@@ -225,8 +230,8 @@ def _course_page(request: HttpRequest, course, *, member_form: MemberForm | None
         for a in QuizAttempt.objects.filter(learner=request.user, quiz__in=quiz_list).order_by("number"):
             by_quiz.setdefault(a.quiz_id, []).append(a)  # one query for every quiz of the page
         for q in quiz_list:
-            attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in by_quiz.get(q.id, [])]
-            row = present.learner_quiz_row(q, attempts, quizzes.quiz_max_score(q))
+            attempts = [courses_selectors.attempt_as_of(a) for a in by_quiz.get(q.id, [])]
+            row = present.learner_quiz_row(q, attempts, courses_selectors.quiz_max_score(q))
             row["grade_text"] = present.marks(row["grade"])
             row["max_text"] = present.marks(row["max_score"])
             rows.append(row)
@@ -237,18 +242,18 @@ def _course_page(request: HttpRequest, course, *, member_form: MemberForm | None
 @login_required
 @require_GET
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = courses.course_for(user=request.user, course_id=course_id)
+    course = courses_selectors.course_for(user=request.user, course_id=course_id)
     return _course_page(request, course)
 
 
 @login_required
 @require_POST
 def course_member_add(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = courses.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
+    course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
     form = MemberForm(request.POST)
     if form.is_valid():
         try:
-            courses.membership_set(course=course, actor=request.user, user=form.user, role=form.cleaned_data["role"])
+            courses_services.membership_set(course=course, actor=request.user, user=form.user, role=form.cleaned_data["role"])
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
@@ -274,7 +279,7 @@ def _builder(request: HttpRequest, course, quiz_form, section_forms, *, status=2
 @login_required
 @require_http_methods(["GET", "POST"])
 def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = courses.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
+    course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
     versions = _pool_versions()
     count = _section_count(request)
     if request.method == "GET":
@@ -293,7 +298,7 @@ def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
     data = form.cleaned_data
     minutes = data["time_limit_minutes"]
     try:
-        quiz = quizzes.quiz_create(
+        quiz = courses_services.quiz_create(
             course=course, actor=request.user, title=data["title"], sections=specs,
             opens_at=data["opens_at"], closes_at=data["closes_at"],
             time_limit_seconds=minutes * 60 if minutes else None,
@@ -309,17 +314,17 @@ def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def quiz_open(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-    quizzes.quiz_open(quiz=quiz, actor=request.user)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+    courses_services.quiz_open(quiz=quiz, actor=request.user)
     return redirect("quiz-detail", quiz_id=quiz.id)
 
 
 @login_required
 @require_POST
 def quiz_close(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     try:
-        quizzes.quiz_close_now(quiz=quiz, actor=request.user)
+        courses_services.quiz_close_now(quiz=quiz, actor=request.user)
     except ServiceError as exc:
         return _quiz_page(request, quiz, error=exc.message, status=exc.status)
     messages.success(request, "The quiz is closed: attempts in progress were submitted.")
@@ -330,7 +335,7 @@ def quiz_close(request: HttpRequest, quiz_id: int) -> HttpResponse:
 
 
 def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200) -> HttpResponse:
-    role = courses.role_in(course=quiz.course, user=request.user)
+    role = courses_selectors.role_in(course=quiz.course, user=request.user)
     staff = role in STAFF_ROLES
     context: dict[str, Any] = {
         "quiz": quiz,
@@ -340,7 +345,7 @@ def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200
         "can_edit": role == Membership.Role.INSTRUCTOR,
         "window": present.quiz_window(quiz),
         "time_limit": present.duration(quiz.time_limit_seconds),
-        "max_score": present.marks(quizzes.quiz_max_score(quiz)),
+        "max_score": present.marks(courses_selectors.quiz_max_score(quiz)),
         "cbm": present.cbm_choices() if quiz.certainty_based_marking else [],
         "error": error,
     }
@@ -349,11 +354,11 @@ def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200
         context["kind_titles"] = kind_titles()
         context["attempts"] = [
             {"attempt": a, "score": present.marks(a.score), "max": present.marks(a.max_score)}
-            for a in gradebook.attempts_for_staff(quiz=quiz, user=request.user)
+            for a in courses_selectors.attempts_for_staff(quiz=quiz, user=request.user)
         ]
     else:
-        attempts = [quizzes.attempt_expire_if_overdue(attempt=a) for a in quizzes.attempts_of(learner=request.user, quiz=quiz)]
-        row = present.learner_quiz_row(quiz, attempts, quizzes.quiz_max_score(quiz))
+        attempts = courses_selectors.attempts_as_of(courses_selectors.attempts_of(learner=request.user, quiz=quiz))
+        row = present.learner_quiz_row(quiz, attempts, courses_selectors.quiz_max_score(quiz))
         row["grade_text"] = present.marks(row["grade"])
         context["row"] = row
         context["mine"] = [
@@ -365,15 +370,15 @@ def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200
 @login_required
 @require_GET
 def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    return _quiz_page(request, quizzes.quiz_for(user=request.user, quiz_id=quiz_id))
+    return _quiz_page(request, courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id))
 
 
 @login_required
 @require_POST
 def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     try:
-        attempt = quizzes.attempt_start(quiz=quiz, learner=request.user)
+        attempt = courses_services.attempt_start(quiz=quiz, learner=request.user)
     except ServiceError as exc:
         return _quiz_page(request, quiz, error=exc.message, status=exc.status)
     return redirect("attempt-take", attempt_id=attempt.id)
@@ -382,8 +387,8 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def quiz_preview(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
-    attempt = quizzes.attempt_preview_start(quiz=quiz, actor=request.user)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
+    attempt = courses_services.attempt_preview_start(quiz=quiz, actor=request.user)
     return redirect("attempt-take", attempt_id=attempt.id)
 
 
@@ -400,7 +405,7 @@ def _first_unanswered(rows: list[dict], after: int = -1) -> int:
 
 def _render_take(request: HttpRequest, attempt, position: int | None = None, *, posted: dict | None = None,
                  error: str = "", format_errors: list | None = None, status: int = 200) -> HttpResponse:
-    review = gradebook.attempt_review(attempt=attempt, viewer=request.user)
+    review = courses_selectors.attempt_review(attempt=attempt, viewer=request.user)
     page = present.attempt_page(review)
     rows = page["rows"]
     if position is None or not any(r["position"] == position for r in rows):
@@ -425,7 +430,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
 
 
 def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
-    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
     if attempt.learner_id != request.user.id:
         raise Http404("No such attempt.")  # staff read attempts on the review page only
     return attempt
@@ -434,7 +439,7 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
 @login_required
 @require_GET
 def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
@@ -449,13 +454,6 @@ def _closed(request: HttpRequest, attempt, message: str) -> HttpResponse:
 @require_POST
 def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id)
-    if attempt.state == QuizAttempt.State.SUBMITTED:
-        message = (
-            "Time is up: the attempt was submitted at its deadline. This answer was not stored."
-            if attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
-            else "This attempt is already submitted. The answer was not stored."
-        )
-        return _closed(request, attempt, message)
     slot = attempt.slots.select_related("item__variant", "item__question_version__question__topic").filter(
         position=position
     ).first()
@@ -466,11 +464,11 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     raw_certainty = request.POST.get("certainty", "")
     certainty = int(raw_certainty) if raw_certainty.isdecimal() else None
     try:
-        quizzes.answer_submit(
+        courses_services.answer_submit(
             attempt=attempt, learner=request.user, position=position, answer=answer, certainty=certainty,
             idempotency_key=request.POST.get("idempotency_key") or None,
         )
-    except quizzes.AttemptClosed as exc:
+    except errors.AttemptClosed as exc:
         return _closed(request, attempt, exc.message)
     except AnswerFormatError as exc:
         return _render_take(request, attempt, position, posted=answer,
@@ -478,7 +476,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     except ServiceError as exc:
         return _render_take(request, attempt, position, posted=answer,
                             error=exc.message, status=exc.status)
-    rows = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))["rows"]
+    rows = present.attempt_page(courses_selectors.attempt_review(attempt=attempt, viewer=request.user))["rows"]
     following = _first_unanswered(rows, after=position)
     if attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE:
         following = position  # stay to see the result of this try
@@ -491,21 +489,21 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """GET asks for confirmation (no script needed); POST hands the attempt in (idempotent)."""
     attempt = _own_attempt(request, attempt_id)
     if request.method == "POST":
-        quizzes.attempt_submit(attempt=attempt, learner=request.user)
+        courses_services.attempt_submit(attempt=attempt, learner=request.user)
         return redirect("attempt-review", attempt_id=attempt.id)
     if attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
-    page = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))
+    page = present.attempt_page(courses_selectors.attempt_review(attempt=attempt, viewer=request.user))
     return render(request, "quizsite/courses/submit.html", page)
 
 
 @login_required
 @require_GET
 def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = quizzes.attempt_for(user=request.user, attempt_id=attempt_id)
+    attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
     if attempt.learner_id == request.user.id and attempt.state == QuizAttempt.State.IN_PROGRESS:
         return redirect("attempt-take", attempt_id=attempt.id)
-    page = present.attempt_page(gradebook.attempt_review(attempt=attempt, viewer=request.user))
+    page = present.attempt_page(courses_selectors.attempt_review(attempt=attempt, viewer=request.user))
     page["pending"] = sum(1 for r in page["rows"] if r["pending"])
     page["kind_titles"] = kind_titles()
     page["cbm"] = present.cbm_choices() if attempt.quiz.certainty_based_marking else []
@@ -518,8 +516,8 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def course_gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = courses.course_for(user=request.user, course_id=course_id)
-    book = gradebook.gradebook_for(course=course, user=request.user)
+    course = courses_selectors.course_for(user=request.user, course_id=course_id)
+    book = courses_selectors.gradebook_for(course=course, user=request.user)
     rows = [
         {"learner": row.learner, "cells": [
             {"grade": present.marks(g), "attempts": n, "last": a}
@@ -534,8 +532,8 @@ def course_gradebook(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def course_gradebook_csv(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = courses.course_for(user=request.user, course_id=course_id)
-    text = gradebook.gradebook_csv(gradebook.gradebook_for(course=course, user=request.user))
+    course = courses_selectors.course_for(user=request.user, course_id=course_id)
+    text = courses_rules.gradebook_csv(courses_selectors.gradebook_for(course=course, user=request.user))
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="gradebook-course-{course.id}.csv"'
     return response
@@ -544,11 +542,11 @@ def course_gradebook_csv(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     which = request.GET.get("attempts", "first")
     if which not in ("first", "all"):
         return HttpResponse("attempts must be 'first' or 'all'.", status=400, content_type="text/plain")
-    stats = gradebook.quiz_statistics(quiz=quiz, user=request.user, first_attempts_only=which == "first")
+    stats = courses_selectors.quiz_statistics(quiz=quiz, user=request.user, first_attempts_only=which == "first")
     return render(request, "quizsite/courses/statistics.html", {
         "quiz": quiz, "course": quiz.course, "stats": present.statistics_page(stats),
     })
@@ -558,19 +556,19 @@ def quiz_statistics(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
     """GET: the preview (instructors and TAs); POST: apply it on the worker (instructors)."""
-    quiz = quizzes.quiz_for(user=request.user, quiz_id=quiz_id)
+    quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     if request.method == "POST":
-        run = regrade.regrade_start(quiz=quiz, user=request.user)
+        run = courses_services.regrade_start(quiz=quiz, user=request.user)
         return redirect(f"{reverse('quiz-regrade', args=[quiz.id])}?run={run.id}")
     changes = [
         {"change": c, "old": present.marks(c.old_mark), "new": present.marks(c.new_mark)}
-        for c in regrade.regrade_preview(quiz=quiz, user=request.user)
+        for c in courses_selectors.regrade_preview(quiz=quiz, user=request.user)
     ]
     run_id = request.GET.get("run", "")
-    run = regrade.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdecimal() else None
+    run = courses_selectors.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdecimal() else None
     if run is not None and run.quiz_id != quiz.id:
         raise Http404("No such regrade.")
-    role = courses.role_in(course=quiz.course, user=request.user)
+    role = courses_selectors.role_in(course=quiz.course, user=request.user)
     return render(request, "quizsite/courses/regrade.html", {
         "quiz": quiz, "course": quiz.course, "changes": changes, "run": run,
         "can_edit": role == Membership.Role.INSTRUCTOR,

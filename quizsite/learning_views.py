@@ -10,8 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from attention_engine import api as engine
-from questions import learning, selectors, services
-from questions.models import Difficulty
+from questions import errors as errors
+from questions.catalogue.models import Difficulty
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning import services as learning_services
+from questions.practice import selectors as practice_selectors
 
 # The chosen topics of the learner's current run, and how many items it has served.
 RUN_SESSION_KEY = "practice_run"
@@ -40,9 +44,9 @@ def _home_with_error(request: HttpRequest, message: str, status: int) -> HttpRes
 def reviews(request: HttpRequest) -> HttpResponse:
     """The cards due now, and how reviews work."""
     context = {
-        "due": learning.reviews_due_list(learner=request.user),
-        "counts": learning.review_counts(learner=request.user),
-        "rules": learning.rating_rules(),
+        "due": learning_selectors.reviews_due_list(learner=request.user),
+        "counts": learning_selectors.review_counts(learner=request.user),
+        "rules": learning_rules.rating_rules(),
     }
     return render(request, "quizsite/learning/reviews.html", context)
 
@@ -52,8 +56,8 @@ def reviews(request: HttpRequest) -> HttpResponse:
 def review_start(request: HttpRequest) -> HttpResponse:
     """The most overdue card's item (the same one again if it is still unanswered)."""
     try:
-        started = learning.review_item_next(learner=request.user)
-    except services.ServiceError as exc:
+        started = learning_services.review_item_next(learner=request.user)
+    except errors.ServiceError as exc:
         return _home_with_error(request, exc.message, exc.status)
     if started is None:
         messages.info(request, "No reviews are due right now. Practise something new instead.")
@@ -72,14 +76,14 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
     A script's request (header `X-Requested-With: fetch`) gets the ladder's HTML fragment; a
     plain form post is sent back to the item page, at the hints.
     """
-    item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+    item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
     rung = request.POST.get("rung", "").strip()
     if not rung.isdecimal():
         return HttpResponse("Say which hint to open (a number).", status=400, content_type="text/plain")
     fragment = request.headers.get("X-Requested-With") == "fetch"
     try:
-        learning.hint_reveal(learner=request.user, item=item, rung=int(rung))
-    except services.ServiceError as exc:
+        learning_services.hint_reveal(learner=request.user, item=item, rung=int(rung))
+    except errors.ServiceError as exc:
         if fragment:
             return HttpResponse(exc.message, status=400, content_type="text/plain")
         messages.error(request, exc.message)
@@ -102,10 +106,10 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Choose the topics to practise first.")
         return redirect("home")
     try:
-        item = learning.practice_item_create_for_topics(
+        item = learning_services.practice_item_create_for_topics(
             learner=request.user, topic_slugs=run["topics"], turn=run.get("turn", 0)
         )
-    except services.ServiceError as exc:
+    except errors.ServiceError as exc:
         return _home_with_error(request, exc.message, exc.status)
     request.session[RUN_SESSION_KEY] = {
         "topics": run["topics"],
@@ -120,8 +124,8 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
 def practice_run(request: HttpRequest) -> HttpResponse:
     """Start a run over the checked topics (kept in the session) and serve its first item."""
     try:
-        topics = learning.practice_run_topics(slugs=request.POST.getlist("topics"))
-    except services.ServiceError as exc:
+        topics = learning_selectors.practice_run_topics(slugs=request.POST.getlist("topics"))
+    except errors.ServiceError as exc:
         return _home_with_error(request, exc.message, 400)
     request.session[RUN_SESSION_KEY] = {"topics": topics, "turn": 0}
     return _next_in_run(request)
@@ -144,5 +148,5 @@ def streak_setting(request: HttpRequest) -> HttpResponse:
     show = request.POST.get("show", "")
     if show not in ("0", "1"):
         return _home_with_error(request, "Say whether to show the streak (show=1) or hide it (show=0).", 400)
-    learning.learner_profile_set_streak(user=request.user, show=show == "1")
+    learning_services.learner_profile_set_streak(user=request.user, show=show == "1")
     return redirect(reverse("home") + "#streak")

@@ -13,51 +13,28 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from attention_engine import api as engine
-from questions import mock as mocks
-from questions import selectors, services
+from questions import errors as errors
+from questions.catalogue import selectors as catalogue_selectors
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning import services as learning_services
 
 from .course_presenters import key_view
-from .presenters import answer_from_post, errors_by_part, item_view, kind_titles, submission_view
-from .rendering import verbatim
+from .presenters import (
+    answer_from_post,
+    answer_lines,
+    errors_by_part,
+    item_view,
+    kind_titles,
+    numeric_answer_lines,
+    submission_view,
+)
 
 
 def _topics() -> list:
     """Topics a mock can draw from: those with published questions or problem kinds."""
     kind_topics = {t for k in engine.list_kinds() for t in k["topics"]}
-    return [t for t in selectors.topics_with_counts() if t.published or t.slug in kind_topics]
-
-
-def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
-    """A stored theory answer in the words of its question (Markdown, one line per choice); a
-    typed answer as typed (escaped HTML, never read as Markdown or LaTeX)."""
-    response = answer.get("response") if isinstance(answer, dict) else None
-    kind = view.get("question_type")
-    choices = view.get("choices") or []
-    if kind == "single_choice" and isinstance(response, int) and 0 <= response < len(choices):
-        return [choices[response]]
-    if kind == "multiple_response" and isinstance(response, list):
-        return [choices[i] for i in response if isinstance(i, int) and 0 <= i < len(choices)] or ["(none chosen)"]
-    if kind == "true_false" and isinstance(response, bool):
-        return ["True" if response else "False"]
-    if kind == "matching" and isinstance(response, dict):
-        return [f"{left} → {right or '—'}" for left, right in response.items()]
-    if kind == "ordering" and isinstance(response, list):
-        return [f"{n}. {text}" for n, text in enumerate(response, start=1)]
-    return [verbatim(str(response))] if response not in (None, "") else []  # typed: shown as typed
-
-
-def _typed_text(value: Any) -> str:
-    """A typed part as text: a grid's rows on lines, cells separated by spaces."""
-    if isinstance(value, list):
-        return "\n".join(_typed_text(v) for v in value) if any(isinstance(v, list) for v in value) else " ".join(
-            str(v) for v in value
-        )
-    return "" if value is None else str(value)
-
-
-def _numeric_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
-    answer = answer if isinstance(answer, dict) else {}
-    return [(p["label"], _typed_text(answer.get(p["name"]))) for p in view.get("parts", [])]
+    return [t for t in catalogue_selectors.topics_with_counts() if t.published or t.slug in kind_topics]
 
 
 # --- Start -------------------------------------------------------------------------------------
@@ -66,11 +43,11 @@ def _numeric_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
 def _home_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "topics": _topics(),
-        "presets": mocks.PRESETS,
+        "presets": learning_rules.PRESETS,
         "chosen_topics": None,  # None: all checked
-        "chosen_preset": mocks.DEFAULT_PRESET,
-        "active": mocks.mock_active(learner=request.user),
-        "history": mocks.mock_history(learner=request.user),
+        "chosen_preset": learning_rules.DEFAULT_PRESET,
+        "active": learning_selectors.mock_active(learner=request.user),
+        "history": learning_selectors.mock_history(learner=request.user),
     }
 
 
@@ -79,7 +56,7 @@ def _home_context(request: HttpRequest) -> dict[str, Any]:
 def mock_home(request: HttpRequest) -> HttpResponse:
     context = _home_context(request)
     if context["active"] is not None:
-        context["active_clock"] = clock(mocks.seconds_left(context["active"]))
+        context["active_clock"] = clock(learning_rules.seconds_left(context["active"]))
     return render(request, "quizsite/mock/home.html", context)
 
 
@@ -89,8 +66,8 @@ def mock_start(request: HttpRequest) -> HttpResponse:
     topics = request.POST.getlist("topic")
     preset = request.POST.get("preset", "")
     try:
-        started = mocks.mock_interview_start(learner=request.user, topic_slugs=topics, preset_key=preset)
-    except services.ServiceError as exc:
+        started = learning_services.mock_interview_start(learner=request.user, topic_slugs=topics, preset_key=preset)
+    except errors.ServiceError as exc:
         context = _home_context(request)
         context.update({"error": exc.message, "chosen_topics": topics, "chosen_preset": preset})
         return render(request, "quizsite/mock/home.html", context, status=exc.status)
@@ -105,7 +82,7 @@ def clock(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _first_unanswered(entries: list[mocks.MockEntry], after: int = 0) -> int:
+def _first_unanswered(entries: list[learning_selectors.MockEntry], after: int = 0) -> int:
     """The next unanswered position after `after` (wrapping round), else `after` itself."""
     ordered = [e for e in entries if e.position > after] + [e for e in entries if e.position <= after]
     for entry in ordered:
@@ -134,8 +111,8 @@ def _render_interview(
         "error": error,
         "format_errors": format_errors,
         "errors_by_part": errors_by_part(format_errors),
-        "seconds_left": mocks.seconds_left(mock),
-        "clock": clock(mocks.seconds_left(mock)),
+        "seconds_left": learning_rules.seconds_left(mock),
+        "clock": clock(learning_rules.seconds_left(mock)),
         "answered": sum(1 for e in entries if e.latest is not None),
         "saved_position": int(saved_position) if saved_position.isdecimal() else None,
         "idempotency_key": secrets.token_urlsafe(16),
@@ -147,10 +124,10 @@ def _render_interview(
 @login_required
 @require_GET
 def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
-    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
     if mock.finished_at is not None:
         return redirect("mock-review", mock_id=mock.id)
-    entries = mocks.mock_entries(mock=mock)
+    entries = learning_selectors.mock_entries(mock=mock)
     asked = request.GET.get("q", "")
     position = int(asked) if asked.isdecimal() else _first_unanswered(entries)
     if not any(e.position == position for e in entries):
@@ -159,15 +136,15 @@ def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
 
 
 def _closed(request: HttpRequest, mock, message: str) -> HttpResponse:
-    mocks.mock_interview_expire(mock=mock)
+    learning_services.mock_interview_expire(mock=mock)
     return render(request, "quizsite/mock/closed.html", {"mock": mock, "error": message}, status=409)
 
 
 @login_required
 @require_POST
 def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpResponse:
-    mock = mocks.mock_for_learner(learner=request.user, mock_id=mock_id)
-    entries = mocks.mock_entries(mock=mock)
+    mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
+    entries = learning_selectors.mock_entries(mock=mock)
     entry = next((e for e in entries if e.position == position), None)
     if entry is None:
         return render(
@@ -178,23 +155,23 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
     view = item_view(entry.item)
     answer = answer_from_post(view, request.POST)
     try:
-        mocks.mock_answer_submit(
+        learning_services.mock_answer_submit(
             learner=request.user, mock_id=mock.id, position=position, answer=answer,
             idempotency_key=request.POST.get("idempotency_key") or None,
         )
-    except mocks.MockClosed as exc:
+    except errors.MockClosed as exc:
         return _closed(request, mock, exc.message)
-    except services.AnswerFormatError as exc:
+    except errors.AnswerFormatError as exc:
         return _render_interview(
             request, mock, entries, position, posted=answer,
             error=exc.message, format_errors=exc.details, status=400,
         )
-    except services.ServiceError as exc:  # e.g. an idempotency key another answer used
+    except errors.ServiceError as exc:  # e.g. an idempotency key another answer used
         return _render_interview(
             request, mock, entries, position, posted=answer,
             error=exc.message, status=exc.status,
         )
-    entries = mocks.mock_entries(mock=mock)
+    entries = learning_selectors.mock_entries(mock=mock)
     following = _first_unanswered(entries, after=position)
     return redirect(f"{reverse('mock-interview', args=[mock.id])}?q={following}&saved={position}")
 
@@ -203,55 +180,55 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def mock_finish(request: HttpRequest, mock_id: int) -> HttpResponse:
     """GET asks for confirmation (no script needed); POST finishes (idempotent)."""
-    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
     if request.method == "POST":
-        mocks.mock_interview_finish(learner=request.user, mock_id=mock.id)
+        learning_services.mock_interview_finish(learner=request.user, mock_id=mock.id)
         return redirect("mock-review", mock_id=mock.id)
     if mock.finished_at is not None:
         return redirect("mock-review", mock_id=mock.id)
-    entries = mocks.mock_entries(mock=mock)
+    entries = learning_selectors.mock_entries(mock=mock)
     return render(request, "quizsite/mock/finish.html", {
         "mock": mock,
         "answered": sum(1 for e in entries if e.latest is not None),
-        "clock": clock(mocks.seconds_left(mock)),
+        "clock": clock(learning_rules.seconds_left(mock)),
     })
 
 
 # --- The review --------------------------------------------------------------------------------
 
 
-def _review_context(summary: mocks.MockSummary) -> dict[str, Any]:
+def _review_context(summary: learning_selectors.MockSummary) -> dict[str, Any]:
     rows = []
     for entry in summary.review_rows():
         view = item_view(entry.item)
         latest = entry.latest
-        missed = entry.outcome in (mocks.UNANSWERED, mocks.UNREADABLE)  # no graded result to learn from
+        missed = entry.outcome in (learning_rules.UNANSWERED, learning_rules.UNREADABLE)  # no graded result to learn from
         rows.append({
             **(key_view(entry.item, anchor=f"mock-{entry.item.id}") if missed else {}),
             "entry": entry,
             "view": view,
             "outcome": entry.outcome,
-            "result": submission_view(latest) if latest is not None and entry.outcome != mocks.PENDING else None,
+            "result": submission_view(latest) if latest is not None and entry.outcome != learning_rules.PENDING else None,
             "answer_lines": answer_lines(view, latest.answer) if latest and view["type"] == "theory" else [],
             # A graded numeric answer is shown cell by cell by _result.html; this is the rest.
-            "numeric_lines": _numeric_lines(view, latest.answer)
-            if latest and view["type"] == "numeric" and entry.outcome in (mocks.PENDING, mocks.UNREADABLE)
+            "numeric_lines": numeric_answer_lines(view, latest.answer)
+            if latest and view["type"] == "numeric" and entry.outcome in (learning_rules.PENDING, learning_rules.UNREADABLE)
             else [],
         })
     return {
         "mock": summary.mock,
         "summary": summary,
         "rows": rows,
-        "counts": {o: summary.count(o) for o in (mocks.RIGHT, mocks.PARTIAL, mocks.WRONG, mocks.UNREADABLE, mocks.UNANSWERED, mocks.PENDING)},
+        "counts": {o: summary.count(o) for o in (learning_rules.RIGHT, learning_rules.PARTIAL, learning_rules.WRONG, learning_rules.UNREADABLE, learning_rules.UNANSWERED, learning_rules.PENDING)},
         "kind_titles": kind_titles(),
     }
 
 
-def _finished_summary(request: HttpRequest, mock_id: int) -> mocks.MockSummary | None:
-    mock = mocks.mock_interview_expire(mock=mocks.mock_for_learner(learner=request.user, mock_id=mock_id))
+def _finished_summary(request: HttpRequest, mock_id: int) -> learning_selectors.MockSummary | None:
+    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
     if mock.finished_at is None:
         return None  # still running: no review, no score
-    return mocks.mock_summary(mock=mock)
+    return learning_selectors.mock_summary(mock=mock)
 
 
 @login_required

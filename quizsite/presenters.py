@@ -12,7 +12,8 @@ from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import as_array
-from questions.models import PracticeItem, Submission
+from questions.practice.models import PracticeItem, Submission
+from quizsite.rendering import verbatim
 
 
 @functools.cache
@@ -535,3 +536,39 @@ def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict
     elif kind == "numeric":
         view["unit"] = data.get("unit")
     return view
+
+
+# --- Stored answers as text -------------------------------------------------------------------
+
+
+def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
+    """A stored theory answer in the words of its question (Markdown, one line per choice); a
+    typed answer as typed (escaped HTML, never read as Markdown or LaTeX)."""
+    response = answer.get("response") if isinstance(answer, dict) else None
+    kind = view.get("question_type")
+    choices = view.get("choices") or []
+    if kind == "single_choice" and isinstance(response, int) and 0 <= response < len(choices):
+        return [choices[response]]
+    if kind == "multiple_response" and isinstance(response, list):
+        return [choices[i] for i in response if isinstance(i, int) and 0 <= i < len(choices)] or ["(none chosen)"]
+    if kind == "true_false" and isinstance(response, bool):
+        return ["True" if response else "False"]
+    if kind == "matching" and isinstance(response, dict):
+        return [f"{left} → {right or '—'}" for left, right in response.items()]
+    if kind == "ordering" and isinstance(response, list):
+        return [f"{n}. {text}" for n, text in enumerate(response, start=1)]
+    return [verbatim(str(response))] if response not in (None, "") else []  # typed: shown as typed
+
+
+def typed_text(value: Any) -> str:
+    if isinstance(value, list):
+        if any(isinstance(v, list) for v in value):
+            return "\n".join(typed_text(v) for v in value)
+        return " ".join("" if v is None else str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def numeric_answer_lines(view: dict[str, Any], answer: Any) -> list[tuple[str, str]]:
+    """A stored numeric answer as (part label, typed text), rows of a grid on separate lines."""
+    answer = answer if isinstance(answer, dict) else {}
+    return [(p["label"], typed_text(answer.get(p["name"]))) for p in view.get("parts", [])]

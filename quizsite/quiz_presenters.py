@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from questions.gradebook import AttemptReview, Gradebook
-from questions.models import Quiz, QuizAnswer, QuizAttempt, Submission
-from questions.quizzes import quiz_max_score
+from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
+from questions.courses.rules import Gradebook
+from questions.courses.selectors import AttemptReview, quiz_max_score
+from questions.practice.models import Submission
 
 from .presenters import item_view, submission_view
 

@@ -10,8 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questions import selectors, services
-from questions.models import Difficulty, PracticeItem
+from questions import errors as errors
+from questions.catalogue.models import Difficulty
+from questions.practice import selectors as practice_selectors
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem
 
 from .learning_views import home_context as _home_context
 from .presenters import answer_from_post, errors_by_part, item_view, parse_preview, submission_view
@@ -36,10 +39,10 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "")
     difficulty = request.POST.get("difficulty", Difficulty.MEDIUM)
     try:
-        item = services.practice_item_create_numeric(
+        item = practice_services.practice_item_create_numeric(
             learner=request.user, kind=kind, difficulty=difficulty
         )
-    except services.ServiceError as exc:
+    except errors.ServiceError as exc:
         return render(
             request,
             "quizsite/home.html",
@@ -53,8 +56,8 @@ def practice_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
     try:
-        item = services.practice_item_create_for_topic(learner=request.user, topic_slug=topic_slug)
-    except services.ServiceError as exc:
+        item = practice_services.practice_item_create_for_topic(learner=request.user, topic_slug=topic_slug)
+    except errors.ServiceError as exc:
         return render(
             request, "quizsite/home.html", {**_home_context(), "error": exc.message}, status=400
         )
@@ -64,7 +67,7 @@ def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+    item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
     view = item_view(item)
     context: dict = {"item": item, "view": view, "format_errors": [], "typed": {}}
     status = 200
@@ -72,24 +75,24 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
         answer = answer_from_post(view, request.POST)
         context["typed"] = answer
         try:
-            created = services.submission_create(
+            created = practice_services.submission_create(
                 learner=request.user,
                 item=item,
                 answer=answer,
                 idempotency_key=request.POST.get("idempotency_key") or None,
             )
-        except services.AnswerFormatError as exc:
+        except errors.AnswerFormatError as exc:
             context["format_errors"] = exc.details
             context["error"] = exc.message
             status = 400
-        except services.ServiceError as exc:  # e.g. an idempotency key another answer used
+        except errors.ServiceError as exc:  # e.g. an idempotency key another answer used
             context["error"] = exc.message
             status = 400
         else:
             return redirect(f"{request.path}?submission={created.submission.id}")
     elif submission_id := request.GET.get("submission", "").strip():
         if submission_id.isdecimal():
-            submission = selectors.submission_for_learner(
+            submission = practice_selectors.submission_for_learner(
                 learner=request.user, submission_id=int(submission_id)
             )
             if submission.item_id != item.id:
@@ -126,7 +129,7 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
 @require_GET
 def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
     """The result fragment for polling: 202 while pending, 200 with the HTML once graded."""
-    submission = selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
+    submission = practice_selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
     if submission.status == submission.Status.PENDING:
         return HttpResponse(status=202)
     return render(request, "quizsite/_result.html", {"s": submission_view(submission)})

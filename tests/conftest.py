@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from questions.catalogue import services as catalogue_services
+from questions.practice import services as practice_services
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -35,17 +38,15 @@ def other_learner(django_user_model):
 @pytest.fixture
 def numeric_item(learner):
     """A practice item holding a real, engine-made self-attention variant."""
-    from questions import services
 
-    return services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    return practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
 
 
 @pytest.fixture
 def bank(db):
     """The real theory bank (questions/bank), loaded into the test database."""
-    from questions import services
 
-    return services.bank_load(path=ROOT / "questions" / "bank")
+    return catalogue_services.bank_load(path=ROOT / "questions" / "bank")
 
 
 @pytest.fixture

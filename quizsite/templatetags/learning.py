@@ -10,16 +10,17 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from questions import learning
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
 from quizsite.learning_views import RUN_SESSION_KEY
 
 register = template.Library()
 
 
 @register.simple_tag
-def hint_ladder_for(item) -> learning.HintLadder:
+def hint_ladder_for(item) -> learning_rules.HintLadder:
     """`{% hint_ladder_for item as ladder %}`: the rungs opened so far and how many there are."""
-    return learning.hint_ladder(item)
+    return learning_rules.hint_ladder(item)
 
 
 @register.simple_tag(takes_context=True)
@@ -29,7 +30,7 @@ def item_actions_for(context, item) -> dict:
     run = request.session.get(RUN_SESSION_KEY) or {}
     return {
         "in_run": bool(run.get("topics")) and run.get("last_item") == item.id,
-        "reviews_due": learning.review_counts(learner=request.user).due_now,
+        "reviews_due": learning_selectors.review_counts(learner=request.user).due_now,
         "is_review": item.purpose == "review",
     }
 
@@ -38,15 +39,15 @@ def item_actions_for(context, item) -> dict:
 def learning_dashboard(context) -> dict:
     """`{% learning_dashboard as dash %}`: reviews due, mastery per topic, streak, run topics."""
     user = context["request"].user
-    profile = learning.learner_profile_for(user=user)
+    profile = learning_selectors.learner_profile_for(user=user)
     run = context["request"].session.get(RUN_SESSION_KEY) or {}
     return {
-        "reviews": learning.review_counts(learner=user),
-        "mastery": learning.mastery_by_topic(learner=user),
-        "mature_days": round(learning.MATURE_DAYS),
+        "reviews": learning_selectors.review_counts(learner=user),
+        "mastery": learning_selectors.mastery_by_topic(learner=user),
+        "mature_days": round(learning_rules.MATURE_DAYS),
         "show_streak": profile.show_streak,
-        "streak": learning.streak_days(learner=user) if profile.show_streak else None,
-        "practice_topics": learning.practice_topics(),
+        "streak": learning_selectors.streak_days(learner=user) if profile.show_streak else None,
+        "practice_topics": learning_selectors.practice_topics(),
         "run_topics": run.get("topics") or [],
     }
 

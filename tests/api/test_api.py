@@ -5,6 +5,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from questions.practice import tasks as practice_tasks
+
 pytestmark = pytest.mark.django_db
 
 
@@ -25,7 +27,7 @@ def test_anonymous_requests_are_refused():
 
 
 def test_item_never_contains_the_key(learner, client_for):
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     client = client_for(learner)
     item = new_item(client)
@@ -45,7 +47,7 @@ def test_item_never_contains_the_key(learner, client_for):
 
 
 def test_submit_then_read_the_grade(learner, client_for, django_capture_on_commit_callbacks):
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     client = client_for(learner)
     item = new_item(client)
@@ -61,7 +63,7 @@ def test_submit_then_read_the_grade(learner, client_for, django_capture_on_commi
 
 
 def test_idempotency_key_twice_gives_one_submission(learner, client_for):
-    from questions.models import PracticeItem, Submission
+    from questions.practice.models import PracticeItem, Submission
 
     client = client_for(learner)
     item = new_item(client)
@@ -75,7 +77,7 @@ def test_idempotency_key_twice_gives_one_submission(learner, client_for):
 
 
 def test_unreadable_answer_is_a_400_naming_the_cell(learner, client_for):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     client = client_for(learner)
     item = new_item(client)
@@ -92,7 +94,7 @@ def test_unreadable_answer_is_a_400_naming_the_cell(learner, client_for):
 
 
 def test_parts_the_problem_does_not_have_and_huge_answers_are_refused_unstored(learner, client_for):
-    from questions.models import PracticeItem, Submission
+    from questions.practice.models import PracticeItem, Submission
 
     client = client_for(learner)
     item = new_item(client)
@@ -124,7 +126,7 @@ def test_malformed_bodies_are_400_not_500(learner, client_for):
 
 
 def test_learners_cannot_reach_each_others_items(learner, other_learner, client_for):
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     mine = client_for(learner)
     theirs = client_for(other_learner)
@@ -149,10 +151,9 @@ def test_openapi_schema_lists_the_endpoints(learner, client_for):
 def test_worker_not_answering_is_a_503_not_a_client_error(learner, client_for):
     from unittest import mock
 
-    from questions import tasks
 
     client = client_for(learner)
-    with mock.patch.object(tasks.generate_variants, "delay", side_effect=ConnectionError("broker down")):
+    with mock.patch.object(practice_tasks.generate_variants, "delay", side_effect=ConnectionError("broker down")):
         response = client.post("/api/v1/practice/items", {"kind": "self_attention", "difficulty": "hard"}, format="json")
     assert response.status_code == 503
     assert "worker did not answer" in response.json()["detail"]

@@ -12,7 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from attention_engine import api as engine
-from questions.models import PracticeItem, QuestionVersion, ReviewCard, Submission
+from questions.catalogue.models import QuestionVersion
+from questions.learning.models import ReviewCard
+from questions.practice.models import PracticeItem, Submission
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 import yaml
 from django.contrib.auth.models import Group
 
-from questions import services
-from questions.models import QuestionVersion, Topic
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def instructor(django_user_model):
 
 @pytest.fixture
 def author(client, instructor):
-    services.topic_upsert(slug="masking", title="Masking")
+    catalogue_services.topic_upsert(slug="masking", title="Masking")
     client.force_login(instructor)
     return client
 

@@ -6,8 +6,9 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from questions import services
-from questions.models import PracticeItem, Question, QuestionVersion, Submission, Topic
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import Question, QuestionVersion, Topic
+from questions.practice.models import PracticeItem, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,10 @@ def write_bank(folder: Path, question: dict) -> Path:
 
 
 def test_the_real_bank_loads_and_reloading_changes_nothing():
-    first = services.bank_load(path=Path("questions/bank"))
+    first = catalogue_services.bank_load(path=Path("questions/bank"))
     assert first.questions >= 1 and len(first.changed) == first.questions
     versions = QuestionVersion.objects.count()
-    again = services.bank_load(path=Path("questions/bank"))
+    again = catalogue_services.bank_load(path=Path("questions/bank"))
     assert again.changed == []
     assert QuestionVersion.objects.count() == versions
     assert Topic.objects.count() == first.topics
@@ -46,13 +47,13 @@ def test_the_real_bank_loads_and_reloading_changes_nothing():
 
 def test_an_edit_makes_a_new_version_and_graded_work_keeps_its_own(tmp_path, learner):
     bank = write_bank(tmp_path / "bank", QUESTION)
-    services.bank_load(path=bank)
+    catalogue_services.bank_load(path=bank)
     v1 = QuestionVersion.objects.get()
     item = PracticeItem.objects.create(learner=learner, question_version=v1)
     graded = Submission.objects.create(item=item, learner=learner, answer=0, status="graded", score=1.0)
 
     write_bank(bank, {**QUESTION, "explanation": "Dot products of d_k terms have variance d_k."})
-    report = services.bank_load(path=bank)
+    report = catalogue_services.bank_load(path=bank)
     assert report.changed == ["why-scale"]
     v1.refresh_from_db()
     v2 = QuestionVersion.objects.get(number=2)

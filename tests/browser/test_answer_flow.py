@@ -2,21 +2,21 @@
 
 import pytest
 
+from questions.practice import jobs as practice_jobs
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
 
 def test_score_appears_without_reload_while_the_worker_grades(page, live_server, learner, worker_process):
-    from questions import services
 
-    services.variants_generate(kind="self_attention", difficulty="easy", count=1)
+    practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=1)
     worker_process.start()
     log_in(page, live_server.url)
     page.click('button[data-kind="self_attention"]')
     page.wait_for_selector(".prompt math")
 
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     item = PracticeItem.objects.get()
     for name, value in item.variant.data["answer"].items():

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from attention_engine.variant import as_array
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
 from quizsite.heatmap import DARK_RAMP, LIGHT_RAMP
 from tests.browser.conftest import ARTIFACTS, log_in
 
@@ -45,10 +47,9 @@ def rgb(hex_colour: str) -> str:
 
 
 def test_type_paste_preview_submit_and_see_the_named_mistake(page, browser, live_server, learner, worker_process):
-    from questions import services
 
-    services.variants_generate(kind="self_attention", difficulty="easy", count=1)
-    item = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=1)
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
     variant = item.variant.data
     # The "no scaling" mistake, computed from the variant's own steps: softmax(QK^T) V.
     raw = step_value(variant, "QK^T")

@@ -16,6 +16,9 @@ import pytest
 
 from attention_engine.kinds._attention import MISCONCEPTIONS
 from attention_engine.variant import as_array
+from questions.catalogue import services as catalogue_services
+from questions.learning import rules as learning_rules
+from questions.practice import jobs as practice_jobs
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_grid import paste, softmax_rows, step_value
 
@@ -34,7 +37,7 @@ def shot(page, name: str) -> None:
 
 def item_on_page(page):
     """The practice item the page shows, from its URL (/practice/items/<id>/)."""
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     item_id = int(re.search(r"/practice/items/(\d+)/", page.url).group(1))
     return PracticeItem.objects.select_related("variant", "question_version__question__topic").get(id=item_id)
@@ -122,15 +125,14 @@ def plain_text_of(markdown: str) -> list[str]:
 
 
 def test_a_new_learner_signs_up_practises_and_takes_a_mock_interview(page, live_server, worker_process):
-    from questions import mock as mocks
-    from questions import services
-    from questions.models import MockInterview, Submission
+    from questions.learning.models import MockInterview
+    from questions.practice.models import Submission
 
-    services.bank_load(path=Path("questions/bank"))
+    catalogue_services.bank_load(path=Path("questions/bank"))
     # Stock for the two self-attention problems and the mock's numeric question, so no page
     # waits for the worker to make one; the worker refills the stock as items are claimed.
-    services.variants_generate(kind="self_attention", difficulty="easy", count=2)
-    services.variants_generate(kind="sinusoidal_positions", difficulty=mocks.NUMERIC_DIFFICULTY, count=1)
+    practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=2)
+    practice_jobs.variants_generate(kind="sinusoidal_positions", difficulty=learning_rules.NUMERIC_DIFFICULTY, count=1)
     worker_process.start()
     base = live_server.url
 
@@ -220,7 +222,7 @@ def test_a_new_learner_signs_up_practises_and_takes_a_mock_interview(page, live_
     # 3. The shortest mock interview, from the navigation; one answer, finished, reviewed.
     page.locator('nav[aria-label="Main"]').get_by_role("link", name="Mock interview").click()
     page.wait_for_url(f"{base}/mock/")
-    shortest = min(mocks.PRESETS, key=lambda p: (p.minutes, p.questions))
+    shortest = min(learning_rules.PRESETS, key=lambda p: (p.minutes, p.questions))
     page.click("text=Clear all")
     page.check(f'input[name="topic"][value="{MOCK_TOPIC}"]')
     page.check(f'input[name="preset"][value="{shortest.key}"]')

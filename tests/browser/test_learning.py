@@ -30,7 +30,7 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     page.keyboard.press("Tab")  # the next rung's button is reachable from the keyboard
     assert page.evaluate("document.activeElement.textContent").startswith("Show the next hint")
 
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     assert PracticeItem.objects.get().hints_revealed == 1
     page.click('button[data-action="next-in-run"]')

@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from questions import services
-from questions.models import MockInterview, QuestionVersion, Submission
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.learning import services as learning_services
+from questions.learning.models import MockInterview
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
+from questions.practice.models import Submission
 from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser]
@@ -18,10 +23,10 @@ pytestmark = [pytest.mark.browser]
 def topics(transactional_db):
     """The bank, plus a "decoder" topic of single-choice questions: the causal-mask problem kind
     belongs to it, so its interviews mix theory and numeric questions."""
-    services.bank_load(path=Path("questions/bank"))
-    topic = services.topic_upsert(slug="decoder", title="Decoders", position=99)
+    catalogue_services.bank_load(path=Path("questions/bank"))
+    topic = catalogue_services.topic_upsert(slug="decoder", title="Decoders", position=99)
     for version in QuestionVersion.objects.filter(data__type="single_choice", status="published")[:4]:
-        services.question_version_save(topic=topic, data={**version.data, "slug": f"dec-{version.data['slug']}"})
+        catalogue_services.question_version_save(topic=topic, data={**version.data, "slug": f"dec-{version.data['slug']}"})
     return topic
 
 
@@ -146,23 +151,22 @@ def test_when_the_deadline_passes_the_open_page_turns_into_the_review(page, brow
 
 
 def test_the_review_fills_in_as_the_worker_grades(page, live_server, learner, topics, monkeypatch):
-    from questions import mock as mocks
 
     # The answer waits for a worker that has not picked it up yet.
-    monkeypatch.setattr(services, "_enqueue_grading", lambda submission_id: None)
-    mock = mocks.mock_interview_start(learner=learner, topic_slugs=["decoder"], preset_key="quick").mock
+    monkeypatch.setattr(practice_services, "enqueue_grading", lambda submission_id: None)
+    mock = learning_services.mock_interview_start(learner=learner, topic_slugs=["decoder"], preset_key="quick").mock
     entry = next(e for e in mock.entries.select_related("item__question_version") if not e.item.is_numeric)
-    mocks.mock_answer_submit(
+    learning_services.mock_answer_submit(
         learner=learner, mock_id=mock.id, position=entry.position, answer={"response": best_choice(entry.item)}
     )
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/mock/{mock.id}/review")
     assert page.locator(f'.mock-row[data-position="{entry.position}"]').get_attribute("data-outcome") == "pending"
     assert "Still grading 1 answer" in page.locator("#review-status").inner_text()
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
-    services.submission_grade(submission_id=Submission.objects.get().id)
+    practice_jobs.submission_grade(submission_id=Submission.objects.get().id)
     page.wait_for_selector(f'.mock-row[data-position="{entry.position}"][data-outcome="right"]', timeout=30_000)
     assert page.locator("#review-status").inner_text() == "All answers graded."
     assert navigations == [], "the review updated in place"

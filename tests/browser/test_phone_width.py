@@ -4,7 +4,7 @@ inside their own boxes. Every kind at its hardest, answered wrongly so every par
 import pytest
 
 from attention_engine.api import list_kinds
-from questions import services
+from questions.practice import services as practice_services
 from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser]
@@ -26,9 +26,9 @@ def test_every_kinds_result_fits_a_phone(browser, live_server, learner):
     submitted = []
     for kind in list_kinds():
         difficulty = kind["difficulties"][-1]
-        item = services.practice_item_create_numeric(learner=learner, kind=kind["name"], difficulty=difficulty)
+        item = practice_services.practice_item_create_numeric(learner=learner, kind=kind["name"], difficulty=difficulty)
         answer = {p["name"]: ones(p) for p in item.variant.data["parts"]}
-        created = services.submission_create(learner=learner, item=item, answer=answer)  # graded in-process
+        created = practice_services.submission_create(learner=learner, item=item, answer=answer)  # graded in-process
         submitted.append((kind["name"], item.id, created.submission.id))
 
     context = browser.new_context(viewport={"width": 375, "height": 800})

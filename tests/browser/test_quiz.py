@@ -37,7 +37,7 @@ def fill_key(page, slot) -> None:
 
 
 def test_instructor_builds_a_quiz_and_a_learner_takes_it(browser, page, live_server, pool, django_user_model):  # noqa: F811
-    from questions.models import AttemptSlot, Quiz, QuizAttempt
+    from questions.courses.models import AttemptSlot, Quiz, QuizAttempt
 
     base = live_server.url
     django_user_model.objects.create_user(username="ines", password=PASSWORD, is_staff=True)

@@ -2,8 +2,10 @@
 
 import pytest
 
-from questions import courses, services
-from questions.models import QuestionVersion
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.courses import rules as courses_rules
+from questions.courses import services as courses_services
 
 POOL_SLUGS = ("quiz-pool-a", "quiz-pool-b", "quiz-pool-c")
 
@@ -42,10 +44,10 @@ def learners(django_user_model):
 @pytest.fixture
 def pool(db):
     """Three published single-choice questions; the key of each is choice 0 ("Alpha")."""
-    topic = services.topic_upsert(slug="quiz-topic", title="Quiz topic")
+    topic = catalogue_services.topic_upsert(slug="quiz-topic", title="Quiz topic")
     versions = []
     for slug in POOL_SLUGS:
-        version, _ = services.question_version_save(
+        version, _ = catalogue_services.question_version_save(
             topic=topic, data=choice_question(slug), status=QuestionVersion.Status.PUBLISHED
         )
         versions.append(version)
@@ -54,13 +56,13 @@ def pool(db):
 
 @pytest.fixture
 def course(instructor):
-    return courses.course_create(title="Attention 101", instructor=instructor)
+    return courses_services.course_create(title="Attention 101", instructor=instructor)
 
 
 @pytest.fixture
 def enrolled(course, learners):
     for learner in learners:
-        courses.course_join(user=learner, code=course.join_code)
+        courses_services.course_join(user=learner, code=course.join_code)
     return learners
 
 
@@ -72,17 +74,16 @@ def numeric_key_answer(item) -> dict:
 @pytest.fixture
 def make_quiz(course, instructor, pool):
     """An open quiz in `course`; sections default to one theory pool (draw 1 of the 3)."""
-    from questions import quizzes
 
     def make(sections=None, **settings):
-        quiz = quizzes.quiz_create(
+        quiz = courses_services.quiz_create(
             course=course,
             actor=instructor,
             title=settings.pop("title", "Quiz"),
-            sections=sections or [quizzes.SectionSpec(questions=POOL_SLUGS)],
+            sections=sections or [courses_rules.SectionSpec(questions=POOL_SLUGS)],
             **settings,
         )
-        return quizzes.quiz_open(quiz=quiz, actor=instructor)
+        return courses_services.quiz_open(quiz=quiz, actor=instructor)
 
     return make
 
@@ -91,10 +92,9 @@ def answer(attempt, learner, position, body, *, certainty=None, key=None):
     """Answer through the service and let the (in-process) grading task run on commit."""
     from django.test import TestCase
 
-    from questions import quizzes
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return quizzes.answer_submit(
+        return courses_services.answer_submit(
             attempt=attempt, learner=learner, position=position, answer=body,
             certainty=certainty, idempotency_key=key,
         )

@@ -6,10 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions import quizzes
-from questions.models import AttemptSlot, PracticeItem, Quiz, QuizAttempt, Submission, Variant
-from questions.quizzes import SEED_SPACE, SectionSpec, stable_int
-from questions.services import ServiceError
+from questions.catalogue import services as catalogue_services
+from questions.courses import selectors as courses_selectors
+from questions.courses import services as courses_services
+from questions.courses.models import AttemptSlot, Quiz, QuizAttempt
+from questions.courses.rules import SEED_SPACE, SectionSpec, stable_int
+from questions.errors import ServiceError
+from questions.practice import jobs as practice_jobs
+from questions.practice.models import PracticeItem, Submission, Variant
 from tests.courses.conftest import POOL_SLUGS, answer
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +28,7 @@ def only_slot(attempt):
 def test_penalty_per_retry_under_immediate_feedback(make_quiz, enrolled):
     quiz = make_quiz(feedback_timing="immediate", penalty=0.25, sections=[SectionSpec(questions=POOL_SLUGS, points=4)])
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     answer(attempt, lea, 0, WRONG)
     assert only_slot(attempt).mark == 0.0
     answer(attempt, lea, 0, WRONG)
@@ -33,17 +37,17 @@ def test_penalty_per_retry_under_immediate_feedback(make_quiz, enrolled):
     assert only_slot(attempt).mark == 2.0
     with pytest.raises(ServiceError, match="already answered correctly"):
         answer(attempt, lea, 0, RIGHT)
-    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt = courses_services.attempt_submit(attempt=attempt, learner=lea)
     attempt.refresh_from_db()
     assert attempt.score == 2.0
 
 
 def test_unreadable_answers_cost_no_try(make_quiz, enrolled):
-    from questions.services import AnswerFormatError
+    from questions.errors import AnswerFormatError
 
     quiz = make_quiz(feedback_timing="immediate", penalty=0.5)
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     with pytest.raises(AnswerFormatError):
         answer(attempt, lea, 0, {"response": "not a choice"})
     answer(attempt, lea, 0, RIGHT)
@@ -58,24 +62,24 @@ def test_certainty_based_marking(make_quiz, enrolled):
         sections=[SectionSpec(questions=POOL_SLUGS, points=3)],
     )
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     with pytest.raises(ServiceError, match="certainty"):
         answer(attempt, lea, 0, RIGHT)
     answer(attempt, lea, 0, WRONG, certainty=3)
-    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt = courses_services.attempt_submit(attempt=attempt, learner=lea)
     attempt.refresh_from_db()
     # Wrong at certainty 3 scores -6 on the CBM scale of 3: 3 points * -6 / 3.
     assert attempt.score == -6.0
-    second = quizzes.attempt_start(quiz=quiz, learner=lea)
+    second = courses_services.attempt_start(quiz=quiz, learner=lea)
     answer(second, lea, 0, RIGHT, certainty=2)
-    second = quizzes.attempt_submit(attempt=second, learner=lea)
+    second = courses_services.attempt_submit(attempt=second, learner=lea)
     second.refresh_from_db()
     assert second.score == 2.0  # 3 points * 2 / 3
 
 
 def test_certainty_refused_on_a_quiz_without_cbm(make_quiz, enrolled):
     quiz = make_quiz()
-    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     with pytest.raises(ServiceError, match="does not use certainty"):
         answer(attempt, enrolled[0], 0, RIGHT, certainty=2)
 
@@ -180,21 +184,20 @@ def test_immediate_feedback_keeps_explanations_and_worked_solutions_until_submis
 
 
 def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_quiz, enrolled, instructor):
-    from questions import services
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
     from tests.courses.conftest import choice_question
 
-    topic = services.topic_upsert(slug="quiz-topic", title="Quiz topic")
+    topic = catalogue_services.topic_upsert(slug="quiz-topic", title="Quiz topic")
     extra = [f"quiz-pool-extra-{i}" for i in range(3)]
     for slug in extra:
-        services.question_version_save(topic=topic, data=choice_question(slug), status=QuestionVersion.Status.PUBLISHED)
+        catalogue_services.question_version_save(topic=topic, data=choice_question(slug), status=QuestionVersion.Status.PUBLISHED)
     quiz = make_quiz(
         attempts_allowed=3,
         sections=[SectionSpec(questions=POOL_SLUGS + tuple(extra), draw=2), SectionSpec(kind="mha_params", difficulty="easy")],
     )
     draws, seeds = {}, {}
     for learner in enrolled:
-        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
         slots = list(attempt.slots.select_related("item__variant", "item__question_version__question").order_by("slot"))
         draws[learner.username] = tuple(s.item.question_version.question.slug for s in slots[:2])
         numeric = slots[2].item.variant
@@ -202,7 +205,7 @@ def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_
         # The numeric seed is the stable hash of (quiz, slot, learner, attempt number).
         assert numeric.seed == stable_int("seed", quiz.id, 2, learner.id, 1) % SEED_SPACE
         # Starting again (a reload) returns the same attempt and items.
-        again = quizzes.attempt_start(quiz=quiz, learner=learner)
+        again = courses_services.attempt_start(quiz=quiz, learner=learner)
         assert again.id == attempt.id
         assert [s.item_id for s in again.slots.order_by("slot")] == [s.item_id for s in slots]
     # Six questions, draw two, four learners: the same pair for all four would be a broken hash.
@@ -213,8 +216,8 @@ def test_draws_are_deterministic_differ_between_learners_and_do_not_repeat(make_
     variants = {seeds["lea"]}
     for _ in range(2):
         attempt = QuizAttempt.objects.get(quiz=quiz, learner=lea, state="in_progress")
-        quizzes.attempt_submit(attempt=attempt, learner=lea)
-        attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+        courses_services.attempt_submit(attempt=attempt, learner=lea)
+        attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
         slots = list(attempt.slots.select_related("item__question_version__question", "item__variant").order_by("slot"))
         seen += [s.item.question_version.question.slug for s in slots[:2]]
         variants.add(slots[2].item.variant.seed)
@@ -228,9 +231,9 @@ def test_a_seed_already_taken_moves_to_the_next_seed(make_quiz, enrolled):
     lea, leo = enrolled[0], enrolled[1]
     base = stable_int("seed", quiz.id, 0, lea.id, 1) % SEED_SPACE
     # Someone's practice item already holds the variant of Lea's seed.
-    [taken] = quizzes.variants_generate_for_seeds(kind="mha_params", difficulty="easy", seeds=[base])
+    [taken] = practice_jobs.variants_generate_for_seeds(kind="mha_params", difficulty="easy", seeds=[base])
     PracticeItem.objects.create(learner=leo, variant_id=taken)
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     assert only_slot(attempt).item.variant.seed == (base + 1) % SEED_SPACE
     assert Variant.objects.get(id=taken).item.learner == leo
 
@@ -238,28 +241,28 @@ def test_a_seed_already_taken_moves_to_the_next_seed(make_quiz, enrolled):
 def test_attempts_allowed_and_window(make_quiz, enrolled):
     lea = enrolled[0]
     quiz = make_quiz(attempts_allowed=1)
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
-    quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
+    courses_services.attempt_submit(attempt=attempt, learner=lea)
     with pytest.raises(ServiceError, match="No attempts left"):
-        quizzes.attempt_start(quiz=quiz, learner=lea)
+        courses_services.attempt_start(quiz=quiz, learner=lea)
     later = make_quiz(opens_at=timezone.now() + timedelta(hours=1))
     with pytest.raises(ServiceError, match="opens at"):
-        quizzes.attempt_start(quiz=later, learner=lea)
+        courses_services.attempt_start(quiz=later, learner=lea)
 
 
 def test_deadline_is_the_close_time_when_that_comes_first(make_quiz, enrolled):
     closes = timezone.now() + timedelta(minutes=10)
     quiz = make_quiz(time_limit_seconds=3600, closes_at=closes)
-    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     assert attempt.deadline == closes
 
 
 def test_overdue_attempts_are_closed_at_their_deadline_once(make_quiz, enrolled):
-    from questions.tasks import close_overdue_attempts
+    from questions.courses.tasks import close_overdue_attempts
 
     quiz = make_quiz(time_limit_seconds=60)
     lea, leo, lia = enrolled[:3]
-    attempts = [quizzes.attempt_start(quiz=quiz, learner=u) for u in (lea, leo, lia)]
+    attempts = [courses_services.attempt_start(quiz=quiz, learner=u) for u in (lea, leo, lia)]
     answer(attempts[0], lea, 0, RIGHT)
     past = timezone.now() - timedelta(minutes=1)
     QuizAttempt.objects.filter(id__in=[attempts[0].id, attempts[1].id]).update(deadline=past)
@@ -313,7 +316,7 @@ def test_reading_an_attempt_costs_the_same_queries_whatever_its_length(
     quiz = make_quiz(attempts_allowed=1, sections=[SectionSpec(questions=POOL_SLUGS, draw=draw)])
     client = client_for(enrolled[0])
     view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
-    quizzes.attempt_submit(attempt=QuizAttempt.objects.get(id=view["id"]), learner=enrolled[0])
+    courses_services.attempt_submit(attempt=QuizAttempt.objects.get(id=view["id"]), learner=enrolled[0])
     with django_assert_max_num_queries(5):
         assert client.get(f"/api/v1/attempts/{view['id']}").status_code == 200
 
@@ -323,7 +326,7 @@ def test_closing_a_quiz_now_submits_attempts_in_progress_and_refuses_new_ones(
 ):
     quiz = make_quiz(time_limit_seconds=3600, attempts_allowed=2)
     lea, leo = enrolled[0], enrolled[1]
-    running = quizzes.attempt_start(quiz=quiz, learner=lea)
+    running = courses_services.attempt_start(quiz=quiz, learner=lea)
     answer(running, lea, 0, RIGHT)
     assert client_for(lea).post(f"/api/v1/quizzes/{quiz.id}/close").status_code == 403  # instructors only
 
@@ -333,14 +336,14 @@ def test_closing_a_quiz_now_submits_attempts_in_progress_and_refuses_new_ones(
     assert running.state == QuizAttempt.State.SUBMITTED and running.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
     assert running.score == 1.0  # what was answered counts
     with pytest.raises(ServiceError, match="closed"):
-        quizzes.attempt_start(quiz=Quiz.objects.get(id=quiz.id), learner=leo)
+        courses_services.attempt_start(quiz=Quiz.objects.get(id=quiz.id), learner=leo)
     closed_at = Quiz.objects.get(id=quiz.id).closes_at
     assert client_for(instructor).post(f"/api/v1/quizzes/{quiz.id}/close").status_code == 200
     assert Quiz.objects.get(id=quiz.id).closes_at == closed_at  # closing twice changes nothing
 
 
 def test_a_draft_cannot_be_closed(course, instructor, pool, client_for):
-    draft = quizzes.quiz_create(course=course, actor=instructor, title="Draft", sections=[SectionSpec(questions=POOL_SLUGS)])
+    draft = courses_services.quiz_create(course=course, actor=instructor, title="Draft", sections=[SectionSpec(questions=POOL_SLUGS)])
     response = client_for(instructor).post(f"/api/v1/quizzes/{draft.id}/close")
     assert response.status_code == 400 and "still a draft" in response.json()["detail"]
 
@@ -348,9 +351,8 @@ def test_a_draft_cannot_be_closed(course, instructor, pool, client_for):
 def test_staff_preview_their_quiz_as_a_learner_would_and_it_counts_nowhere(
     course, instructor, pool, enrolled, client_for
 ):
-    from questions import gradebook
 
-    draft = quizzes.quiz_create(
+    draft = courses_services.quiz_create(
         course=course, actor=instructor, title="Week 1", attempts_allowed=1,
         sections=[SectionSpec(questions=POOL_SLUGS), SectionSpec(kind="mha_params", difficulty="easy")],
     )
@@ -361,19 +363,19 @@ def test_staff_preview_their_quiz_as_a_learner_would_and_it_counts_nowhere(
     assert staff.post(f"/api/v1/quizzes/{draft.id}/preview").json()["id"] == first.json()["id"]  # resumed
     attempt = QuizAttempt.objects.get(id=first.json()["id"])
     answer(attempt, instructor, 0, RIGHT)
-    quizzes.attempt_submit(attempt=attempt, learner=instructor)
+    courses_services.attempt_submit(attempt=attempt, learner=instructor)
     second = staff.post(f"/api/v1/quizzes/{draft.id}/preview").json()
     assert second["id"] != attempt.id and second["number"] == 2
     assert client_for(enrolled[0]).post(f"/api/v1/quizzes/{draft.id}/preview").status_code == 404  # a draft
 
-    quiz = quizzes.quiz_open(quiz=draft, actor=instructor)
+    quiz = courses_services.quiz_open(quiz=draft, actor=instructor)
     lea = enrolled[0]
-    real = quizzes.attempt_start(quiz=quiz, learner=lea)
+    real = courses_services.attempt_start(quiz=quiz, learner=lea)
     answer(real, lea, 0, WRONG)
-    quizzes.attempt_submit(attempt=real, learner=lea)
+    courses_services.attempt_submit(attempt=real, learner=lea)
     assert client_for(lea).post(f"/api/v1/quizzes/{quiz.id}/preview").status_code == 403
     # Only the learner's attempt is in the staff's lists, the gradebook and the statistics.
-    assert [a.id for a in gradebook.attempts_for_staff(quiz=quiz, user=instructor)] == [real.id]
-    assert gradebook.quiz_statistics(quiz=quiz, user=instructor)["attempt_count"] == 1
-    book = gradebook.gradebook_for(course=course, user=instructor)
+    assert [a.id for a in courses_selectors.attempts_for_staff(quiz=quiz, user=instructor)] == [real.id]
+    assert courses_selectors.quiz_statistics(quiz=quiz, user=instructor)["attempt_count"] == 1
+    book = courses_selectors.gradebook_for(course=course, user=instructor)
     assert [r.learner for r in book.rows if r.attempts == [1]] == [lea]

@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions import services
-from questions.models import AttemptSlot, QuestionVersion, QuizAttempt, Submission
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.courses.models import AttemptSlot, QuizAttempt
+from questions.practice.models import Submission
 from tests.courses.conftest import POOL_SLUGS, choice_question, numeric_key_answer
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +157,7 @@ def test_instructor_and_four_learners_run_a_timed_quiz(
 
     # Regrade: the key of the first pool question was wrong; version 2 makes "Beta" right.
     first = QuestionVersion.objects.get(question__slug=POOL_SLUGS[0], status="published")
-    services.question_version_save(
+    catalogue_services.question_version_save(
         topic=first.question.topic, data=choice_question(POOL_SLUGS[0], right=1), status="published"
     )
     affected = AttemptSlot.objects.filter(item__question_version=first).select_related("attempt__learner")

@@ -5,9 +5,15 @@ import io
 
 import pytest
 
-from questions import gradebook, quizzes, regrade, services
-from questions.models import AttemptSlot, QuestionVersion, QuizAttempt, RegradeRun
-from questions.quizzes import SectionSpec
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.courses import jobs as courses_jobs
+from questions.courses import rules as courses_rules
+from questions.courses import selectors as courses_selectors
+from questions.courses import services as courses_services
+from questions.courses import tasks as courses_tasks
+from questions.courses.models import AttemptSlot, QuizAttempt, RegradeRun
+from questions.courses.rules import SectionSpec
 from tests.courses.conftest import POOL_SLUGS, answer, choice_question, numeric_key_answer
 
 pytestmark = pytest.mark.django_db
@@ -17,20 +23,19 @@ RIGHT, WRONG = {"response": 0}, {"response": 1}
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_that_spreadsheets_would_run_get_a_quote(text):
-    assert gradebook.csv_safe(text) == "'" + text
+    assert courses_rules.csv_safe(text) == "'" + text
 
 
 def test_plain_cells_and_numbers_pass_unchanged():
-    assert gradebook.csv_safe("Ada") == "Ada"
-    assert gradebook.csv_safe(-1.5) == -1.5
-    assert gradebook.csv_safe(None) == ""
+    assert courses_rules.csv_safe("Ada") == "Ada"
+    assert courses_rules.csv_safe(-1.5) == -1.5
+    assert courses_rules.csv_safe(None) == ""
 
 
 def test_gradebook_csv_escapes_names_and_titles(client_for, course, instructor, make_quiz, django_user_model):
-    from questions import courses
 
     evil = django_user_model.objects.create_user(username="=HYPERLINK", password="s3cret-pass-word")
-    courses.course_join(user=evil, code=course.join_code)
+    courses_services.course_join(user=evil, code=course.join_code)
     make_quiz(title='@SUM(1,2), "quoted"')
     response = client_for(instructor).get(f"/api/v1/courses/{course.id}/gradebook.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -49,16 +54,16 @@ def test_gradebook_csv_writes_large_and_fractional_maxima_as_people_do(client_fo
 
 def test_draft_quizzes_are_not_gradebook_columns(client_for, course, instructor, make_quiz):
     make_quiz(title="Open one")
-    quizzes.quiz_create(course=course, actor=instructor, title="Still a draft",
+    courses_services.quiz_create(course=course, actor=instructor, title="Still a draft",
                         sections=[SectionSpec(questions=POOL_SLUGS)])
-    book = gradebook.gradebook_for(course=course, user=instructor)
+    book = courses_selectors.gradebook_for(course=course, user=instructor)
     assert [q.title for q in book.quizzes] == ["Open one"]
 
 
 def _take(quiz, learner, right: bool) -> QuizAttempt:
-    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
     answer(attempt, learner, 0, RIGHT if right else WRONG)
-    return quizzes.attempt_submit(attempt=attempt, learner=learner)
+    return courses_services.attempt_submit(attempt=attempt, learner=learner)
 
 
 @pytest.mark.parametrize(
@@ -69,26 +74,26 @@ def test_gradebook_applies_the_grading_method(course, instructor, make_quiz, enr
     lea = enrolled[0]
     for right in (False, True, False):
         _take(quiz, lea, right)
-    book = gradebook.gradebook_for(course=course, user=instructor)
+    book = courses_selectors.gradebook_for(course=course, user=instructor)
     row = next(r for r in book.rows if r.learner == lea)
     assert row.grades == [pytest.approx(expected)] and row.attempts == [3]
 
 
 def test_batched_regrade_is_resumable_and_idempotent(course, instructor, make_quiz, enrolled):
-    from questions.tasks import regrade_quiz
+    from questions.courses.tasks import regrade_quiz
 
     quiz = make_quiz(sections=[SectionSpec(questions=POOL_SLUGS[:1])])
     for learner, right in zip(enrolled, (True, False, True, False), strict=True):
         _take(quiz, learner, right)
     version = QuestionVersion.objects.get(question__slug=POOL_SLUGS[0], status="published")
-    services.question_version_save(
+    catalogue_services.question_version_save(
         topic=version.question.topic, data=choice_question(POOL_SLUGS[0], right=1), status="published"
     )
-    assert len(regrade.regrade_preview(quiz=quiz, user=instructor)) == 4
+    assert len(courses_selectors.regrade_preview(quiz=quiz, user=instructor)) == 4
     run = RegradeRun.objects.create(quiz=quiz, requested_by=instructor, slots_total=4)
     # A worker applies two batches of one slot and dies: the cursor keeps its place.
-    assert regrade.regrade_run_batch(run_id=run.id, batch_size=1)
-    assert regrade.regrade_run_batch(run_id=run.id, batch_size=1)
+    assert courses_jobs.regrade_run_batch(run_id=run.id, batch_size=1)
+    assert courses_jobs.regrade_run_batch(run_id=run.id, batch_size=1)
     run.refresh_from_db()
     first_two = list(AttemptSlot.objects.filter(attempt__quiz=quiz).order_by("id").values_list("id", flat=True)[:2])
     assert run.cursor == first_two[1] and run.slots_done == 2 and run.state == "pending"
@@ -107,7 +112,7 @@ def test_batched_regrade_is_resumable_and_idempotent(course, instructor, make_qu
     regrade_quiz.delay(again.id).get()
     again.refresh_from_db()
     assert again.state == "done" and again.slots_changed == 0
-    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+    assert courses_selectors.regrade_preview(quiz=quiz, user=instructor) == []
     scores = dict(QuizAttempt.objects.filter(quiz=quiz).values_list("learner__username", "original_score"))
     assert scores == {"lea": 1.0, "leo": 0.0, "lia": 1.0, "lou": 0.0}
 
@@ -119,7 +124,7 @@ def test_a_numeric_key_fixed_by_a_new_engine_version_is_regraded_with_the_origin
 
     quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy", points=2)])
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     variant = AttemptSlot.objects.select_related("item__variant").get(attempt=attempt).item.variant
     true_key = engine.generate(variant.kind, variant.seed, variant.difficulty)["answer"]
     # As if an older engine had shipped this variant with a wrong key.
@@ -127,18 +132,18 @@ def test_a_numeric_key_fixed_by_a_new_engine_version_is_regraded_with_the_origin
     variant.data["answer"] = {part: value + 1000 for part, value in true_key.items()}
     variant.save(update_fields=["engine_version", "data"])
     answer(attempt, lea, 0, {part: str(value) for part, value in true_key.items()})
-    attempt = quizzes.attempt_submit(attempt=attempt, learner=lea)
+    attempt = courses_services.attempt_submit(attempt=attempt, learner=lea)
     assert attempt.score == 0.0
 
-    changes = regrade.regrade_preview(quiz=quiz, user=instructor)
+    changes = courses_selectors.regrade_preview(quiz=quiz, user=instructor)
     assert [(c.learner, c.old_mark, c.new_mark) for c in changes] == [(lea.username, 0.0, 2.0)]
     with django_capture_on_commit_callbacks(execute=True):
-        regrade.regrade_start(quiz=quiz, user=instructor)  # the batched task, in-process here
+        courses_services.regrade_start(quiz=quiz, user=instructor)  # the batched task, in-process here
     slot = AttemptSlot.objects.get(attempt=attempt)
     attempt.refresh_from_db()
     assert (slot.original_mark, slot.mark) == (0.0, 2.0)
     assert (attempt.original_score, attempt.score) == (0.0, 2.0)
-    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+    assert courses_selectors.regrade_preview(quiz=quiz, user=instructor) == []
 
 
 def test_a_new_engine_that_poses_another_problem_for_the_seed_keeps_the_stored_key(
@@ -146,15 +151,15 @@ def test_a_new_engine_that_poses_another_problem_for_the_seed_keeps_the_stored_k
 ):
     quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy")])
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     variant = AttemptSlot.objects.select_related("item__variant").get(attempt=attempt).item.variant
     stored_key = dict(variant.data["answer"])
     variant.engine_version = variant.data["engine_version"] = "0.9.0"
     variant.data["params"] = {**variant.data["params"], "shown_to_the_learner": 1}
     variant.save(update_fields=["engine_version", "data"])
     answer(attempt, lea, 0, {part: str(value) for part, value in stored_key.items()})
-    quizzes.attempt_submit(attempt=attempt, learner=lea)
-    assert regrade.regrade_preview(quiz=quiz, user=instructor) == []
+    courses_services.attempt_submit(attempt=attempt, learner=lea)
+    assert courses_selectors.regrade_preview(quiz=quiz, user=instructor) == []
 
 
 def test_statistics_of_a_cbm_quiz_with_two_numeric_draws_count_every_answer_by_how_right_it_was(
@@ -167,16 +172,16 @@ def test_statistics_of_a_cbm_quiz_with_two_numeric_draws_count_every_answer_by_h
     # Per learner, slot 0 and slot 1 right or wrong; all at certainty 3 (+3 right, -6 wrong).
     plan = {"lea": (True, False), "leo": (True, True), "lia": (False, False)}
     for learner in enrolled[:3]:
-        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
         for position, right in enumerate(plan[learner.username]):
             item = attempt.slots.get(slot=position).item
             body = numeric_key_answer(item) if right else {p: "1" for p in item.variant.data["answer"]}
             answer(attempt, learner, position, body, certainty=3)
-        quizzes.attempt_submit(attempt=attempt, learner=learner)
+        courses_services.attempt_submit(attempt=attempt, learner=learner)
     scores = sorted(QuizAttempt.objects.values_list("score", flat=True))
     assert scores == [-8.0, -2.0, 4.0]  # CBM marks: 2 wrong, 1 right + 1 wrong, 2 right
 
-    stats = gradebook.quiz_statistics(quiz=quiz, user=instructor)
+    stats = courses_selectors.quiz_statistics(quiz=quiz, user=instructor)
     # Slot facility is how right the answers were, not the certainty-weighted mark: 2 of 3, 1 of 3.
     assert [round(s["facility"], 6) for s in stats["slots"]] == [round(2 / 3, 6), round(1 / 3, 6)]
     # One drawn-question column for the section, each attempt's cell the mean of its two answers.
@@ -188,7 +193,7 @@ def test_statistics_of_a_cbm_quiz_with_two_numeric_draws_count_every_answer_by_h
         assert all(0.0 <= g["mean_fraction"] <= 1.0 for g in parameter["groups"])
 
 
-def test_an_attempt_past_its_deadline_counts_in_the_gradebook_without_waiting_for_beat(
+def test_an_attempt_past_its_deadline_counts_in_the_gradebook_without_waiting_for_beat_and_without_a_write(
     course, instructor, make_quiz, enrolled
 ):
     from datetime import timedelta
@@ -197,12 +202,17 @@ def test_an_attempt_past_its_deadline_counts_in_the_gradebook_without_waiting_fo
 
     quiz = make_quiz(time_limit_seconds=60)
     lea = enrolled[0]
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     answer(attempt, lea, 0, {"response": 0})
     QuizAttempt.objects.filter(id=attempt.id).update(deadline=timezone.now() - timedelta(seconds=1))
 
-    book = gradebook.gradebook_for(course=course, user=instructor)
-    attempt.refresh_from_db()
-    assert attempt.state == QuizAttempt.State.SUBMITTED and attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
+    book = courses_selectors.gradebook_for(course=course, user=instructor)
     (row,) = [r for r in book.rows if r.learner == lea]
     assert row.grades == [1.0] and row.attempts == [1]
+    # Reads never write: the row is stored as submitted by the beat task (or the next write).
+    attempt.refresh_from_db()
+    assert attempt.state == QuizAttempt.State.IN_PROGRESS and attempt.score is None
+    assert courses_tasks.close_overdue_attempts() == 1
+    attempt.refresh_from_db()
+    assert attempt.state == QuizAttempt.State.SUBMITTED and attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE
+    assert attempt.score == row.grades[0]

@@ -3,8 +3,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from questions import courses, quizzes
-from questions.models import Membership
+from questions.courses import rules as courses_rules
+from questions.courses import services as courses_services
+from questions.courses.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ta(django_user_model, course, instructor):
     user = django_user_model.objects.create_user(username="tara", password="s3cret-pass-word")
-    courses.membership_set(course=course, actor=instructor, user=user, role=Membership.Role.TA)
+    courses_services.membership_set(course=course, actor=instructor, user=user, role=Membership.Role.TA)
     return user
 
 
@@ -20,7 +21,7 @@ def ta(django_user_model, course, instructor):
 def stranger(django_user_model):
     """An instructor of another course: no role in ours."""
     user = django_user_model.objects.create_user(username="stan", password="s3cret-pass-word", is_staff=True)
-    courses.course_create(title="Elsewhere", instructor=user)
+    courses_services.course_create(title="Elsewhere", instructor=user)
     return user
 
 
@@ -31,7 +32,7 @@ def test_only_instructors_create_courses_and_the_group_counts(client_for, learne
     response = client_for(teacher).post("/api/v1/courses", {"title": "Mine"}, format="json")
     assert response.status_code == 201
     code = response.json()["join_code"]
-    assert len(code) == 8 and set(code) <= set(courses.JOIN_CODE_ALPHABET)
+    assert len(code) == 8 and set(code) <= set(courses_rules.JOIN_CODE_ALPHABET)
 
 
 def test_each_course_lists_only_for_its_members(client_for, course, stranger, enrolled):
@@ -43,7 +44,7 @@ def test_each_course_lists_only_for_its_members(client_for, course, stranger, en
 
 def test_strangers_get_404_everywhere(client_for, course, make_quiz, enrolled, stranger):
     quiz = make_quiz()
-    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     client = client_for(stranger)
     for url in (
         f"/api/v1/courses/{course.id}",
@@ -64,7 +65,7 @@ def test_learners_get_403_on_instructor_routes_and_404_on_each_others_attempts(
     client_for, course, make_quiz, enrolled
 ):
     quiz = make_quiz()
-    theirs = quizzes.attempt_start(quiz=quiz, learner=enrolled[1])
+    theirs = courses_services.attempt_start(quiz=quiz, learner=enrolled[1])
     client = client_for(enrolled[0])
     for url in (
         f"/api/v1/courses/{course.id}/gradebook",
@@ -89,7 +90,7 @@ def test_learners_get_403_on_instructor_routes_and_404_on_each_others_attempts(
 
 def test_teaching_assistants_read_everything_and_change_nothing(client_for, course, make_quiz, enrolled, ta):
     quiz = make_quiz()
-    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     client = client_for(ta)
     for url in (
         f"/api/v1/courses/{course.id}/gradebook",
@@ -162,10 +163,10 @@ def test_bad_join_code_and_bad_answers_are_400(client_for, course, make_quiz, en
 
 
 def test_the_last_instructor_cannot_step_down(course, instructor):
-    from questions.services import ServiceError
+    from questions.errors import ServiceError
 
     with pytest.raises(ServiceError, match="at least one instructor"):
-        courses.membership_set(course=course, actor=instructor, user=instructor, role="learner")
+        courses_services.membership_set(course=course, actor=instructor, user=instructor, role="learner")
 
 
 def test_every_route_is_in_the_openapi_schema(client_for, learner):

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from questions.models import Quiz, QuizAttempt
-from questions.quizzes import (
+from questions.courses.models import Quiz, QuizAttempt
+from questions.courses.rules import (
     Visibility,
     cbm_score,
     feedback_visible,
@@ -90,7 +90,7 @@ def test_stable_hash_is_fixed_across_processes():
 
 
 def _try(score, certainty):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     return SimpleNamespace(
         submission=SimpleNamespace(status=Submission.Status.GRADED, score=score), certainty=certainty, regraded_score=None
@@ -109,7 +109,7 @@ def _try(score, certainty):
     ],
 )
 def test_cbm_with_a_retry_penalty_never_marks_a_right_answer_below_a_wrong_one(tries, expected):
-    from questions.quizzes import slot_mark
+    from questions.courses.rules import slot_mark
 
     quiz = SimpleNamespace(
         penalty=0.5, feedback_timing=Quiz.FeedbackTiming.IMMEDIATE, certainty_based_marking=True

@@ -2,31 +2,31 @@
 
 import pytest
 
-from questions import courses, quizzes
-from questions.models import AttemptSlot, QuizAttempt
-from questions.quizzes import SectionSpec
+from questions.courses import services as courses_services
+from questions.courses.models import AttemptSlot, QuizAttempt
+from questions.courses.rules import SectionSpec
 from tests.conftest import wait_for
 from tests.courses.conftest import POOL_SLUGS, numeric_key_answer
 
 
 def test_real_worker_grades_quiz_answers(worker_process, instructor, learners, pool):
     worker_process.start()
-    course = courses.course_create(title="Worker course", instructor=instructor)
+    course = courses_services.course_create(title="Worker course", instructor=instructor)
     lea = learners[0]
-    courses.course_join(user=lea, code=course.join_code)
-    quiz = quizzes.quiz_create(
+    courses_services.course_join(user=lea, code=course.join_code)
+    quiz = courses_services.quiz_create(
         course=course, actor=instructor, title="Graded by the worker",
         sections=[SectionSpec(questions=POOL_SLUGS), SectionSpec(kind="mha_params", difficulty="easy", points=2)],
     )
-    quizzes.quiz_open(quiz=quiz, actor=instructor)
+    courses_services.quiz_open(quiz=quiz, actor=instructor)
     # The numeric slot's variant for its seed is made by the worker, synchronously.
-    attempt = quizzes.attempt_start(quiz=quiz, learner=lea)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     slots = {s.slot: s for s in AttemptSlot.objects.filter(attempt=attempt).select_related("item__variant")}
-    quizzes.answer_submit(attempt=attempt, learner=lea, position=slots[0].position, answer={"response": 0})
-    quizzes.answer_submit(
+    courses_services.answer_submit(attempt=attempt, learner=lea, position=slots[0].position, answer={"response": 0})
+    courses_services.answer_submit(
         attempt=attempt, learner=lea, position=slots[1].position, answer=numeric_key_answer(slots[1].item)
     )
-    quizzes.attempt_submit(attempt=attempt, learner=lea)
+    courses_services.attempt_submit(attempt=attempt, learner=lea)
     try:
         score = wait_for(
             lambda: QuizAttempt.objects.get(id=attempt.id).score, timeout=60, what="the worker to grade the quiz"

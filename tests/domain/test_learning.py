@@ -12,17 +12,16 @@ from attention_engine import api as engine
 from attention_engine import registry
 from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import to_jsonable
-from questions import learning, services
-from questions.models import (
-    LearnerProfile,
-    PracticeItem,
-    Purpose,
-    QuestionVersion,
-    ReviewCard,
-    ReviewLog,
-    Submission,
-    Variant,
-)
+from questions import errors as errors
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning import services as learning_services
+from questions.learning.models import LearnerProfile, ReviewCard, ReviewLog
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ Again, Hard, Good, Easy = (int(r) for r in (fsrs.Rating.Again, fsrs.Rating.Hard,
 
 
 def choice_question(slug="why-scale", topic_slug="why-scaling", *, choices=None, hints=None, title="Why scale?"):
-    topic = services.topic_upsert(slug=topic_slug, title=topic_slug.title())
+    topic = catalogue_services.topic_upsert(slug=topic_slug, title=topic_slug.title())
     data = {
         "slug": slug,
         "type": "single_choice",
@@ -48,14 +47,14 @@ def choice_question(slug="why-scale", topic_slug="why-scaling", *, choices=None,
             {"text": "Because of the mask", "weight": 0, "feedback": "WRONG-C: masks come later."},
         ],
     }
-    version, _ = services.question_version_save(topic=topic, data=data)
+    version, _ = catalogue_services.question_version_save(topic=topic, data=data)
     return version
 
 
 def answer(item, response, *, capture, key=None):
     payload = response if item.is_numeric else {"response": response}
     with capture(execute=True):
-        created = services.submission_create(learner=item.learner, item=item, answer=payload, idempotency_key=key)
+        created = practice_services.submission_create(learner=item.learner, item=item, answer=payload, idempotency_key=key)
     return Submission.objects.get(id=created.submission.id)
 
 
@@ -92,20 +91,20 @@ def age(item, seconds):
     ],
 )
 def test_rating_rules(score, hints, retry, seconds, expected):
-    rating = learning.rating_for(score=score, hints_used=hints, retry=retry, seconds_taken=seconds, expected=30)
+    rating = learning_rules.rating_for(score=score, hints_used=hints, retry=retry, seconds_taken=seconds, expected=30)
     assert int(rating) == expected
 
 
 def test_expected_time_grows_with_the_number_of_cells(learner):
-    small = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
-    large = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")
+    small = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    large = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")
     small_shape = small.variant.data["parts"][0]["shape"]
     large_shape = large.variant.data["parts"][0]["shape"]
     assert large_shape[0] * large_shape[1] > small_shape[0] * small_shape[1]
-    assert learning.expected_seconds(large) > learning.expected_seconds(small)
-    scalar = services.practice_item_create_numeric(learner=learner, kind="kv_cache", difficulty="easy")
+    assert learning_rules.expected_seconds(large) > learning_rules.expected_seconds(small)
+    scalar = practice_services.practice_item_create_numeric(learner=learner, kind="kv_cache", difficulty="easy")
     parts = len(scalar.variant.data["parts"])
-    assert learning.expected_seconds(scalar) == 30 + (45 + 15) * parts  # a scalar is one number to type
+    assert learning_rules.expected_seconds(scalar) == 30 + (45 + 15) * parts  # a scalar is one number to type
 
 
 # --- cards fed by grades ---------------------------------------------------------------------------
@@ -126,10 +125,10 @@ def test_fast_first_right_numeric_answer_is_easy_and_makes_a_kind_card(numeric_i
 def test_grading_the_same_submission_twice_rates_once(numeric_item, learner, django_capture_on_commit_callbacks):
     submission = answer(numeric_item, numeric_item.variant.data["answer"], capture=django_capture_on_commit_callbacks)
     card_before = ReviewCard.objects.get(learner=learner)
-    again = services.submission_grade(submission_id=submission.id)
+    again = practice_jobs.submission_grade(submission_id=submission.id)
     assert again.status == Submission.Status.GRADED
     Submission.objects.filter(id=submission.id).update(status=Submission.Status.GRADED)
-    assert learning.review_record(submission=Submission.objects.get(id=submission.id)).submission_id == submission.id
+    assert learning_services.review_record(submission=Submission.objects.get(id=submission.id)).submission_id == submission.id
     assert ReviewLog.objects.count() == 1
     card_after = ReviewCard.objects.get(learner=learner)
     assert (card_after.reps, card_after.due, card_after.fsrs) == (card_before.reps, card_before.due, card_before.fsrs)
@@ -152,18 +151,18 @@ def test_wrong_then_right_is_again_then_hard_then_nothing(learner, django_captur
 def test_slow_right_answer_is_good(learner, django_capture_on_commit_callbacks):
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
-    age(item, learning.expected_seconds(item) + 5)
+    age(item, learning_rules.expected_seconds(item) + 5)
     submission = answer(item, right_index(version), capture=django_capture_on_commit_callbacks)
     log = ReviewLog.objects.get(submission=submission)
     assert log.rating == Good
-    assert log.seconds_taken >= learning.expected_seconds(item)
+    assert log.seconds_taken >= learning_rules.expected_seconds(item)
 
 
 def test_hints_make_a_right_answer_hard_and_are_recorded(learner, django_capture_on_commit_callbacks):
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
-    learning.hint_reveal(learner=learner, item=item, rung=1)
-    learning.hint_reveal(learner=learner, item=item, rung=2)
+    learning_services.hint_reveal(learner=learner, item=item, rung=1)
+    learning_services.hint_reveal(learner=learner, item=item, rung=2)
     submission = answer(item, right_index(version), capture=django_capture_on_commit_callbacks)
     assert submission.score == pytest.approx(1.0)  # a hint never costs marks
     log = ReviewLog.objects.get(submission=submission)
@@ -176,7 +175,7 @@ def test_partial_credit_is_hard_and_a_wrong_numeric_answer_is_again(numeric_item
     assert 0 < submission.score < 1
     expected = Hard if submission.score >= 0.5 else Again
     assert ReviewLog.objects.get(submission=submission).rating == expected
-    other = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")
+    other = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")
     absurd = {p["name"]: json.dumps([[1000] * p["shape"][1]] * p["shape"][0]) for p in other.variant.data["parts"]}
     wrong = answer(other, absurd, capture=django_capture_on_commit_callbacks)
     assert wrong.score < 0.5
@@ -200,17 +199,17 @@ def test_quiz_items_invalid_answers_and_essays_never_rate(learner, django_captur
     submission = Submission.objects.create(item=quiz_item, learner=learner, answer={"response": right_index(version)})
     # Graded directly: the quiz's own bookkeeping (another module) is not what this test is about.
     submission.status, submission.score = Submission.Status.GRADED, 1.0
-    assert learning.review_record(submission=submission) is None
+    assert learning_services.review_record(submission=submission) is None
 
     item = PracticeItem.objects.create(learner=learner, question_version=version)
     invalid = Submission.objects.create(item=item, learner=learner, answer={"response": 99})
-    services.submission_grade(submission_id=invalid.id)
+    practice_jobs.submission_grade(submission_id=invalid.id)
     assert Submission.objects.get(id=invalid.id).status == Submission.Status.INVALID
 
-    topic = services.topic_upsert(slug="essays", title="Essays")
+    topic = catalogue_services.topic_upsert(slug="essays", title="Essays")
     essay_data = {**version.data, "slug": "explain", "type": "essay"}
     essay_data.pop("choices")
-    essay, _ = services.question_version_save(topic=topic, data=essay_data)
+    essay, _ = catalogue_services.question_version_save(topic=topic, data=essay_data)
     essay_item = PracticeItem.objects.create(learner=learner, question_version=essay)
     graded = answer(essay_item, "Because the variance grows.", capture=django_capture_on_commit_callbacks)
     assert graded.status == Submission.Status.GRADED and graded.score is None
@@ -221,7 +220,7 @@ def test_a_failing_rating_never_loses_the_grade(numeric_item, learner, django_ca
     def broken(submission):
         raise RuntimeError("scheduler exploded")
 
-    monkeypatch.setattr(learning, "_review_record", broken)
+    monkeypatch.setattr(learning_services, "_review_record", broken)
     submission = answer(numeric_item, numeric_item.variant.data["answer"], capture=django_capture_on_commit_callbacks)
     assert submission.status == Submission.Status.GRADED and submission.score == pytest.approx(1.0)
     assert not ReviewLog.objects.exists()
@@ -238,27 +237,27 @@ def test_question_review_serves_the_current_published_version_once_per_click(lea
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
     answer(item, right_index(version), capture=django_capture_on_commit_callbacks)
-    assert learning.review_item_next(learner=learner) is None  # nothing due yet
+    assert learning_services.review_item_next(learner=learner) is None  # nothing due yet
     card = ReviewCard.objects.get()
     make_due(card)
     newer = choice_question(title="Why scale the scores?")
     assert newer.number == 2
-    first = learning.review_item_next(learner=learner)
+    first = learning_services.review_item_next(learner=learner)
     assert first.created and first.item.purpose == Purpose.REVIEW
     assert first.item.question_version == newer
-    second = learning.review_item_next(learner=learner)
+    second = learning_services.review_item_next(learner=learner)
     assert (second.item.id, second.created) == (first.item.id, False)  # a double click makes one review
     answer(first.item, right_index(newer), capture=django_capture_on_commit_callbacks)
     card.refresh_from_db()
     assert card.reps == 2 and card.due > timezone.now()
-    assert learning.review_counts(learner=learner).due_now == 0
+    assert learning_selectors.review_counts(learner=learner).due_now == 0
 
 
 def test_kind_review_draws_a_fresh_variant_at_the_cards_difficulty(numeric_item, learner, django_capture_on_commit_callbacks):
     answer(numeric_item, numeric_item.variant.data["answer"], capture=django_capture_on_commit_callbacks)
     card = ReviewCard.objects.get()
     make_due(card)
-    started = learning.review_item_next(learner=learner)
+    started = learning_services.review_item_next(learner=learner)
     item = started.item
     assert item.purpose == Purpose.REVIEW and item.variant.kind == "self_attention"
     assert item.variant.difficulty == card.difficulty == "easy"
@@ -275,10 +274,10 @@ def test_most_overdue_card_comes_first_and_counts(learner, django_capture_on_com
     card_b = ReviewCard.objects.get(question=b.question)
     make_due(card_a, ago=timedelta(hours=1))
     make_due(card_b, ago=timedelta(days=2))
-    assert [c.id for c in learning.reviews_due(learner=learner)] == [card_b.id, card_a.id]
-    assert learning.review_counts(learner=learner).due_now == 2
-    assert learning.review_item_next(learner=learner).item.question_version.question_id == b.question_id
-    rows = learning.reviews_due_list(learner=learner)
+    assert [c.id for c in learning_selectors.reviews_due(learner=learner)] == [card_b.id, card_a.id]
+    assert learning_selectors.review_counts(learner=learner).due_now == 2
+    assert learning_services.review_item_next(learner=learner).item.question_version.question_id == b.question_id
+    rows = learning_selectors.reviews_due_list(learner=learner)
     assert [r["question"] for r in rows] == ["q-b", "q-a"] and rows[0]["title"] == "Why scale?"
 
 
@@ -288,7 +287,7 @@ def test_a_card_whose_question_lost_its_published_version_is_passed_over(learner
     answer(item, right_index(version), capture=django_capture_on_commit_callbacks)
     make_due(ReviewCard.objects.get())
     QuestionVersion.objects.update(status=QuestionVersion.Status.RETIRED)
-    assert learning.review_item_next(learner=learner) is None
+    assert learning_services.review_item_next(learner=learner) is None
 
 
 # --- hint ladder -----------------------------------------------------------------------------------
@@ -297,7 +296,7 @@ def test_a_card_whose_question_lost_its_published_version_is_passed_over(learner
 def test_theory_ladder_authored_hints_then_a_struck_wrong_choice_then_the_source(learner):
     version = choice_question(hints=["First hint.", "Second hint."])
     item = PracticeItem.objects.create(learner=learner, question_version=version)
-    rungs = learning.hint_rungs(item)
+    rungs = learning_rules.hint_rungs(item)
     assert [r.text for r in rungs[:2]] == ["First hint.", "Second hint."]
     struck = rungs[2].text
     wrong = [c for c in version.data["choices"] if c["weight"] <= 0]
@@ -306,7 +305,7 @@ def test_theory_ladder_authored_hints_then_a_struck_wrong_choice_then_the_source
     text = json.dumps([r.to_dict() for r in rungs])
     assert "RIGHT-FEEDBACK" not in text and "SECRET-EXPLANATION" not in text
     assert version.data["choices"][right_index(version)]["text"] not in text
-    assert learning.hint_rungs(item) == rungs  # the same choice is struck at every reload
+    assert learning_rules.hint_rungs(item) == rungs  # the same choice is struck at every reload
 
 
 def test_two_choices_are_never_struck_down_to_the_answer(learner):
@@ -318,25 +317,25 @@ def test_two_choices_are_never_struck_down_to_the_answer(learner):
         hints=[],
     )
     item = PracticeItem.objects.create(learner=learner, question_version=version)
-    assert [r.title for r in learning.hint_rungs(item)] == ["Where to read"]
+    assert [r.title for r in learning_rules.hint_rungs(item)] == ["Where to read"]
 
 
 def test_revealing_is_in_order_and_idempotent(learner):
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
-    total = len(learning.hint_rungs(item))
-    with pytest.raises(services.ServiceError, match="first"):
-        learning.hint_reveal(learner=learner, item=item, rung=2)
-    ladder = learning.hint_reveal(learner=learner, item=item, rung=1)
-    ladder = learning.hint_reveal(learner=learner, item=item, rung=1)  # double click
+    total = len(learning_rules.hint_rungs(item))
+    with pytest.raises(errors.ServiceError, match="first"):
+        learning_services.hint_reveal(learner=learner, item=item, rung=2)
+    ladder = learning_services.hint_reveal(learner=learner, item=item, rung=1)
+    ladder = learning_services.hint_reveal(learner=learner, item=item, rung=1)  # double click
     assert ladder.to_dict()["revealed"] == 1
     assert PracticeItem.objects.get(id=item.id).hints_revealed == 1
-    ladder = learning.hint_reveal(learner=learner, item=item)  # the next one
+    ladder = learning_services.hint_reveal(learner=learner, item=item)  # the next one
     assert len(ladder.revealed) == 2 and ladder.next_rung == (3 if total > 2 else None)
-    with pytest.raises(services.ServiceError, match="does not exist"):
-        learning.hint_reveal(learner=learner, item=item, rung=total + 1)
+    with pytest.raises(errors.ServiceError, match="does not exist"):
+        learning_services.hint_reveal(learner=learner, item=item, rung=total + 1)
     for _ in range(total + 2):
-        learning.hint_reveal(learner=learner, item=item)
+        learning_services.hint_reveal(learner=learner, item=item)
     assert PracticeItem.objects.get(id=item.id).hints_revealed == total
     assert not Submission.objects.exists()  # a hint is never an answer
 
@@ -345,15 +344,15 @@ def test_a_stale_item_object_does_not_count_a_hint_twice(learner):
     version = choice_question()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
     stale = PracticeItem.objects.get(id=item.id)
-    learning.hint_reveal(learner=learner, item=item, rung=1)
-    learning.hint_reveal(learner=learner, item=stale, rung=1)  # the second tab of a double click
+    learning_services.hint_reveal(learner=learner, item=item, rung=1)
+    learning_services.hint_reveal(learner=learner, item=stale, rung=1)  # the second tab of a double click
     assert PracticeItem.objects.get(id=item.id).hints_revealed == 1
 
 
 def test_another_learner_cannot_reveal(learner, other_learner):
     item = PracticeItem.objects.create(learner=learner, question_version=choice_question())
-    with pytest.raises(services.ServiceError):
-        learning.hint_reveal(learner=other_learner, item=item)
+    with pytest.raises(errors.ServiceError):
+        learning_services.hint_reveal(learner=other_learner, item=item)
     assert PracticeItem.objects.get(id=item.id).hints_revealed == 0
 
 
@@ -367,9 +366,9 @@ def test_numeric_hints_never_tell_the_key_or_the_steps_values(kind):
         for seed in range(4):
             data = engine.generate(kind, seed, difficulty)
             item = PracticeItem(id=seed + 1, variant=Variant(id=1, kind=kind, data=data))
-            rungs = learning.hint_rungs(item)
+            rungs = learning_rules.hint_rungs(item)
             assert [r.title.split(": ", 1)[1] for r in rungs] == [s["title"] for s in data["steps"]]
-            secrets_ = learning.key_numbers(data)
+            secrets_ = learning_rules.key_numbers(data)
             for rung in rungs:
                 for number, start in _numbers(rung.text):
                     before = rung.text[:start].rstrip().rstrip("-").rstrip()
@@ -385,7 +384,7 @@ def test_numeric_hints_mask_the_answers_written_in_the_steps():
     data = engine.generate("multihead_shapes", 3, "medium")
     d_head = data["answer"]["d_head"]
     item = PracticeItem(id=1, variant=Variant(id=1, kind="multihead_shapes", data=data))
-    first = learning.hint_rungs(item)[0].text
+    first = learning_rules.hint_rungs(item)[0].text
     assert any(f"= {d_head}" in s["text"] for s in data["steps"])  # the step text does say it...
     assert f"= {d_head}" not in first and "?" in first  # ...the hint does not
     assert "$" in first  # the method (the formula) is kept
@@ -399,23 +398,23 @@ def test_mastery_counts_subjects_with_cards_and_grows_with_stability(learner, dj
     choice_question("q-b", "why-scaling")
     item = PracticeItem.objects.create(learner=learner, question_version=a)
     answer(item, right_index(a), capture=django_capture_on_commit_callbacks)
-    rows = {m.slug: m for m in learning.mastery_by_topic(learner=learner)}
+    rows = {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}
     assert (rows["why-scaling"].practised, rows["why-scaling"].total) == (1, 2)
     card = ReviewCard.objects.get()
-    expected = learning.card_mastery(fsrs_card=card.fsrs, now=timezone.now()) / 2
+    expected = learning_rules.card_mastery(fsrs_card=card.fsrs, now=timezone.now()) / 2
     assert rows["why-scaling"].percent == round(100 * expected)
     assert 0 < rows["why-scaling"].percent < 50
     # A card FSRS trusts for months counts fully.
     card.fsrs = {**card.fsrs, "stability": 90.0}
     card.save()
-    assert {m.slug: m for m in learning.mastery_by_topic(learner=learner)}["why-scaling"].percent == 50
+    assert {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"].percent == 50
 
 
 def test_mastery_includes_the_topics_problem_kinds(learner, numeric_item, django_capture_on_commit_callbacks):
-    services.topic_upsert(slug="softmax", title="Softmax")
+    catalogue_services.topic_upsert(slug="softmax", title="Softmax")
     kinds = [k["name"] for k in engine.list_kinds() if "softmax" in k["topics"]]
     answer(numeric_item, numeric_item.variant.data["answer"], capture=django_capture_on_commit_callbacks)
-    rows = {m.slug: m for m in learning.mastery_by_topic(learner=learner)}
+    rows = {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}
     assert rows["softmax"].total == len(kinds) and rows["softmax"].practised == 1
 
 
@@ -428,23 +427,23 @@ def test_streak_counts_consecutive_days_ending_today_or_yesterday(learner, numer
             graded_at=now - timedelta(days=days_ago),
         )
 
-    assert learning.streak_days(learner=learner) == 0
+    assert learning_selectors.streak_days(learner=learner) == 0
     for days_ago in (1, 2, 3, 5):
         graded_on(days_ago)
-    assert learning.streak_days(learner=learner, now=now) == 3  # yesterday, the day before, and one more
+    assert learning_selectors.streak_days(learner=learner, now=now) == 3  # yesterday, the day before, and one more
     graded_on(0)
-    assert learning.streak_days(learner=learner, now=now) == 4
-    assert learning.streak_days(learner=learner, now=now + timedelta(days=2)) == 0
+    assert learning_selectors.streak_days(learner=learner, now=now) == 4
+    assert learning_selectors.streak_days(learner=learner, now=now + timedelta(days=2)) == 0
 
 
 def test_profile_is_created_lazily_and_the_switch_is_idempotent(learner):
-    assert learning.learner_profile_for(user=learner).show_streak is True
+    assert learning_selectors.learner_profile_for(user=learner).show_streak is True
     assert not LearnerProfile.objects.exists()
-    learning.learner_profile_set_streak(user=learner, show=False)
-    learning.learner_profile_set_streak(user=learner, show=False)
+    learning_services.learner_profile_set_streak(user=learner, show=False)
+    learning_services.learner_profile_set_streak(user=learner, show=False)
     assert LearnerProfile.objects.get().show_streak is False
-    learning.learner_profile_set_streak(user=learner, show=True)
-    assert learning.learner_profile_for(user=learner).show_streak is True
+    learning_services.learner_profile_set_streak(user=learner, show=True)
+    assert learning_selectors.learner_profile_for(user=learner).show_streak is True
 
 
 # --- runs over several topics ----------------------------------------------------------------------
@@ -453,18 +452,18 @@ def test_profile_is_created_lazily_and_the_switch_is_idempotent(learner):
 def test_a_run_takes_topics_in_turn(learner):
     choice_question("q-a", "alpha")
     choice_question("q-b", "beta")
-    topics = learning.practice_run_topics(slugs=["beta", "alpha"])
+    topics = learning_selectors.practice_run_topics(slugs=["beta", "alpha"])
     assert topics == ["alpha", "beta"]  # the bank's order
-    items = [learning.practice_item_create_for_topics(learner=learner, topic_slugs=topics, turn=t) for t in range(4)]
+    items = [learning_services.practice_item_create_for_topics(learner=learner, topic_slugs=topics, turn=t) for t in range(4)]
     assert [i.question_version.question.topic.slug for i in items] == ["alpha", "beta", "alpha", "beta"]
 
 
 def test_a_run_refuses_no_topic_or_an_unknown_one(learner):
     choice_question("q-a", "alpha")
-    with pytest.raises(services.ServiceError, match="at least one"):
-        learning.practice_run_topics(slugs=[])
-    with pytest.raises(services.ServiceError, match="Unknown topic 'nope'"):
-        learning.practice_run_topics(slugs=["alpha", "nope"])
-    services.topic_upsert(slug="empty", title="Empty")
-    with pytest.raises(services.ServiceError, match="Unknown topic 'empty'"):
-        learning.practice_run_topics(slugs=["empty"])  # a topic with nothing to practise
+    with pytest.raises(errors.ServiceError, match="at least one"):
+        learning_selectors.practice_run_topics(slugs=[])
+    with pytest.raises(errors.ServiceError, match="Unknown topic 'nope'"):
+        learning_selectors.practice_run_topics(slugs=["alpha", "nope"])
+    catalogue_services.topic_upsert(slug="empty", title="Empty")
+    with pytest.raises(errors.ServiceError, match="Unknown topic 'empty'"):
+        learning_selectors.practice_run_topics(slugs=["empty"])  # a topic with nothing to practise

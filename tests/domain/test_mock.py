@@ -6,9 +6,15 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from questions import mock as mocks
-from questions import services
-from questions.models import MockInterview, PracticeItem, Purpose, Submission, Topic
+from questions import errors as errors
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import Topic
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning import services as learning_services
+from questions.learning.models import MockInterview
+from questions.practice import jobs as practice_jobs
+from questions.practice.models import PracticeItem, Purpose, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +23,12 @@ pytestmark = pytest.mark.django_db
 def choice_topic(bank):
     """A topic of single-choice questions only (copied from the bank), and no problem kinds:
     its interviews are all theory, with answers the test can get right or wrong at will."""
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
-    topic = services.topic_upsert(slug="mock-choices", title="Choices")
+    topic = catalogue_services.topic_upsert(slug="mock-choices", title="Choices")
     sources = QuestionVersion.objects.filter(data__type="single_choice", status="published")[:6]
     for version in sources:
-        services.question_version_save(topic=topic, data={**version.data, "slug": f"copy-{version.data['slug']}"})
+        catalogue_services.question_version_save(topic=topic, data={**version.data, "slug": f"copy-{version.data['slug']}"})
     return topic
 
 
@@ -41,7 +47,7 @@ def entry_items(mock) -> list[PracticeItem]:
 
 
 def start(learner, topics, preset="quick"):
-    return mocks.mock_interview_start(learner=learner, topic_slugs=topics, preset_key=preset)
+    return learning_services.mock_interview_start(learner=learner, topic_slugs=topics, preset_key=preset)
 
 
 def test_start_makes_every_question_up_front_mixing_theory_and_numeric(learner, bank):
@@ -71,9 +77,9 @@ def test_numeric_places_fall_back_to_theory_when_the_worker_cannot_make_a_varian
 
     def unavailable(**kwargs):
         calls.append(kwargs)
-        raise services.ServiceUnavailable("The worker did not answer.")
+        raise errors.ServiceUnavailable("The worker did not answer.")
 
-    monkeypatch.setattr(services, "practice_item_create_numeric", unavailable)
+    monkeypatch.setattr(learning_services, "practice_item_create_numeric", unavailable)
     mock = start(learner, ["masking"], preset="short").mock
     items = entry_items(mock)
     assert len(items) == 5 and not any(i.is_numeric for i in items)
@@ -91,7 +97,7 @@ def test_starting_twice_while_one_runs_returns_the_running_one(learner, choice_t
     second = start(learner, [choice_topic.slug], preset="standard")
     assert not second.created and second.mock.id == first.mock.id
     assert MockInterview.objects.count() == 1
-    mocks.mock_interview_finish(learner=learner, mock_id=first.mock.id)
+    learning_services.mock_interview_finish(learner=learner, mock_id=first.mock.id)
     assert start(learner, [choice_topic.slug]).created
 
 
@@ -101,7 +107,7 @@ def test_starting_twice_while_one_runs_returns_the_running_one(learner, choice_t
      (["masking"], "marathon", "Unknown length")],
 )
 def test_bad_start_requests_are_refused_with_a_message(learner, bank, topics, preset, message):
-    with pytest.raises(services.ServiceError) as caught:
+    with pytest.raises(errors.ServiceError) as caught:
         start(learner, topics, preset)
     assert message in caught.value.message
     assert not MockInterview.objects.exists() and not PracticeItem.objects.exists()
@@ -109,7 +115,7 @@ def test_bad_start_requests_are_refused_with_a_message(learner, bank, topics, pr
 
 def test_a_topic_with_nothing_to_ask_is_refused(learner, db):
     Topic.objects.create(slug="empty", title="Empty")
-    with pytest.raises(services.ServiceUnavailable):
+    with pytest.raises(errors.ServiceUnavailable):
         start(learner, ["empty"])
     assert not MockInterview.objects.exists()
 
@@ -117,39 +123,39 @@ def test_a_topic_with_nothing_to_ask_is_refused(learner, db):
 def test_an_answer_before_the_deadline_is_stored_and_after_it_refused_and_not_stored(learner, choice_topic):
     mock = start(learner, [choice_topic.slug]).mock
     item = entry_items(mock)[0]
-    mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
+    learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
     assert Submission.objects.filter(item=item).count() == 1
     # The clock moves past the deadline (shifted in the database, as the server sees it).
     MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(mocks.MockClosed) as caught:
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": 0})
+    with pytest.raises(errors.MockClosed) as caught:
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": 0})
     assert "Time is up" in caught.value.message
     assert Submission.objects.count() == 1
 
 
 def test_an_answer_after_finishing_is_refused_even_before_the_deadline(learner, choice_topic):
     mock = start(learner, [choice_topic.slug]).mock
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
-    with pytest.raises(mocks.MockClosed) as caught:
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": 0})
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    with pytest.raises(errors.MockClosed) as caught:
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": 0})
     assert "finished" in caught.value.message
     assert not Submission.objects.exists()
 
 
 def test_an_unreadable_answer_is_refused_without_cost(learner, choice_topic):
     mock = start(learner, [choice_topic.slug]).mock
-    with pytest.raises(services.AnswerFormatError):
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": ""})
+    with pytest.raises(errors.AnswerFormatError):
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": ""})
     assert not Submission.objects.exists()
 
 
 def test_finishing_is_idempotent(learner, choice_topic):
     mock = start(learner, [choice_topic.slug]).mock
-    first = mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    first = learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     assert first.finished_at is not None and first.finished_at < mock.deadline
-    again = mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    again = learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     assert again.finished_at == first.finished_at
-    assert not mocks.is_time_up(again)
+    assert not learning_rules.is_time_up(again)
 
 
 def test_an_interview_past_its_deadline_is_finished_at_the_deadline(learner, choice_topic):
@@ -157,25 +163,25 @@ def test_an_interview_past_its_deadline_is_finished_at_the_deadline(learner, cho
     deadline = timezone.now() - timedelta(minutes=3)
     MockInterview.objects.filter(id=mock.id).update(deadline=deadline)
     mock.refresh_from_db()
-    assert mocks.mock_active(learner=learner) is None
-    mocks.mock_interview_expire(mock=mock)
+    assert learning_selectors.mock_active(learner=learner) is None
+    learning_services.mock_interview_expire(mock=mock)
     assert MockInterview.objects.get(id=mock.id).finished_at == deadline
     # Finishing later, by hand, does not move it.
-    assert mocks.mock_interview_finish(learner=learner, mock_id=mock.id).finished_at == deadline
-    assert mocks.is_time_up(mock)
+    assert learning_services.mock_interview_finish(learner=learner, mock_id=mock.id).finished_at == deadline
+    assert learning_rules.is_time_up(mock)
 
 
 def test_another_learner_gets_404_everywhere(learner, other_learner, choice_topic):
     mock = start(learner, [choice_topic.slug]).mock
     with pytest.raises(Http404):
-        mocks.mock_for_learner(learner=other_learner, mock_id=mock.id)
+        learning_selectors.mock_for_learner(learner=other_learner, mock_id=mock.id)
     with pytest.raises(Http404):
-        mocks.mock_answer_submit(learner=other_learner, mock_id=mock.id, position=1, answer={"response": 0})
+        learning_services.mock_answer_submit(learner=other_learner, mock_id=mock.id, position=1, answer={"response": 0})
     with pytest.raises(Http404):
-        mocks.mock_interview_finish(learner=other_learner, mock_id=mock.id)
+        learning_services.mock_interview_finish(learner=other_learner, mock_id=mock.id)
     assert not Submission.objects.exists()
     assert MockInterview.objects.get(id=mock.id).finished_at is None
-    assert mocks.mock_history(learner=other_learner) == []
+    assert learning_selectors.mock_history(learner=other_learner) == []
 
 
 def test_the_last_answer_counts_and_the_review_puts_missed_questions_first(
@@ -185,19 +191,19 @@ def test_the_last_answer_counts_and_the_review_puts_missed_questions_first(
     first, second, third = entry_items(mock)
     with django_capture_on_commit_callbacks(execute=True):
         # Question 1: wrong, then right (the last answer counts).
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": worst_choice(first)})
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(first)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": worst_choice(first)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(first)})
         # Question 2: right, then wrong.
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": best_choice(second)})
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": worst_choice(second)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": best_choice(second)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": worst_choice(second)})
     # Question 3: unanswered.
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
-    summary = mocks.mock_summary(mock=MockInterview.objects.get(id=mock.id))
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    summary = learning_selectors.mock_summary(mock=MockInterview.objects.get(id=mock.id))
     outcomes = {e.position: e.outcome for e in summary.entries}
     worst_score = Submission.objects.filter(item=second).order_by("-id").first().score
-    assert outcomes[1] == mocks.RIGHT
-    assert outcomes[2] == (mocks.WRONG if worst_score == 0 else mocks.PARTIAL)
-    assert outcomes[3] == mocks.UNANSWERED
+    assert outcomes[1] == learning_rules.RIGHT
+    assert outcomes[2] == (learning_rules.WRONG if worst_score == 0 else learning_rules.PARTIAL)
+    assert outcomes[3] == learning_rules.UNANSWERED
     assert summary.entries[0].answers == 2
     assert summary.score == pytest.approx((1.0 + worst_score) / 3)
     assert summary.pending == 0
@@ -210,13 +216,13 @@ def test_answers_still_being_graded_are_pending_in_the_review(learner, choice_to
     mock = start(learner, [choice_topic.slug]).mock
     item = entry_items(mock)[0]
     # No commit callbacks run: the worker has not graded it yet.
-    mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
-    summary = mocks.mock_summary(mock=mock)
-    assert summary.pending == 1 and summary.count(mocks.UNANSWERED) == 2
-    assert [e.outcome for e in summary.review_rows()][-1] == mocks.PENDING
-    services.submission_grade(submission_id=Submission.objects.get().id)
-    assert mocks.mock_summary(mock=mock).count(mocks.RIGHT) == 1
+    learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    summary = learning_selectors.mock_summary(mock=mock)
+    assert summary.pending == 1 and summary.count(learning_rules.UNANSWERED) == 2
+    assert [e.outcome for e in summary.review_rows()][-1] == learning_rules.PENDING
+    practice_jobs.submission_grade(submission_id=Submission.objects.get().id)
+    assert learning_selectors.mock_summary(mock=mock).count(learning_rules.RIGHT) == 1
 
 
 def test_numeric_questions_are_graded_by_the_engine_in_the_review(learner, bank, django_capture_on_commit_callbacks):
@@ -225,12 +231,12 @@ def test_numeric_questions_are_graded_by_the_engine_in_the_review(learner, bank,
     assert numeric, "a third of three is one numeric question"
     position, item = numeric[0]
     with django_capture_on_commit_callbacks(execute=True):
-        mocks.mock_answer_submit(
+        learning_services.mock_answer_submit(
             learner=learner, mock_id=mock.id, position=position, answer=dict(item.variant.data["answer"])
         )
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
-    entry = next(e for e in mocks.mock_summary(mock=mock).entries if e.position == position)
-    assert entry.outcome == mocks.RIGHT and entry.score == pytest.approx(1.0)
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    entry = next(e for e in learning_selectors.mock_summary(mock=mock).entries if e.position == position)
+    assert entry.outcome == learning_rules.RIGHT and entry.score == pytest.approx(1.0)
 
 
 def test_history_lists_scores_in_a_fixed_number_of_queries(
@@ -240,28 +246,28 @@ def test_history_lists_scores_in_a_fixed_number_of_queries(
         mock = start(learner, [choice_topic.slug]).mock
         item = entry_items(mock)[0]
         with django_capture_on_commit_callbacks(execute=True):
-            mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
-        mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+            learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(item)})
+        learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     with django_assert_max_num_queries(6):
-        history = mocks.mock_history(learner=learner)
+        history = learning_selectors.mock_history(learner=learner)
         percents = [s.percent for s in history]
     assert percents == [33, 33, 33]
     assert [s.answered for s in history] == [1, 1, 1]
 
 
 def test_a_mock_rates_cards_once_it_is_over_by_the_answer_that_counted(learner, choice_topic, django_capture_on_commit_callbacks):
-    from questions.models import ReviewCard, ReviewLog
+    from questions.learning.models import ReviewCard, ReviewLog
 
     mock = start(learner, [choice_topic.slug]).mock
     first, second = entry_items(mock)[:2]
     with django_capture_on_commit_callbacks(execute=True):
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": worst_choice(first)})
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(first)})
-        mocks.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": worst_choice(second)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": worst_choice(first)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": best_choice(first)})
+        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": worst_choice(second)})
     # Graded, but no feedback was given during the interview: nothing is rated yet.
     assert not ReviewLog.objects.exists()
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
-    mocks.mock_interview_finish(learner=learner, mock_id=mock.id)
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     logs = {log.card.question_id: log for log in ReviewLog.objects.select_related("card")}
     assert set(logs) == {first.question_version.question_id, second.question_version.question_id}
     counted = Submission.objects.filter(item=first).order_by("-id").first()

@@ -10,8 +10,11 @@ from attention_engine import api as engine
 from attention_engine import registry
 from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import to_jsonable
-from questions import services, tasks
-from questions.models import Submission, Variant
+from questions import errors as errors
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
+from questions.practice import tasks as practice_tasks
+from questions.practice.models import Submission, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +25,7 @@ def key_answer(item) -> dict:
 
 def test_correct_answer_is_graded_full_marks_after_commit(numeric_item, learner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        created = services.submission_create(learner=learner, item=numeric_item, answer=key_answer(numeric_item))
+        created = practice_services.submission_create(learner=learner, item=numeric_item, answer=key_answer(numeric_item))
     assert created.created
     assert len(callbacks) >= 1  # grading is enqueued on commit, not before
     submission = Submission.objects.get(id=created.submission.id)
@@ -35,7 +38,7 @@ def test_unscaled_answer_is_named_and_partial(numeric_item, learner, django_capt
     module = registry.get_kind("self_attention")
     answers = to_jsonable(module.misconception_answers(EngineVariant.from_dict(numeric_item.variant.data)))
     with django_capture_on_commit_callbacks(execute=True):
-        created = services.submission_create(learner=learner, item=numeric_item, answer=answers["no_scaling"])
+        created = practice_services.submission_create(learner=learner, item=numeric_item, answer=answers["no_scaling"])
     submission = Submission.objects.get(id=created.submission.id)
     assert submission.status == Submission.Status.GRADED
     assert submission.score < 1
@@ -46,10 +49,10 @@ def test_grading_twice_gives_one_result(numeric_item, learner):
     submission = Submission.objects.create(
         item=numeric_item, learner=learner, answer=key_answer(numeric_item), enqueued_at=timezone.now()
     )
-    tasks.grade_submission.apply(args=[submission.id]).get()
+    practice_tasks.grade_submission.apply(args=[submission.id]).get()
     first = Submission.objects.get(id=submission.id)
     with mock.patch.object(engine, "grade", side_effect=AssertionError("graded a second time")):
-        tasks.grade_submission.apply(args=[submission.id]).get()
+        practice_tasks.grade_submission.apply(args=[submission.id]).get()
     second = Submission.objects.get(id=submission.id)
     assert first.status == second.status == Submission.Status.GRADED
     assert (first.score, first.result, first.graded_at) == (second.score, second.result, second.graded_at)
@@ -57,8 +60,8 @@ def test_grading_twice_gives_one_result(numeric_item, learner):
 
 def test_unreadable_answer_is_refused_and_not_stored(numeric_item, learner):
     part = numeric_item.variant.data["parts"][0]["name"]
-    with pytest.raises(services.AnswerFormatError) as caught:
-        services.submission_create(learner=learner, item=numeric_item, answer={part: "0.5 banana"})
+    with pytest.raises(errors.AnswerFormatError) as caught:
+        practice_services.submission_create(learner=learner, item=numeric_item, answer={part: "0.5 banana"})
     assert caught.value.details, "the error says which cell"
     assert caught.value.details[0]["part"] == part
     assert not Submission.objects.exists()
@@ -66,8 +69,8 @@ def test_unreadable_answer_is_refused_and_not_stored(numeric_item, learner):
 
 def test_same_idempotency_key_gives_one_submission(numeric_item, learner):
     answer = key_answer(numeric_item)
-    first = services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
-    again = services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
+    first = practice_services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
+    again = practice_services.submission_create(learner=learner, item=numeric_item, answer=answer, idempotency_key="k-1")
     assert first.created and not again.created
     assert first.submission.id == again.submission.id
     assert Submission.objects.count() == 1
@@ -80,8 +83,8 @@ def test_sweep_reenqueues_only_stale_pending(numeric_item, learner):
     done = Submission.objects.create(
         item=numeric_item, learner=learner, answer={}, enqueued_at=old, status=Submission.Status.GRADED
     )
-    with mock.patch.object(services, "_enqueue_grading") as enqueue:
-        swept = services.submissions_sweep(stale_after=timedelta(seconds=60))
+    with mock.patch.object(practice_tasks, "enqueue_grading") as enqueue:
+        swept = practice_tasks.submissions_sweep(stale_after=timedelta(seconds=60))
     assert swept == [stale.id]
     stale.refresh_from_db()
     assert stale.enqueue_count == 1 and stale.enqueued_at > old
@@ -90,20 +93,20 @@ def test_sweep_reenqueues_only_stale_pending(numeric_item, learner):
 
 
 def test_two_learners_never_get_the_same_variant(learner, other_learner):
-    services.variants_generate(kind="self_attention", difficulty="easy", count=2)
-    a = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
-    b = services.practice_item_create_numeric(learner=other_learner, kind="self_attention", difficulty="easy")
+    practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=2)
+    a = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    b = practice_services.practice_item_create_numeric(learner=other_learner, kind="self_attention", difficulty="easy")
     assert a.variant_id != b.variant_id
     assert Variant.objects.filter(claimed_at__isnull=False).count() == 2
 
 
 def test_empty_stock_asks_the_worker(learner):
     assert not Variant.objects.exists()
-    item = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="medium")
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="medium")
     assert item.variant.kind == "self_attention" and item.variant.claimed_at is not None
     assert item.variant.data["verification"]["agreed"] is True
 
 
 def test_unknown_kind_is_a_clear_error(learner):
-    with pytest.raises(services.ServiceError, match="Unknown problem kind"):
-        services.practice_item_create_numeric(learner=learner, kind="nope", difficulty="easy")
+    with pytest.raises(errors.ServiceError, match="Unknown problem kind"):
+        practice_services.practice_item_create_numeric(learner=learner, kind="nope", difficulty="easy")

@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions import services
-from questions.models import PracticeItem, Submission, Variant
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
+from questions.practice import tasks as practice_tasks
+from questions.practice.models import PracticeItem, Submission, Variant
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.services
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.services
 @pytest.fixture
 def item(postgres, learner):
     # Made in-process: this test is about grading, and the stock path is tested in domain tests.
-    [variant_id] = services.variants_generate(kind="self_attention", difficulty="easy", count=1)
+    [variant_id] = practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=1)
     variant = Variant.objects.get(id=variant_id)
     variant.claimed_at = timezone.now()
     variant.save()
@@ -28,7 +30,7 @@ def status_of(submission_id: int) -> str:
 
 def test_worker_grades_a_pending_submission(item, learner, worker_process):
     worker_process.start()
-    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    created = practice_services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
     assert created.submission.status == Submission.Status.PENDING
     wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
              what=f"the worker to grade; worker log:\n{worker_process.output()}")
@@ -39,13 +41,13 @@ def test_worker_grades_a_pending_submission(item, learner, worker_process):
 
 def test_nothing_is_lost_when_redis_forgets_the_queue(item, learner, worker_process, redis_client):
     # The worker is down when the answer arrives; then Redis restarts empty (it keeps no data).
-    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    created = practice_services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
     assert redis_client.llen("default") == 1
     redis_client.flushdb()
     worker_process.start()
     # The sweep finds the submission still pending and enqueues it again.
     Submission.objects.filter(id=created.submission.id).update(enqueued_at=timezone.now() - timedelta(hours=1))
-    assert services.submissions_sweep() == [created.submission.id]
+    assert practice_tasks.submissions_sweep() == [created.submission.id]
     wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
              what=f"the worker to grade after the sweep; worker log:\n{worker_process.output()}")
     assert Submission.objects.get(id=created.submission.id).enqueue_count == 2
@@ -54,8 +56,8 @@ def test_nothing_is_lost_when_redis_forgets_the_queue(item, learner, worker_proc
 def test_duplicate_delivery_is_graded_once(item, learner, worker_process, redis_client):
     # A sweep can re-enqueue a submission whose first message is still queued (a slow worker,
     # not a dead one). The worker then receives it twice and must grade it once.
-    created = services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
-    services.submissions_sweep(stale_after=timedelta(seconds=0))
+    created = practice_services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
+    practice_tasks.submissions_sweep(stale_after=timedelta(seconds=0))
     assert redis_client.llen("default") == 2  # the original message and the sweep's
     worker_process.start()
     wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
@@ -68,18 +70,17 @@ def test_duplicate_delivery_is_graded_once(item, learner, worker_process, redis_
 def test_the_worker_makes_and_grades_every_kind(postgres, learner, worker_process):
     """Every registered kind goes through the real worker: stock refill, then grading."""
     from attention_engine import api as engine
-    from questions import tasks
 
     worker_process.start()
     kinds = [k["name"] for k in engine.list_kinds()]
     # The web asks the worker for variants (no torch in this process's request path).
-    results = {kind: tasks.generate_variants.delay(kind=kind, difficulty="easy", count=1) for kind in kinds}
+    results = {kind: practice_tasks.generate_variants.delay(kind=kind, difficulty="easy", count=1) for kind in kinds}
     submissions = {}
     for kind, result in results.items():
         [variant_id] = result.get(timeout=120)
         variant = Variant.objects.get(id=variant_id)
         item = PracticeItem.objects.create(learner=learner, variant=variant)
-        created = services.submission_create(learner=learner, item=item, answer=dict(variant.data["answer"]))
+        created = practice_services.submission_create(learner=learner, item=item, answer=dict(variant.data["answer"]))
         submissions[kind] = created.submission.id
     wait_for(
         lambda: not Submission.objects.filter(id__in=submissions.values(), status="pending").exists(),

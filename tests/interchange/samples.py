@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from questions.interchange.common import DEFAULT_EXPORT_FORMAT, snap_export_weight, tidy
+from questions.catalogue.interchange.common import DEFAULT_EXPORT_FORMAT, snap_export_weight, tidy
 
 _COMMON = {
     "difficulty": "medium",

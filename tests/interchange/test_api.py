@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from questions import interchange
-from questions.bank_schema import load_bank_dir
+from questions.catalogue import interchange
+from questions.catalogue.schema import load_bank_dir
 
 from .samples import carried, fixture, sample
 

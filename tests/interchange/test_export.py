@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from questions.interchange import ExportFormatError, gift, moodle_xml
+from questions.catalogue.interchange import ExportFormatError, gift, moodle_xml
 
 from .samples import sample
 

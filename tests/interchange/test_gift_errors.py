@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from questions.interchange import ImportFormatError, gift
+from questions.catalogue.interchange import ImportFormatError, gift
 
 VALID = "::Good one:: Fine {T}\n\n::Good two:: Also fine {=a ~b}\n\n"  # lines 1 and 3
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from questions.interchange import gift
+from questions.catalogue.interchange import gift
 
 from .samples import fixture
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from questions.interchange import ImportFormatError, SkippedQuestion, gift
+from questions.catalogue.interchange import ImportFormatError, SkippedQuestion, gift
 
 
 def one(text: str) -> dict:

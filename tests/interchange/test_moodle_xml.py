@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from questions.interchange import ImportFormatError, SkippedQuestion, moodle_xml
+from questions.catalogue.interchange import ImportFormatError, SkippedQuestion, moodle_xml
 
 from .samples import fixture
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from questions import interchange
-from questions.interchange.common import MOODLE_GRADES, category_tag
+from questions.catalogue import interchange
+from questions.catalogue.interchange.common import MOODLE_GRADES, category_tag
 
 from .samples import SAMPLES, carried, sample
 

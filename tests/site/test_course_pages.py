@@ -10,16 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from questions import courses, gradebook, quizzes, services
-from questions.models import (
-    AttemptSlot,
-    Membership,
-    QuestionVersion,
-    Quiz,
-    QuizAnswer,
-    QuizAttempt,
-    Submission,
-)
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.courses import rules as courses_rules
+from questions.courses import selectors as courses_selectors
+from questions.courses import services as courses_services
+from questions.courses.models import AttemptSlot, Membership, Quiz, QuizAnswer, QuizAttempt
+from questions.practice.models import Submission
 from tests.courses.conftest import (  # noqa: F401 - fixtures used by name
     POOL_SLUGS,
     choice_question,
@@ -40,7 +37,7 @@ EXPLANATION = "Because the test says so."  # every pool question's explanation (
 @pytest.fixture
 def ta(django_user_model, course, instructor):  # noqa: F811
     user = django_user_model.objects.create_user(username="tara", password="s3cret-pass-word")
-    courses.membership_set(course=course, actor=instructor, user=user, role=Membership.Role.TA)
+    courses_services.membership_set(course=course, actor=instructor, user=user, role=Membership.Role.TA)
     return user
 
 
@@ -48,7 +45,7 @@ def ta(django_user_model, course, instructor):  # noqa: F811
 def stranger(django_user_model):
     """An instructor of another course: no role in ours."""
     user = django_user_model.objects.create_user(username="stan", password="s3cret-pass-word", is_staff=True)
-    courses.course_create(title="Elsewhere", instructor=user)
+    courses_services.course_create(title="Elsewhere", instructor=user)
     return user
 
 
@@ -95,7 +92,7 @@ def test_learner_joins_with_the_code_as_typed_from_a_slide(client, course, learn
     code = course.join_code.lower()[:4] + "-" + course.join_code.lower()[4:]
     response = client.post("/courses/join", {"code": code})
     assert response.status_code == 302 and response["Location"] == f"/courses/{course.id}/"
-    assert courses.role_in(course=course, user=lea) == Membership.Role.LEARNER
+    assert courses_selectors.role_in(course=course, user=lea) == Membership.Role.LEARNER
     listing = text(client.get("/courses/"))
     assert "Attention 101" in listing and "Learner" in listing
     page = text(client.get(f"/courses/{course.id}/"))
@@ -118,7 +115,7 @@ def test_instructor_creates_a_course_and_a_learner_may_not(client, instructor, l
     as_user(client, instructor)
     assert "Create a course" in text(client.get("/courses/"))
     response = client.post("/courses/new", {"title": "Transformers"})
-    created = courses.courses_of(user=instructor).get(title="Transformers")
+    created = courses_selectors.courses_of(user=instructor).get(title="Transformers")
     assert response.status_code == 302 and response["Location"] == f"/courses/{created.id}/"
     page = text(client.get(response["Location"]))
     assert created.join_code in page and "New quiz" in page
@@ -127,7 +124,7 @@ def test_instructor_creates_a_course_and_a_learner_may_not(client, instructor, l
     as_user(client, learners[0])
     assert "Create a course" not in text(client.get("/courses/"))
     assert client.post("/courses/new", {"title": "Mine"}).status_code == 403
-    assert not courses.courses_of(user=learners[0]).exists()
+    assert not courses_selectors.courses_of(user=learners[0]).exists()
 
 
 def test_instructor_adds_a_ta_by_username(client, course, instructor, django_user_model):  # noqa: F811
@@ -152,10 +149,10 @@ def test_instructor_adds_a_ta_by_username(client, course, instructor, django_use
 def taken(make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F811
     """An open quiz (one theory slot) with one submitted attempt by lea, answered right."""
     quiz = make_quiz(title="Week 1")
-    attempt = quizzes.attempt_start(quiz=quiz, learner=enrolled[0])
+    attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     with django_capture_on_commit_callbacks(execute=True):
-        quizzes.answer_submit(attempt=attempt, learner=enrolled[0], position=0, answer={"response": 0})
-    quizzes.attempt_submit(attempt=attempt, learner=enrolled[0])
+        courses_services.answer_submit(attempt=attempt, learner=enrolled[0], position=0, answer={"response": 0})
+    courses_services.attempt_submit(attempt=attempt, learner=enrolled[0])
     return quiz, attempt
 
 
@@ -189,9 +186,9 @@ def test_a_ta_reads_everything_and_changes_nothing(client, course, ta, taken, le
     page = text(client.get(f"/courses/{course.id}/"))
     assert course.join_code in page and "New quiz" not in page and "Add a teaching assistant" not in page
     assert "Apply the regrade" not in text(client.get(f"/quizzes/{quiz.id}/regrade"))
-    draft = quizzes.quiz_create(
+    draft = courses_services.quiz_create(
         course=course, actor=course.memberships.get(role="instructor").user, title="Draft",
-        sections=[quizzes.SectionSpec(questions=POOL_SLUGS)],
+        sections=[courses_rules.SectionSpec(questions=POOL_SLUGS)],
     )
     assert "Open to learners" not in text(client.get(f"/quizzes/{draft.id}/"))
     assert client.get(f"/courses/{course.id}/quizzes/new").status_code == 403
@@ -226,8 +223,8 @@ def test_learners_get_403_on_staff_pages_and_404_on_others_attempts(client, cour
         assert client.get(url).status_code == 404, url
     assert client.post(f"/attempts/{attempt.id}/questions/0", {"response": "0"}).status_code == 404
     # Learners do not see drafts.
-    draft = quizzes.quiz_create(course=course, actor=course.memberships.get(role="instructor").user,
-                                title="Hidden", sections=[quizzes.SectionSpec(questions=POOL_SLUGS)])
+    draft = courses_services.quiz_create(course=course, actor=course.memberships.get(role="instructor").user,
+                                title="Hidden", sections=[courses_rules.SectionSpec(questions=POOL_SLUGS)])
     assert client.get(f"/quizzes/{draft.id}/").status_code == 404
     assert "Hidden" not in text(client.get(f"/courses/{course.id}/"))
 
@@ -296,8 +293,8 @@ def test_learner_takes_a_quiz_and_sees_nothing_graded_before_submitting(
 ):
     quiz = make_quiz(
         title="Week 1", time_limit_seconds=600,
-        sections=[quizzes.SectionSpec(questions=POOL_SLUGS, title="Theory"),
-                  quizzes.SectionSpec(kind="mha_params", difficulty="easy", points=2, title="Arithmetic")],
+        sections=[courses_rules.SectionSpec(questions=POOL_SLUGS, title="Theory"),
+                  courses_rules.SectionSpec(kind="mha_params", difficulty="easy", points=2, title="Arithmetic")],
     )
     lea = enrolled[0]
     as_user(client, lea)
@@ -344,7 +341,7 @@ def test_learner_takes_a_quiz_and_sees_nothing_graded_before_submitting(
 def test_an_unreadable_numeric_answer_is_a_400_naming_the_cell_and_stores_nothing(
     client, make_quiz, enrolled, django_capture_on_commit_callbacks  # noqa: F811
 ):
-    quiz = make_quiz(sections=[quizzes.SectionSpec(kind="self_attention", difficulty="easy")])
+    quiz = make_quiz(sections=[courses_rules.SectionSpec(kind="self_attention", difficulty="easy")])
     as_user(client, enrolled[0])
     attempt = start(client, quiz)
     slot = slot_at(attempt, 0)
@@ -409,7 +406,7 @@ def test_immediate_feedback_shows_each_try_but_no_key_until_submitted(
 ):
     quiz = make_quiz(
         feedback_timing="immediate", penalty=0.5,
-        sections=[quizzes.SectionSpec(kind="mha_params", difficulty="easy")],
+        sections=[courses_rules.SectionSpec(kind="mha_params", difficulty="easy")],
     )
     as_user(client, enrolled[0])
     attempt = start(client, quiz)
@@ -452,14 +449,14 @@ def test_certainty_based_marking_asks_for_a_certainty(client, make_quiz, enrolle
 def test_the_learner_sees_a_regrade_as_was_and_now(
     client, instructor, make_quiz, enrolled, django_capture_on_commit_callbacks  # noqa: F811
 ):
-    quiz = make_quiz(sections=[quizzes.SectionSpec(questions=POOL_SLUGS[:1])])
+    quiz = make_quiz(sections=[courses_rules.SectionSpec(questions=POOL_SLUGS[:1])])
     lea = enrolled[0]
     as_user(client, lea)
     attempt = start(client, quiz)
     post_answer(client, attempt, 0, {"response": "1"}, django_capture_on_commit_callbacks)  # wrong under v1
     client.post(f"/attempts/{attempt.id}/submit")
     first = QuestionVersion.objects.get(question__slug=POOL_SLUGS[0], status="published")
-    services.question_version_save(
+    catalogue_services.question_version_save(
         topic=first.question.topic, data=choice_question(POOL_SLUGS[0], right=1), status="published"
     )
     as_user(client, instructor)
@@ -484,10 +481,10 @@ def test_the_learner_sees_a_regrade_as_was_and_now(
 
 
 def finish_quiz(quiz, learner, right: bool, django_capture_on_commit_callbacks):
-    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
     with django_capture_on_commit_callbacks(execute=True):
-        quizzes.answer_submit(attempt=attempt, learner=learner, position=0, answer={"response": 0 if right else 1})
-    return quizzes.attempt_submit(attempt=attempt, learner=learner)
+        courses_services.answer_submit(attempt=attempt, learner=learner, position=0, answer={"response": 0 if right else 1})
+    return courses_services.attempt_submit(attempt=attempt, learner=learner)
 
 
 def test_gradebook_table_and_csv(client, course, instructor, make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F811
@@ -520,7 +517,7 @@ def test_gradebook_queries_do_not_grow_with_learners_or_quizzes(
     small = count()
     for i in range(6):
         user = django_user_model.objects.create_user(username=f"extra{i}", password="x-pass-word-1")
-        courses.course_join(user=user, code=course.join_code)
+        courses_services.course_join(user=user, code=course.join_code)
     for _ in range(3):
         extra = make_quiz()
         for learner in enrolled[:3]:
@@ -531,21 +528,21 @@ def test_gradebook_queries_do_not_grow_with_learners_or_quizzes(
 def test_statistics_page_shows_the_domain_figures_as_percentages(
     client, instructor, make_quiz, enrolled, django_capture_on_commit_callbacks  # noqa: F811
 ):
-    quiz = make_quiz(sections=[quizzes.SectionSpec(questions=POOL_SLUGS[:1]), quizzes.SectionSpec(questions=POOL_SLUGS[1:2])])
+    quiz = make_quiz(sections=[courses_rules.SectionSpec(questions=POOL_SLUGS[:1]), courses_rules.SectionSpec(questions=POOL_SLUGS[1:2])])
 
     def take(learner, first_right, second_right):
-        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
         with django_capture_on_commit_callbacks(execute=True):
             for position in (0, 1):
                 slot = AttemptSlot.objects.get(attempt=attempt, position=position)
                 right = first_right if slot.slot == 0 else second_right
-                quizzes.answer_submit(attempt=attempt, learner=learner, position=position,
+                courses_services.answer_submit(attempt=attempt, learner=learner, position=position,
                                       answer={"response": 0 if right else 1})
-        quizzes.attempt_submit(attempt=attempt, learner=learner)
+        courses_services.attempt_submit(attempt=attempt, learner=learner)
 
     for learner, a, b in zip(enrolled, (True, True, False, True), (True, False, False, True), strict=True):
         take(learner, a, b)
-    stats = gradebook.quiz_statistics(quiz=quiz, user=instructor)
+    stats = courses_selectors.quiz_statistics(quiz=quiz, user=instructor)
     as_user(client, instructor)
     page = text(client.get(f"/quizzes/{quiz.id}/statistics"))
     facility = stats["slots"][0]["facility"]
@@ -560,12 +557,12 @@ def test_statistics_page_shows_the_domain_figures_as_percentages(
 
 def test_review_queries_do_not_grow_with_questions(client, make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F811
     def review_queries(draw: int, learner) -> int:
-        quiz = make_quiz(sections=[quizzes.SectionSpec(questions=POOL_SLUGS, draw=draw)])
-        attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+        quiz = make_quiz(sections=[courses_rules.SectionSpec(questions=POOL_SLUGS, draw=draw)])
+        attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
         with django_capture_on_commit_callbacks(execute=True):
             for position in range(draw):
-                quizzes.answer_submit(attempt=attempt, learner=learner, position=position, answer={"response": 0})
-        quizzes.attempt_submit(attempt=attempt, learner=learner)
+                courses_services.answer_submit(attempt=attempt, learner=learner, position=position, answer={"response": 0})
+        courses_services.attempt_submit(attempt=attempt, learner=learner)
         as_user(client, learner)
         with CaptureQueriesContext(connection) as queries:
             page = client.get(f"/attempts/{attempt.id}/review")

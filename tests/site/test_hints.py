@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from questions import services
-from questions.models import PracticeItem, ReviewLog, Submission
+from questions.learning.models import ReviewLog
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem, Submission
 from tests.domain.test_learning import answer, choice_question, right_index
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def key_texts(values) -> set[str]:
 
 @pytest.mark.parametrize("kind", ["self_attention", "multihead_shapes", "model_params", "variance_scaling"])
 def test_every_numeric_hint_open_and_still_no_key_in_the_page(logged_in, learner, kind):
-    item = services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="medium")
+    item = practice_services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="medium")
     data = item.variant.data
     url = f"/practice/items/{item.id}/"
     for rung in range(1, len(data["steps"]) + 1):

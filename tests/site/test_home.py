@@ -6,8 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions import learning, services
-from questions.models import LearnerProfile, PracticeItem, Purpose, ReviewCard, Submission
+from questions.learning import rules as learning_rules
+from questions.learning import selectors as learning_selectors
+from questions.learning.models import LearnerProfile, ReviewCard
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem, Purpose, Submission
 from tests.domain.test_learning import answer, choice_question, right_index
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +44,7 @@ def test_dashboard_shows_reviews_mastery_and_streak(logged_in, learner, django_c
     ReviewCard.objects.filter(id=card.id).update(due=timezone.now() - timedelta(minutes=5))
     page = logged_in.get("/").content.decode()
     assert 'data-reviews-due="1"' in page and 'data-action="start-reviews"' in page
-    mastery = {m.slug: m for m in learning.mastery_by_topic(learner=learner)}
+    mastery = {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}
     for slug, practised, total in (("topic-0", 2, 3), ("topic-1", 2, 2)):
         assert (mastery[slug].practised, mastery[slug].total) == (practised, total)
         row = re.search(rf'data-topic-mastery="{slug}" data-percent="(\d+)"(.*?)</li>', page, re.S)
@@ -130,7 +133,7 @@ def test_reviews_page_lists_due_cards_and_explains_the_rules(logged_in, learner,
     page = logged_in.get("/reviews/").content.decode()
     assert 'data-reviews-due="2"' in page and page.count("data-card=") == 2
     assert "How reviews work" in page
-    rules = learning.rating_rules()
+    rules = learning_rules.rating_rules()
     assert f"a score below {rules['pass_percent']}%" in page
     assert f"{rules['numeric_cell']} per number" in page
 
@@ -157,7 +160,7 @@ def test_reviewing_goes_item_by_item_with_next_review_offered(logged_in, learner
 
 
 def test_another_one_like_this_gives_a_fresh_variant_of_the_same_kind_and_difficulty(logged_in, learner):
-    item = services.practice_item_create_numeric(learner=learner, kind="causal_mask", difficulty="hard")
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="causal_mask", difficulty="hard")
     page = logged_in.get(f"/practice/items/{item.id}/").content.decode()
     form = re.search(r'<form method="post" action="/practice/new"[^>]*>(.*?)</form>', page, re.S)
     assert form and 'data-action="another-like-this"' in form.group(1)

@@ -8,8 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions import services
-from questions.models import MockInterview, QuestionVersion, Submission
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.models import QuestionVersion
+from questions.learning.models import MockInterview
+from questions.practice import jobs as practice_jobs
+from questions.practice.models import Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def choice_topic(bank):
     """Single-choice questions only and no problem kinds: every interview is theory."""
-    topic = services.topic_upsert(slug="mock-choices", title="Choices")
+    topic = catalogue_services.topic_upsert(slug="mock-choices", title="Choices")
     for version in QuestionVersion.objects.filter(data__type="single_choice", status="published")[:6]:
-        services.question_version_save(topic=topic, data={**version.data, "slug": f"copy-{version.data['slug']}"})
+        catalogue_services.question_version_save(topic=topic, data={**version.data, "slug": f"copy-{version.data['slug']}"})
     return topic
 
 
@@ -238,7 +241,7 @@ def test_the_review_says_which_answers_are_still_being_graded(logged_in, choice_
     page = logged_in.get(f"/mock/{mock.id}/review").content.decode()
     assert "Still grading 1 answer" in page and 'data-pending="1"' in page
     assert 'http-equiv="refresh"' in page
-    services.submission_grade(submission_id=Submission.objects.get().id)
+    practice_jobs.submission_grade(submission_id=Submission.objects.get().id)
     body = logged_in.get(f"/mock/{mock.id}/review/body")
     assert body.status_code == 200
     assert 'data-pending="0"' in body.content.decode() and 'data-outcome="right"' in body.content.decode()

@@ -44,7 +44,7 @@ def test_signup_with_mismatched_passwords_is_a_400_with_a_message(client):
 
 
 def test_problem_page_renders_math_and_no_key(logged_in):
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     url = start_problem(logged_in)
     page = logged_in.get(url).content.decode()
@@ -56,7 +56,7 @@ def test_problem_page_renders_math_and_no_key(logged_in):
 
 
 def test_submitting_the_key_shows_full_marks(logged_in, django_capture_on_commit_callbacks):
-    from questions.models import PracticeItem
+    from questions.practice.models import PracticeItem
 
     url = start_problem(logged_in)
     answer = PracticeItem.objects.get().variant.data["answer"]
@@ -75,7 +75,7 @@ def test_submitting_the_key_shows_full_marks(logged_in, django_capture_on_commit
 
 
 def test_unreadable_answer_is_shown_at_the_cell_and_costs_nothing(logged_in):
-    from questions.models import PracticeItem, Submission
+    from questions.practice.models import PracticeItem, Submission
 
     url = start_problem(logged_in)
     part = PracticeItem.objects.get().variant.data["parts"][0]

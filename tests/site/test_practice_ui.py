@@ -9,6 +9,9 @@ from django.http import QueryDict
 
 from attention_engine.api import list_kinds
 from attention_engine.variant import as_array
+from questions.catalogue import services as catalogue_services
+from questions.practice import jobs as practice_jobs
+from questions.practice import services as practice_services
 from quizsite.presenters import answer_from_post, answer_grid, item_view, submission_view
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +114,7 @@ def test_answer_from_post_reads_cells_vectors_scalars_and_the_text_fallback():
 
 
 def test_cells_with_fractions_and_expressions_are_graded_from_the_grid(logged_in, numeric_item, django_capture_on_commit_callbacks):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     variant = numeric_item.variant.data
     form = cells_form(variant, variant["answer"])
@@ -128,7 +131,7 @@ def test_cells_with_fractions_and_expressions_are_graded_from_the_grid(logged_in
 
 
 def test_a_bad_cell_is_marked_at_the_cell_and_costs_nothing(logged_in, numeric_item):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     variant = numeric_item.variant.data
     form = cells_form(variant, variant["answer"])
@@ -168,7 +171,7 @@ def preview(client, item, answer, **extra):
 
 
 def test_preview_reads_cells_and_reports_bad_ones_without_storing(logged_in, numeric_item):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     variant = numeric_item.variant.data
     parts = variant["parts"]
@@ -222,10 +225,10 @@ def test_preview_refuses_a_bad_body_with_a_400(logged_in, numeric_item, body):
 def test_preview_of_a_theory_item_is_a_400(logged_in, learner):
     from pathlib import Path
 
-    from questions import services
-    from questions.models import PracticeItem, QuestionVersion
+    from questions.catalogue.models import QuestionVersion
+    from questions.practice.models import PracticeItem
 
-    services.bank_load(path=Path("questions/bank"))
+    catalogue_services.bank_load(path=Path("questions/bank"))
     version = QuestionVersion.objects.filter(status="published").first()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
     assert preview(logged_in, item, {}).status_code == 400
@@ -235,11 +238,10 @@ def test_preview_of_a_theory_item_is_a_400(logged_in, learner):
 
 
 def test_worked_solution_only_once_graded(logged_in, numeric_item):
-    from questions import services
 
     variant = numeric_item.variant.data
     answer = {p["name"]: "1/2 1/4; 3 4" for p in variant["parts"]}  # not the key: the page shows what was typed
-    created = services.submission_create(learner=numeric_item.learner, item=numeric_item, answer=answer)
+    created = practice_services.submission_create(learner=numeric_item.learner, item=numeric_item, answer=answer)
     pending = created.submission
     pending.refresh_from_db()
     view = submission_view(pending)
@@ -250,7 +252,7 @@ def test_worked_solution_only_once_graded(logged_in, numeric_item):
         assert number not in page
     assert logged_in.get(f"/practice/submissions/{pending.id}/result").status_code == 202
 
-    services.submission_grade(submission_id=pending.id)
+    practice_jobs.submission_grade(submission_id=pending.id)
     pending.refresh_from_db()
     view = submission_view(pending)
     assert [s["title"] for s in view["worked_solution"]] == [s["title"] for s in variant["steps"]]
@@ -265,7 +267,7 @@ def test_worked_solution_only_once_graded(logged_in, numeric_item):
 
 
 def test_cells_are_marked_right_and_wrong(logged_in, numeric_item, django_capture_on_commit_callbacks):
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
     variant = numeric_item.variant.data
     answer = {name: as_array(value).tolist() for name, value in variant["answer"].items()}
@@ -308,10 +310,9 @@ def test_no_scaling_is_named_and_the_weights_are_drawn(logged_in, numeric_item, 
 
 @pytest.mark.parametrize("kind", [k["name"] for k in list_kinds()])
 def test_every_kind_is_answered_through_its_grid_and_shows_its_solution(logged_in, learner, kind, django_capture_on_commit_callbacks):
-    from questions import services
-    from questions.models import Submission
+    from questions.practice.models import Submission
 
-    item = services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="easy")
+    item = practice_services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="easy")
     variant = item.variant.data
     page = logged_in.get(item_url(item)).content.decode()
     form = {}

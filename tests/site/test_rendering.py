@@ -3,7 +3,7 @@
 import pytest
 from django.template import Context, Template
 
-from quizsite.mock_views import answer_lines
+from quizsite.presenters import answer_lines
 from quizsite.rendering import render_markdown, verbatim
 
 ATTACKS = [

@@ -7,16 +7,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from questions import quizzes
-from questions.models import (
-    MockInterview,
-    MockInterviewItem,
-    PracticeItem,
-    Purpose,
-    Quiz,
-    QuizAttempt,
-    Submission,
-)
+from questions.courses import services as courses_services
+from questions.courses.models import Quiz, QuizAttempt
+from questions.learning.models import MockInterview, MockInterviewItem
+from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem, Purpose, Submission
 from tests.courses.conftest import (  # noqa: F401 - fixtures used by name
     POOL_SLUGS,
     answer,
@@ -44,7 +39,7 @@ def graded_quiz_answer(make_quiz, learner, *, key: str) -> tuple[QuizAttempt, Su
     """A wrong answer in an attempt still in progress of an after-submission quiz: graded by the
     worker, but neither its mark nor its feedback may reach the learner yet."""
     quiz = make_quiz(feedback_timing=Quiz.FeedbackTiming.AFTER_SUBMISSION)
-    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
     accepted = answer(attempt, learner, 0, {"response": 1}, key=key)
     submission = Submission.objects.get(id=accepted.answer.submission_id)
     assert submission.status == Submission.Status.GRADED and submission.score == 0.0
@@ -119,7 +114,7 @@ def test_non_ascii_digits_in_query_strings_and_forms_are_never_a_500(
 ):
     learner = enrolled[0]
     quiz = make_quiz(certainty_based_marking=True)
-    attempt = quizzes.attempt_start(quiz=quiz, learner=learner)
+    attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
     mock = _mock_of(learner, pool[:2])
     practice = PracticeItem.objects.create(learner=learner, question_version=pool[0], purpose=Purpose.PRACTICE)
     odd = SUPERSCRIPT_TWO
@@ -160,21 +155,20 @@ def test_a_learners_course_page_costs_the_same_queries_for_one_quiz_or_five(
     client, make_quiz, enrolled, course  # noqa: F811
 ):
     learner = enrolled[0]
-    quizzes.attempt_start(quiz=make_quiz(title="Quiz 1", attempts_allowed=0), learner=learner)
+    courses_services.attempt_start(quiz=make_quiz(title="Quiz 1", attempts_allowed=0), learner=learner)
     client.force_login(learner)
     one = _course_page_queries(client, course)
     for n in range(2, 6):
         quiz = make_quiz(title=f"Quiz {n}", attempts_allowed=0)
-        quizzes.attempt_submit(attempt=quizzes.attempt_start(quiz=quiz, learner=learner), learner=learner)
+        courses_services.attempt_submit(attempt=courses_services.attempt_start(quiz=quiz, learner=learner), learner=learner)
     assert _course_page_queries(client, course) == one
 
 
 def test_an_integer_beyond_any_float_is_a_400_in_the_preview_and_the_api(client, learner):
     import json
 
-    from questions import services
 
-    item = services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
     part = item.variant.data["parts"][0]["name"]
     client.force_login(learner)
     response = client.post(

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from questions.models import Course, Membership, Quiz
+from questions.courses.models import Course, Membership, Quiz
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from questions import services
-from questions.models import PracticeItem, Submission
+from questions.catalogue import services as catalogue_services
+from questions.practice.models import PracticeItem, Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_a_topic_run_serves_each_question_before_repeating(client, learner, bank):
     client.force_login(learner)
     topic = "masking"
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
     published = QuestionVersion.objects.filter(question__topic__slug=topic, status="published").exclude(
         data__type="essay"
@@ -28,7 +28,7 @@ def test_a_topic_run_serves_each_question_before_repeating(client, learner, bank
 
 
 def test_answering_a_theory_question_shows_score_feedback_and_source(client, learner, bank, django_capture_on_commit_callbacks):
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
     version = QuestionVersion.objects.filter(data__type="single_choice", status="published").first()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
@@ -53,7 +53,7 @@ def test_answering_a_theory_question_shows_score_feedback_and_source(client, lea
      ("short_answer", '<input name="response"'), ("matching", 'name="match-0"'), ("ordering", 'name="order-0"')],
 )
 def test_every_question_type_has_its_answer_field(client, learner, bank, kind, field):
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
     version = QuestionVersion.objects.filter(data__type=kind, status="published").first()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
@@ -62,7 +62,7 @@ def test_every_question_type_has_its_answer_field(client, learner, bank, kind, f
 
 
 def test_theory_answer_with_no_choice_is_refused_without_cost(client, learner, bank):
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
     version = QuestionVersion.objects.filter(data__type="single_choice", status="published").first()
     item = PracticeItem.objects.create(learner=learner, question_version=version)
@@ -73,7 +73,7 @@ def test_theory_answer_with_no_choice_is_refused_without_cost(client, learner, b
 
 
 def test_a_topic_with_nothing_published_is_a_400_with_a_message(client, learner):
-    services.topic_upsert(slug="imported", title="Imported questions")
+    catalogue_services.topic_upsert(slug="imported", title="Imported questions")
     client.force_login(learner)
     response = client.post("/practice/topics/imported")
     assert response.status_code == 400
@@ -82,7 +82,7 @@ def test_a_topic_with_nothing_published_is_a_400_with_a_message(client, learner)
 
 
 def theory_item(learner, question_type):
-    from questions.models import QuestionVersion
+    from questions.catalogue.models import QuestionVersion
 
     version = QuestionVersion.objects.filter(data__type=question_type, status="published").first()
     return PracticeItem.objects.create(learner=learner, question_version=version)

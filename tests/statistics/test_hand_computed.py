@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from questions.statistics import item_statistics
+from questions.courses.statistics import item_statistics
 
 
 def test_four_attempts_three_questions_worked_example():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from questions.statistics import QuizStatistics, item_statistics
+from questions.courses.statistics import QuizStatistics, item_statistics
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,7 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from questions.statistics import item_statistics
+from questions.courses.statistics import item_statistics
 
 MAX_MARKS = st.sampled_from([0.5, 1.0, 2.0, 3.0, 5.0, 10.0])
 FRACTIONS = st.sampled_from([0.0, 0.1, 0.25, 1 / 3, 0.5, 0.75, 0.9, 1.0])

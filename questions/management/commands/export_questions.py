@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from questions import selectors
-from questions.interchange import dump
+from questions.catalogue import selectors as catalogue_selectors
+from questions.catalogue.interchange import dump
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="file to write (default: standard output)")
 
     def handle(self, *args, format: str, output: str | None, **options):
-        text = dump([v.data for v in selectors.current_versions()], format)
+        text = dump([v.data for v in catalogue_selectors.current_versions()], format)
         if output:
             Path(output).write_text(text, encoding="utf-8")
             self.stderr.write(f"Wrote {output}")

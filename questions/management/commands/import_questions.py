@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questions import services
+from questions import errors as errors
+from questions.catalogue import services as catalogue_services
 
 
 class Command(BaseCommand):
@@ -21,8 +22,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         try:
-            report = services.questions_import(text=data, format=format, publish=publish)
-        except services.ServiceError as exc:
+            report = catalogue_services.questions_import(text=data, format=format, publish=publish)
+        except errors.ServiceError as exc:
             lines = "\n".join(
                 f"  {p.get('question') or ''}{' line ' + str(p['line']) if p.get('line') else ''}: {p['message']}"
                 for p in exc.details or []

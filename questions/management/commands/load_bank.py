@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questions import services
-from questions.bank_schema import BankValidationError
+from questions.catalogue import services as catalogue_services
+from questions.catalogue.schema import BankValidationError
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "bank"
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: str, **options):
         try:
-            report = services.bank_load(path=Path(path))
+            report = catalogue_services.bank_load(path=Path(path))
         except BankValidationError as exc:
             raise CommandError(f"The bank has errors; nothing was loaded:\n{exc}") from exc
         except FileNotFoundError as exc:

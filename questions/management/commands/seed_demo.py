@@ -7,9 +7,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from attention_engine import api as engine
-from questions import courses, quizzes, services
-from questions.models import Course, QuestionVersion
-from questions.quizzes import SectionSpec
+from questions.catalogue.models import QuestionVersion
+from questions.courses import services as courses_services
+from questions.courses.models import Course
+from questions.courses.rules import SectionSpec
+from questions.practice import jobs as practice_jobs
+from questions.practice import selectors as practice_selectors
+from questions.roles import INSTRUCTORS_GROUP
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "attention-demo"
@@ -28,11 +32,11 @@ class Command(BaseCommand):
         user = _user(DEMO_USERNAME, DEMO_PASSWORD)
         call_command("load_bank", verbosity=0)
         teacher = _user(TEACHER_USERNAME, TEACHER_PASSWORD)
-        teacher.groups.add(Group.objects.get_or_create(name=courses.INSTRUCTORS_GROUP)[0])
+        teacher.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
         course = Course.objects.filter(title=DEMO_COURSE, created_by=teacher).first()
         if course is None:
-            course = courses.course_create(title=DEMO_COURSE, instructor=teacher)
-            quiz = quizzes.quiz_create(
+            course = courses_services.course_create(title=DEMO_COURSE, instructor=teacher)
+            quiz = courses_services.quiz_create(
                 course=course,
                 actor=teacher,
                 title="Scaled dot-product attention: a 15-minute check",
@@ -53,11 +57,11 @@ class Command(BaseCommand):
                 time_limit_seconds=15 * 60,
                 attempts_allowed=2,
             )
-            quizzes.quiz_open(quiz=quiz, actor=teacher)
-        courses.course_join(user=user, code=course.join_code)
+            courses_services.quiz_open(quiz=quiz, actor=teacher)
+        courses_services.course_join(user=user, code=course.join_code)
         for kind in engine.list_kinds():
-            missing = min(per_kind, services.stock_missing(kind=kind["name"], difficulty="medium"))
-            services.variants_generate(kind=kind["name"], difficulty="medium", count=missing)
+            missing = min(per_kind, practice_selectors.stock_missing(kind=kind["name"], difficulty="medium"))
+            practice_jobs.variants_generate(kind=kind["name"], difficulty="medium", count=missing)
         self.stdout.write(
             self.style.SUCCESS(f"Demo learner: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r}")
         )

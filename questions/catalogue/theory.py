@@ -36,10 +36,11 @@ Scoring rules, per type:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
+
+from attention_engine.parsing import parse_number
 
 __all__ = ["grade_theory", "parse_numeric_response"]
 
@@ -47,19 +48,9 @@ _REL_EPS = 1e-9  # float slack on tolerance checks: 0.1 + 0.2 is within 0 of 0.3
 
 
 def parse_numeric_response(response: Any) -> float:
-    """A learner's number as a float; raises ``ValueError`` with a readable message."""
-    try:
-        from attention_engine.parsing import parse_number
-    except ImportError:  # the engine's parser is optional for this module
-        parse_number = None
-    if parse_number is not None:
-        return parse_number(response)
-    if isinstance(response, bool) or not isinstance(response, int | float | str):
-        raise ValueError(f"expected a number, got {type(response).__name__}")
-    value = float(response.replace(",", "") if isinstance(response, str) else response)
-    if not math.isfinite(value):
-        raise ValueError("the value must be a finite number")
-    return value
+    """A learner's number as a float (the engine's reader: fractions, sqrt, thousands separators);
+    raises ``ValueError`` with a readable message."""
+    return parse_number(response)
 
 
 def _result(score: float | None, correct: bool | None, feedback: str,

@@ -1,184 +1,122 @@
-"""Quizzes: building them, attempts, answers, marks and the policies that turn grades into marks.
-
-Writes are keyword-only `<entity>_<action>` functions in transactions, safe to repeat; the pure
-policy functions at the top (`cbm_score`, `try_fraction`, `grade_of_attempts`,
-`feedback_visible`) hold the rules and are what the tests pin down.
-
-How a quiz runs:
-
-* A quiz has sections. A section is a pool: draw `draw_count` of its bank questions, or
-  `draw_count` fresh variants of a problem kind at a difficulty. Every drawn question is one
-  *slot* of the attempt (numbered in section order, then draw order: the statistics column),
-  worth the section's `points`. `shuffle` shows the slots in a per-attempt order.
-* A slot is a `PracticeItem` with purpose QUIZ, so answers reuse `Submission`,
-  `services.submission_create` and the exactly-once grading task; `QuizAnswer` ties each try
-  to its slot and keeps the certainty.
-* Draws are deterministic: the stable hash `stable_int(quiz, section or slot, learner,
-  attempt number)` (SHA-256, never Python's `hash()`) orders a pool and picks a numeric seed.
-  The same attempt reads back the same; other learners and other attempts hash differently;
-  a theory pool prefers questions the learner has not drawn in earlier attempts. A seed whose
-  variant is already some other item's (Variant is one-to-one with its item) is skipped for
-  the next one, `seed + 1`, deterministically.
-* Time: `deadline = min(started_at + time_limit, closes_at)` (None when neither is set).
-  Answers at or after it are refused and not stored. An attempt found past its deadline is
-  submitted *at the deadline* (`submitted_at = deadline`, `submitted_by = "deadline"`) by
-  whichever comes first: any access through this module, or the beat task
-  `close_overdue_attempts` (idempotent).
-"""
+"""TODO docstring"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
-
-from . import services
-from .courses import STAFF_ROLES, require_role
-from .models import (
+from questions.catalogue.models import Question, QuestionVersion
+from questions.courses.jobs import (
+    attempt_expire_if_overdue,
+    attempt_finish,
+    attempt_refresh_marks,
+    attempts_close_overdue,
+)
+from questions.courses.models import (
     AttemptSlot,
     Course,
     Membership,
-    PracticeItem,
-    Purpose,
-    Question,
-    QuestionVersion,
     Quiz,
     QuizAnswer,
     QuizAttempt,
     QuizSection,
-    Submission,
-    Variant,
+    RegradeRun,
 )
-from .services import ServiceError, ServiceUnavailable
+from questions.courses.rules import (
+    CBM_RIGHT,
+    MAX_DRAW,
+    MAX_SECTIONS,
+    SEED_PROBES,
+    SEED_SPACE,
+    STAFF_ROLES,
+    SectionSpec,
+    _answer_fraction,
+    _new_join_code,
+    attempt_deadline,
+    normalise_join_code,
+    stable_int,
+)
+from questions.courses.selectors import require_role
+from questions.courses.tasks import enqueue_regrade
+from questions.errors import AttemptClosed, ServiceError, ServiceUnavailable
+from questions.practice import dispatch
+from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from questions.practice.rules import _known_kind
+from questions.practice.services import submission_create
+from questions.practice.tasks import generate_seeded_variants, worker_result
+from questions.roles import INSTRUCTORS_GROUP
 
 log = logging.getLogger(__name__)
 
-SEED_SPACE = 2**31
-SEED_PROBES = 50
+
+def can_create_courses(user) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.groups.filter(name=INSTRUCTORS_GROUP).exists()))
 
 
-class AttemptClosed(ServiceError):
-    """The attempt is over (submitted, or its deadline passed): the answer was not stored."""
 
-    status = 409
-
-
-# --- Policies (pure) ---------------------------------------------------------------------------
-
-# Certainty-based marking, Gardner-Medwin's scheme as Moodle uses it: certainty 1 / 2 / 3 scores
-# +1 / +2 / +3 when right and 0 / -2 / -6 when wrong.
-CBM_RIGHT = {1: 1.0, 2: 2.0, 3: 3.0}
-CBM_WRONG = {1: 0.0, 2: -2.0, 3: -6.0}
-
-
-def cbm_score(fraction: float, certainty: int) -> float:
-    """The CBM score of a graded fraction f in [0, 1] at certainty c, in [-6, 3].
-
-    Partial credit is interpolated linearly between the wrong and the right score:
-    ``f * right[c] + (1 - f) * wrong[c]`` (so f = 1 gives +c, f = 0 gives the wrong score, and
-    half right at certainty 3 gives 0.5 * 3 + 0.5 * -6 = -1.5). The slot's mark is
-    ``points * cbm_score / 3``: a confident right answer earns the full points, a confident
-    wrong one costs twice the points.
-    """
-    if certainty not in CBM_RIGHT:
-        raise ValueError(f"certainty must be 1, 2 or 3, got {certainty!r}")
-    return fraction * CBM_RIGHT[certainty] + (1.0 - fraction) * CBM_WRONG[certainty]
+def course_create(*, title: str, instructor) -> Course:
+    """A new course with a fresh join code; `instructor` becomes its instructor."""
+    if not can_create_courses(instructor):
+        raise PermissionDenied("Only instructors can create courses.")
+    title = (title or "").strip()
+    if not title:
+        raise ServiceError("A course needs a title.")
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                course = Course.objects.create(title=title, join_code=_new_join_code(), created_by=instructor)
+                Membership.objects.create(course=course, user=instructor, role=Membership.Role.INSTRUCTOR)
+                return course
+        except IntegrityError:
+            continue  # the code was taken (about 1 in 1e11 per course): draw another
+    raise ServiceError("Could not find a free join code; please try again.")
 
 
-def try_fraction(fractions: Sequence[float], *, penalty: float, immediate: bool) -> float:
-    """The fraction a slot earns from its graded tries, in order (the last one counts).
 
-    With immediate feedback (Moodle's "interactive with multiple tries"), each earlier try that
-    was not fully right costs `penalty`, and the result never goes below 0:
-    ``max(0, f_last - penalty * wrong_earlier_tries)``. Without immediate feedback the learner
-    never saw a try's result, so changing an answer is free: the last try counts as it is.
-    """
-    if not fractions:
-        return 0.0
-    if not immediate:
-        return fractions[-1]
-    wrong_before = sum(1 for f in fractions[:-1] if f < 1.0)
-    return max(0.0, fractions[-1] - penalty * wrong_before)
+def course_join(*, user, code: str) -> Membership:
+    """Join the course with this code as a learner. Joining again returns the same membership
+    (whatever role the user already has there)."""
+    course = Course.objects.filter(join_code=normalise_join_code(code)).first()
+    if course is None:
+        raise ServiceError("No course has this join code. Check it with your instructor.")
+    membership, _ = Membership.objects.get_or_create(
+        course=course, user=user, defaults={"role": Membership.Role.LEARNER}
+    )
+    return membership
 
 
-def grade_of_attempts(scores: Sequence[float], method: str) -> float | None:
-    """A learner's quiz grade from their finished attempts' scores, oldest first."""
-    if not scores:
-        return None
-    if method == Quiz.GradingMethod.HIGHEST:
-        return max(scores)
-    if method == Quiz.GradingMethod.LAST:
-        return scores[-1]
-    if method == Quiz.GradingMethod.FIRST:
-        return scores[0]
-    if method == Quiz.GradingMethod.AVERAGE:
-        return sum(scores) / len(scores)
-    raise ValueError(f"unknown grading method {method!r}")
 
+def membership_set(*, course: Course, actor, user, role: str) -> Membership:
+    """Give `user` a role in the course (instructor only); changing an existing role is allowed,
+    except that the last instructor cannot step down."""
+    require_role(course=course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
+    if role not in Membership.Role.values:
+        raise ServiceError(f"Unknown role {role!r}: use one of {', '.join(Membership.Role.values)}.")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(course=course, user=user).first()
+        if membership is None:
+            return Membership.objects.create(course=course, user=user, role=role)
+        if membership.role == role:
+            return membership
+        if (
+            membership.role == Membership.Role.INSTRUCTOR
+            and course.memberships.filter(role=Membership.Role.INSTRUCTOR).count() == 1
+        ):
+            raise ServiceError("A course needs at least one instructor.")
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
 
-@dataclass(frozen=True)
-class Visibility:
-    """What a learner may see of an attempt now: per-try results, and keys (with the worked
-    solution, explanations and the regrade notes)."""
-
-    feedback: bool
-    keys: bool
-
-
-def feedback_visible(*, quiz: Quiz, attempt: QuizAttempt, now: datetime | None = None) -> Visibility:
-    """The quiz's feedback timing applied to one attempt.
-
-    * immediate: each try's score and feedback as soon as it is graded; keys once the attempt
-      is submitted (showing a key earlier would give the remaining tries away);
-    * after_submission: both once the attempt is submitted;
-    * after_close: both once the attempt is submitted and the quiz's close time has passed.
-    Marks count as feedback: before this allows, a learner sees only that a slot is answered.
-    """
-    now = now or timezone.now()
-    submitted = attempt.state == QuizAttempt.State.SUBMITTED
-    if quiz.feedback_timing == Quiz.FeedbackTiming.AFTER_CLOSE:
-        after = submitted and quiz.closes_at is not None and now >= quiz.closes_at
-        return Visibility(feedback=after, keys=after)
-    if quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE:
-        return Visibility(feedback=True, keys=submitted)
-    return Visibility(feedback=submitted, keys=submitted)
-
-
-def stable_int(*parts: Any) -> int:
-    """A 64-bit integer hash of the parts that is the same in every process and release."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-# --- Building quizzes --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SectionSpec:
-    """A section as given to `quiz_create`: `questions` (slugs) for a theory pool, or `kind` and
-    `difficulty` for a numeric one; `draw` questions are drawn, each worth `points`."""
-
-    draw: int = 1
-    points: float = 1.0
-    title: str = ""
-    questions: tuple[str, ...] = ()
-    kind: str = ""
-    difficulty: str = ""
-
-
-MAX_SECTIONS = 20
-MAX_DRAW = 50  # questions drawn per section: every attempt start makes its variants at once
 
 
 def _check_section(spec: SectionSpec, index: int) -> list[Question]:
@@ -190,7 +128,7 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     if bool(spec.kind) == bool(spec.questions):
         raise ServiceError(f"{where}: give either bank questions or a problem kind, not both or neither.")
     if spec.kind:
-        services._known_kind(spec.kind, spec.difficulty or "medium")
+        _known_kind(spec.kind, spec.difficulty or "medium")
         return []
     if spec.difficulty:
         raise ServiceError(f"{where}: a difficulty is for a problem kind; bank questions have their own.")
@@ -211,6 +149,7 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     if spec.draw > len(slugs):
         raise ServiceError(f"{where}: cannot draw {spec.draw} of {len(slugs)} questions.")
     return [published[s] for s in slugs]
+
 
 
 def quiz_create(
@@ -291,12 +230,14 @@ def quiz_create(
     return quiz
 
 
+
 def quiz_open(*, quiz: Quiz, actor) -> Quiz:
     """Let learners take the quiz (instructors only). Opening an open quiz changes nothing."""
     require_role(course=quiz.course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
     Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN)
     quiz.refresh_from_db(fields=["state"])
     return quiz
+
 
 
 def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
@@ -318,76 +259,9 @@ def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
     return quiz
 
 
-def quiz_max_score(quiz: Quiz) -> float:
-    return sum(s.points * s.draw_count for s in quiz.sections.all())
-
-
-# --- Reads with permissions --------------------------------------------------------------------
-
-
-def quiz_for(*, user, quiz_id: int, roles=tuple(Membership.Role.values)) -> Quiz:
-    """The quiz if the user has one of `roles` in its course (404 for strangers, 403 for the
-    wrong role). Learners do not see draft quizzes (404)."""
-    quiz = Quiz.objects.select_related("course").filter(id=quiz_id).first()
-    if quiz is None:
-        raise Http404("No such quiz.")
-    role = require_role(course=quiz.course, user=user, roles=roles)
-    if role == Membership.Role.LEARNER and quiz.state != Quiz.State.OPEN:
-        raise Http404("No such quiz.")
-    return quiz
-
-
-def quizzes_for(*, user, course: Course):
-    """The course's quizzes the user may see: all for staff, the open ones for learners."""
-    role = require_role(course=course, user=user, roles=tuple(Membership.Role.values))
-    quizzes = course.quizzes.all().prefetch_related("sections__questions")
-    if role == Membership.Role.LEARNER:
-        quizzes = quizzes.filter(state=Quiz.State.OPEN)
-    return quizzes
-
-
-def attempt_for(*, user, attempt_id: int) -> QuizAttempt:
-    """An attempt its learner, or the course's instructors and TAs, may read (404 otherwise).
-
-    An attempt past its deadline is submitted at the deadline first, so every read is current.
-    """
-    attempt = QuizAttempt.objects.select_related("quiz__course").filter(id=attempt_id).first()
-    if attempt is None:
-        raise Http404("No such attempt.")
-    if attempt.learner_id != user.id:
-        try:
-            require_role(course=attempt.quiz.course, user=user, roles=STAFF_ROLES)
-        except PermissionDenied:
-            raise Http404("No such attempt.") from None
-    return attempt_expire_if_overdue(attempt=attempt)
-
-
-def attempts_of(*, learner, quiz: Quiz):
-    return QuizAttempt.objects.filter(quiz=quiz, learner=learner).order_by("number")
-
-
-# --- Attempts ----------------------------------------------------------------------------------
-
-
-def attempt_deadline(*, quiz: Quiz, started_at: datetime) -> datetime | None:
-    ends = []
-    if quiz.time_limit_seconds:
-        ends.append(started_at + timedelta(seconds=quiz.time_limit_seconds))
-    if quiz.closes_at:
-        ends.append(quiz.closes_at)
-    return min(ends) if ends else None
-
-
-def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> list[int]:
-    """Make (or find) the variant of each seed under the current engine (runs in the worker:
-    it loads torch). Returns the variant ids in the order of `seeds`."""
-    return [services.variant_for_seed(kind=kind, difficulty=difficulty, seed=seed)[0].id for seed in seeds]
-
 
 def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner) -> PracticeItem:
     """The first seed from `base_seed` on whose variant nobody holds: claim it as a quiz item."""
-    from .tasks import generate_seeded_variants
-
     seeds = [(base_seed + i) % SEED_SPACE for i in range(SEED_PROBES)]
     found = {
         v.seed: v
@@ -402,7 +276,7 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
         if seed in taken:
             continue
         if seed not in found:
-            services.worker_result(
+            worker_result(
                 generate_seeded_variants,
                 kind=kind,
                 difficulty=difficulty,
@@ -423,6 +297,7 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
         except IntegrityError:
             continue
     raise ServiceUnavailable("No free problem variant was found for this quiz; please try again.")
+
 
 
 def _draw_theory(*, quiz: Quiz, section: QuizSection, learner, number: int) -> list[QuestionVersion]:
@@ -447,6 +322,7 @@ def _draw_theory(*, quiz: Quiz, section: QuizSection, learner, number: int) -> l
         )
     )
     return versions[: section.draw_count]
+
 
 
 def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
@@ -476,6 +352,7 @@ def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
         return _attempt_create(quiz=quiz, learner=learner, number=done + 1, now=now)
 
 
+
 def attempt_preview_start(*, quiz: Quiz, actor) -> QuizAttempt:
     """An instructor or TA takes their own quiz as a learner would, draft or open, at any time
     and as often as they like: a preview attempt (variants drawn for them, time limit and
@@ -491,6 +368,7 @@ def attempt_preview_start(*, quiz: Quiz, actor) -> QuizAttempt:
         return _attempt_create(quiz=quiz, learner=actor, number=done + 1, now=timezone.now(), preview=True)
 
 
+
 def _running_attempt(*, quiz: Quiz, learner) -> QuizAttempt | None:
     """The learner's unfinished attempt of the quiz, unless its time is up (then it is
     submitted at its deadline and None is returned)."""
@@ -499,6 +377,7 @@ def _running_attempt(*, quiz: Quiz, learner) -> QuizAttempt | None:
         return None
     current = attempt_expire_if_overdue(attempt=current)
     return current if current.state == QuizAttempt.State.IN_PROGRESS else None
+
 
 
 def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview: bool = False) -> QuizAttempt:
@@ -545,35 +424,6 @@ def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview:
     return attempt
 
 
-def attempt_expire_if_overdue(*, attempt: QuizAttempt, now: datetime | None = None) -> QuizAttempt:
-    """Submit an in-progress attempt at its deadline if the deadline has passed; else nothing."""
-    now = now or timezone.now()
-    if attempt.state != QuizAttempt.State.IN_PROGRESS or attempt.deadline is None or now < attempt.deadline:
-        return attempt
-    return _attempt_finish(attempt_id=attempt.id, at=attempt.deadline, by=QuizAttempt.SubmittedBy.DEADLINE)
-
-
-def attempts_close_overdue(
-    *, now: datetime | None = None, limit: int = 500, attempts: QuerySet[QuizAttempt] | None = None
-) -> list[int]:
-    """Submit every in-progress attempt whose deadline has passed (the beat task; the staff's
-    reads also run it on their own quiz or course's `attempts`, so a gradebook never waits for
-    beat). Returns the ids it submitted; a second run finds none of them."""
-    now = now or timezone.now()
-    attempts = QuizAttempt.objects.all() if attempts is None else attempts
-    ids = list(
-        attempts.filter(state=QuizAttempt.State.IN_PROGRESS, deadline__lte=now)
-        .order_by("deadline")
-        .values_list("id", flat=True)[:limit]
-    )
-    closed = []
-    for attempt_id in ids:
-        attempt = QuizAttempt.objects.get(id=attempt_id)
-        if attempt.state == QuizAttempt.State.IN_PROGRESS:
-            _attempt_finish(attempt_id=attempt_id, at=attempt.deadline, by=QuizAttempt.SubmittedBy.DEADLINE)
-            closed.append(attempt_id)
-    return closed
-
 
 def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     """The learner hands the attempt in. Submitting twice changes nothing; an attempt past its
@@ -583,29 +433,15 @@ def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     attempt = attempt_expire_if_overdue(attempt=attempt)
     if attempt.state == QuizAttempt.State.SUBMITTED:
         return attempt
-    return _attempt_finish(attempt_id=attempt.id, at=timezone.now(), by=QuizAttempt.SubmittedBy.LEARNER)
+    return attempt_finish(attempt_id=attempt.id, at=timezone.now(), by=QuizAttempt.SubmittedBy.LEARNER)
 
-
-def _attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
-    with transaction.atomic():
-        attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=attempt_id)
-        if attempt.state == QuizAttempt.State.SUBMITTED:
-            return attempt  # someone else (the beat task, another request) got here first
-        attempt.state = QuizAttempt.State.SUBMITTED
-        attempt.submitted_at = at
-        attempt.submitted_by = by
-        attempt.save(update_fields=["state", "submitted_at", "submitted_by"])
-        attempt_refresh_marks(attempt)
-    return attempt
-
-
-# --- Answers and marks -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AnswerAccepted:
     answer: QuizAnswer
     created: bool
+
 
 
 def answer_submit(
@@ -663,7 +499,7 @@ def answer_submit(
             ).last()
             if last is not None and _answer_fraction(last) >= 1.0:
                 raise ServiceError("This question is already answered correctly.")
-        created = services.submission_create(
+        created = submission_create(
             learner=learner, item=slot.item, answer=answer, idempotency_key=idempotency_key
         )
         quiz_answer, made = QuizAnswer.objects.get_or_create(
@@ -675,70 +511,34 @@ def answer_submit(
     return AnswerAccepted(quiz_answer, created=made)
 
 
-def _answer_fraction(answer: QuizAnswer) -> float:
-    if answer.regraded_score is not None:
-        return answer.regraded_score
-    return answer.submission.score or 0.0
 
-
-def slot_fraction(*, quiz: Quiz, answers: Sequence[QuizAnswer]) -> float | None:
-    """How right a slot's counted answer is, in [0, 1], after any retry penalty and before
-    certainty-based marking; None while a try is pending or nothing is graded."""
-    if any(a.submission.status == Submission.Status.PENDING for a in answers):
-        return None
-    graded = [a for a in answers if a.submission.status == Submission.Status.GRADED]
-    if not graded:
-        return None
-    return try_fraction(
-        [_answer_fraction(a) for a in graded],
-        penalty=quiz.penalty,
-        immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE,
-    )
-
-
-def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], submitted: bool) -> float | None:
-    """The slot's mark in points from its tries (oldest first), or None while it is not known
-    (a try is still being graded, or the attempt is in progress and nothing is graded yet).
-    Invalid tries (unreadable answers) are not tries: they cost nothing."""
-    if any(a.submission.status == Submission.Status.PENDING for a in answers):
-        return None
-    graded = [a for a in answers if a.submission.status == Submission.Status.GRADED]
-    if not graded:
-        return 0.0 if submitted else None
-    fractions = [_answer_fraction(a) for a in graded]
-    fraction = slot_fraction(quiz=quiz, answers=graded)
-    if quiz.certainty_based_marking:
-        # The last try is marked at its certainty; the retry penalty (what try_fraction took off)
-        # only takes from a positive mark, down to 0, so a right answer after a wrong one never
-        # scores below the wrong one did.
-        mark = slot.points * cbm_score(fractions[-1], graded[-1].certainty or 1) / 3.0
-        return max(0.0, mark - slot.points * (fractions[-1] - fraction)) if mark > 0 else mark
-    return slot.points * fraction
-
-
-def attempt_refresh_marks(attempt: QuizAttempt) -> None:
-    """Recompute every slot's mark and, once the attempt is submitted and every mark is known,
-    its score. Call with the attempt row locked."""
-    quiz = attempt.quiz
-    submitted = attempt.state == QuizAttempt.State.SUBMITTED
-    slots = list(attempt.slots.prefetch_related("answers__submission"))
-    for slot in slots:
-        mark = slot_mark(quiz=quiz, slot=slot, answers=list(slot.answers.all()), submitted=submitted)
-        if mark != slot.mark:
-            slot.mark = mark
-            slot.save(update_fields=["mark"])
-    marks = [s.mark for s in slots]
-    score = sum(marks) if submitted and all(m is not None for m in marks) else None
-    if score != attempt.score:
-        attempt.score = score
-        attempt.save(update_fields=["score"])
+@dispatch.on_graded(Purpose.QUIZ)
+def quiz_answer_graded(submission: Submission) -> None:
+    """Grading's hook (`questions.practice.dispatch`) for quiz items."""
+    quiz_item_graded(item_id=submission.item_id)
 
 
 def quiz_item_graded(*, item_id: int) -> None:
-    """Hook for `services.submission_grade`: a quiz item's try was graded; update the marks."""
+    """A quiz item's try was graded: update the slot's mark and the attempt's score."""
     slot = AttemptSlot.objects.filter(item_id=item_id).only("attempt_id").first()
     if slot is None:
         return
     with transaction.atomic():
         attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=slot.attempt_id)
         attempt_refresh_marks(attempt)
+
+
+
+def regrade_start(*, quiz: Quiz, user) -> RegradeRun:
+    """Record a regrade and have the worker apply it in batches (instructors only)."""
+    require_role(course=quiz.course, user=user, roles=(Membership.Role.INSTRUCTOR,))
+    with transaction.atomic():
+        run = RegradeRun.objects.create(
+            quiz=quiz, requested_by=user, slots_total=AttemptSlot.objects.filter(attempt__quiz=quiz).count()
+        )
+        transaction.on_commit(lambda: enqueue_regrade(run.id))
+    return run
+
+
+
+

@@ -9,7 +9,7 @@ Exported dicts without ``format`` are written as Markdown, the bank's own format
 
 Pure Python (standard library only): no Django, no torch. Typical use::
 
-    from questions import interchange
+    from questions.catalogue import interchange
 
     questions = interchange.parse(uploaded_text)          # format detected
     gift_text = interchange.dump(questions, "gift")

@@ -1,0 +1,47 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import Http404
+
+from questions.catalogue.models import QuestionVersion, Topic
+
+
+def topics_with_counts():
+    """Topics with their number of published questions, in the bank's order."""
+    return Topic.objects.annotate(
+        published=Count(
+            "questions__versions",
+            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED),
+        )
+    )
+
+
+
+def current_versions(*, published_only: bool = True):
+    """The newest version of every question (the newest published one with published_only)."""
+    versions = QuestionVersion.objects.all()
+    if published_only:
+        versions = versions.filter(status=QuestionVersion.Status.PUBLISHED)
+    newest = versions.filter(question=OuterRef("question")).order_by("-number").values("id")[:1]
+    return (
+        versions.filter(id=Subquery(newest))
+        .select_related("question__topic")
+        .order_by("question__topic__position", "question__slug")
+    )
+
+
+
+def question_latest(*, slug: str):
+    """The newest version of a question, whatever its status (for its authors)."""
+    version = (
+        QuestionVersion.objects.select_related("question__topic")
+        .filter(question__slug=slug)
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise Http404(f"No question {slug!r}")
+    return version
+

@@ -1,0 +1,127 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from questions.courses.models import QuizAnswer, QuizAttempt, RegradeRun
+from questions.courses.rules import attempt_marks, is_overdue
+from questions.courses.selectors import _current_versions, _slot_regrade, _slots
+
+
+def attempt_expire_if_overdue(*, attempt: QuizAttempt, now: datetime | None = None) -> QuizAttempt:
+    """Submit an in-progress attempt at its deadline if the deadline has passed; else nothing.
+
+    Decided on the stored row: the attempt passed in may be a read's view of it
+    (`selectors.attempt_as_of`), which already shows an overdue attempt as submitted."""
+    stored = QuizAttempt.objects.filter(id=attempt.id).only("state", "deadline").first()
+    if stored is None or not is_overdue(stored, now or timezone.now()):
+        return attempt
+    return attempt_finish(attempt_id=attempt.id, at=stored.deadline, by=QuizAttempt.SubmittedBy.DEADLINE)
+
+
+def attempts_close_overdue(
+    *, now: datetime | None = None, limit: int = 500, attempts: QuerySet[QuizAttempt] | None = None
+) -> list[int]:
+    """Submit every in-progress attempt whose deadline has passed (the beat task; the staff's
+    reads also run it on their own quiz or course's `attempts`, so a gradebook never waits for
+    beat). Returns the ids it submitted; a second run finds none of them."""
+    now = now or timezone.now()
+    attempts = QuizAttempt.objects.all() if attempts is None else attempts
+    ids = list(
+        attempts.filter(state=QuizAttempt.State.IN_PROGRESS, deadline__lte=now)
+        .order_by("deadline")
+        .values_list("id", flat=True)[:limit]
+    )
+    closed = []
+    for attempt_id in ids:
+        attempt = QuizAttempt.objects.get(id=attempt_id)
+        if attempt.state == QuizAttempt.State.IN_PROGRESS:
+            attempt_finish(attempt_id=attempt_id, at=attempt.deadline, by=QuizAttempt.SubmittedBy.DEADLINE)
+            closed.append(attempt_id)
+    return closed
+
+
+
+def attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
+    with transaction.atomic():
+        attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=attempt_id)
+        if attempt.state == QuizAttempt.State.SUBMITTED:
+            return attempt  # someone else (the beat task, another request) got here first
+        attempt.state = QuizAttempt.State.SUBMITTED
+        attempt.submitted_at = at
+        attempt.submitted_by = by
+        attempt.save(update_fields=["state", "submitted_at", "submitted_by"])
+        attempt_refresh_marks(attempt)
+    return attempt
+
+
+
+def attempt_refresh_marks(attempt: QuizAttempt) -> None:
+    """Store every slot's mark and, once the attempt is submitted and every mark is known, its
+    score (`rules.attempt_marks`). Call with the attempt row locked."""
+    slots = list(attempt.slots.prefetch_related("answers__submission"))
+    marks, score = attempt_marks(
+        quiz=attempt.quiz, slots=slots, submitted=attempt.state == QuizAttempt.State.SUBMITTED
+    )
+    for slot, mark in zip(slots, marks, strict=True):
+        if mark != slot.mark:
+            slot.mark = mark
+            slot.save(update_fields=["mark"])
+    if score != attempt.score:
+        attempt.score = score
+        attempt.save(update_fields=["score"])
+
+
+BATCH_SIZE = 200
+
+
+
+def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
+    """Apply the next batch of a run. Returns True while batches remain. Idempotent: the run row
+    is locked, the batch is the slots after the committed cursor, and a finished run is left."""
+    with transaction.atomic():
+        run = RegradeRun.objects.select_for_update().select_related("quiz").get(id=run_id)
+        if run.state == RegradeRun.State.DONE:
+            return False
+        slots = list(_slots(run.quiz).filter(id__gt=run.cursor)[: batch_size or BATCH_SIZE])
+        if not slots:
+            run.state = RegradeRun.State.DONE
+            run.finished_at = timezone.now()
+            run.save(update_fields=["state", "finished_at"])
+            return False
+        versions = _current_versions(slots)
+        now = timezone.now()
+        touched: set[int] = set()
+        for slot in slots:
+            new_mark, changed, target = _slot_regrade(slot, run.quiz, versions)
+            if not changed:
+                continue
+            QuizAnswer.objects.bulk_update(changed, ["regraded_score"])
+            if new_mark != slot.mark:
+                if slot.original_mark is None and slot.regraded_at is None:
+                    slot.original_mark = slot.mark
+                slot.mark = new_mark
+                slot.regraded_at = now
+                slot.regraded_against = target
+                slot.save(update_fields=["original_mark", "mark", "regraded_at", "regraded_against"])
+                run.slots_changed += 1
+            touched.add(slot.attempt_id)
+        for attempt in QuizAttempt.objects.select_for_update().select_related("quiz").filter(id__in=touched):
+            before = attempt.score
+            attempt_refresh_marks(attempt)
+            if attempt.score != before and attempt.original_score is None:
+                attempt.original_score = before
+                attempt.save(update_fields=["original_score"])
+        run.cursor = slots[-1].id
+        run.slots_done += len(slots)
+        run.save(update_fields=["cursor", "slots_done", "slots_changed"])
+    return True
+
+
+
+

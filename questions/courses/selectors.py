@@ -1,0 +1,517 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
+from django.utils import timezone
+
+from attention_engine import ENGINE_VERSION
+from attention_engine import api as engine
+from questions.catalogue.models import QuestionVersion
+from questions.catalogue.theory import grade_theory
+from questions.courses.models import (
+    AttemptSlot,
+    Course,
+    Membership,
+    Quiz,
+    QuizAnswer,
+    QuizAttempt,
+    RegradeRun,
+)
+from questions.courses.rules import (
+    STAFF_ROLES,
+    Gradebook,
+    GradebookRow,
+    Visibility,
+    attempt_marks,
+    feedback_visible,
+    grade_of_attempts,
+    is_overdue,
+    slot_fraction,
+    slot_mark,
+)
+from questions.courses.statistics import item_statistics
+from questions.practice.models import Submission
+
+log = logging.getLogger(__name__)
+
+
+def role_in(*, course: Course, user) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+
+
+
+def require_role(*, course: Course, user, roles) -> str:
+    """The user's role if it is one of `roles`; 404 for a stranger, 403 for the wrong role."""
+    role = role_in(course=course, user=user)
+    if role is None:
+        raise Http404("No such course.")
+    if role not in roles:
+        raise PermissionDenied("Your role in this course does not allow this.")
+    return role
+
+
+
+def course_for(*, user, course_id: int, roles=tuple(Membership.Role.values)) -> Course:
+    """The course if the user has one of `roles` in it (404 for strangers, 403 for other roles)."""
+    course = Course.objects.filter(id=course_id).first()
+    if course is None:
+        raise Http404("No such course.")
+    require_role(course=course, user=user, roles=roles)
+    return course
+
+
+
+def courses_of(*, user):
+    """Every course the user has a role in, each annotated with `role`."""
+    return (
+        Course.objects.filter(memberships__user=user)
+        .annotate(role=F("memberships__role"))
+        .order_by("title", "id")
+    )
+
+
+
+def quiz_max_score(quiz: Quiz) -> float:
+    return sum(s.points * s.draw_count for s in quiz.sections.all())
+
+
+
+def quiz_for(*, user, quiz_id: int, roles=tuple(Membership.Role.values)) -> Quiz:
+    """The quiz if the user has one of `roles` in its course (404 for strangers, 403 for the
+    wrong role). Learners do not see draft quizzes (404)."""
+    quiz = Quiz.objects.select_related("course").filter(id=quiz_id).first()
+    if quiz is None:
+        raise Http404("No such quiz.")
+    role = require_role(course=quiz.course, user=user, roles=roles)
+    if role == Membership.Role.LEARNER and quiz.state != Quiz.State.OPEN:
+        raise Http404("No such quiz.")
+    return quiz
+
+
+
+def quizzes_for(*, user, course: Course):
+    """The course's quizzes the user may see: all for staff, the open ones for learners."""
+    role = require_role(course=course, user=user, roles=tuple(Membership.Role.values))
+    quizzes = course.quizzes.all().prefetch_related("sections__questions")
+    if role == Membership.Role.LEARNER:
+        quizzes = quizzes.filter(state=Quiz.State.OPEN)
+    return quizzes
+
+
+
+def attempt_for(*, user, attempt_id: int) -> QuizAttempt:
+    """An attempt its learner, or the course's instructors and TAs, may read (404 otherwise).
+
+    An attempt past its deadline reads as submitted at the deadline (`attempt_as_of`).
+    """
+    attempt = QuizAttempt.objects.select_related("quiz__course").filter(id=attempt_id).first()
+    if attempt is None:
+        raise Http404("No such attempt.")
+    if attempt.learner_id != user.id:
+        try:
+            require_role(course=attempt.quiz.course, user=user, roles=STAFF_ROLES)
+        except PermissionDenied:
+            raise Http404("No such attempt.") from None
+    return attempt_as_of(attempt)
+
+
+def attempt_as_of(attempt: QuizAttempt, *, now: datetime | None = None) -> QuizAttempt:
+    """The attempt as it stands now, computed without writing: one past its deadline reads as
+    submitted at the deadline, with the marks it has then (`rules.attempt_marks`), which is what
+    the beat task or the next write stores. The in-memory object is changed, never saved."""
+    if not is_overdue(attempt, now or timezone.now()):
+        return attempt
+    attempt.state = QuizAttempt.State.SUBMITTED
+    attempt.submitted_at = attempt.deadline
+    attempt.submitted_by = QuizAttempt.SubmittedBy.DEADLINE
+    slots = list(attempt.slots.all())
+    marks, attempt.score = attempt_marks(quiz=attempt.quiz, slots=slots, submitted=True)
+    for slot, mark in zip(slots, marks, strict=True):
+        slot.mark = mark
+    return attempt
+
+
+def attempts_as_of(attempts: QuerySet[QuizAttempt], *, now: datetime | None = None) -> list[QuizAttempt]:
+    """`attempt_as_of` over a query, loading slots and answers only for the overdue attempts."""
+    now = now or timezone.now()
+    rows = list(attempts.select_related("quiz"))
+    overdue = [a for a in rows if is_overdue(a, now)]
+    prefetch_related_objects(overdue, "slots__answers__submission")
+    return [attempt_as_of(a, now=now) for a in rows]
+
+
+
+def attempts_of(*, learner, quiz: Quiz):
+    return QuizAttempt.objects.filter(quiz=quiz, learner=learner).order_by("number")
+
+
+
+def gradebook_for(*, course: Course, user) -> Gradebook:
+    """Learners x quizzes of the course (instructors and TAs). An attempt counts once it is
+    submitted and every answer in it is graded; regraded attempts count with their new score."""
+    require_role(course=course, user=user, roles=STAFF_ROLES)
+    # Drafts have no attempts yet: a column of blanks would only be noise.
+    quizzes = list(
+        course.quizzes.exclude(state=Quiz.State.DRAFT).prefetch_related("sections").order_by("opens_at", "id")
+    )
+    learners = [
+        m.user
+        for m in course.memberships.filter(role=Membership.Role.LEARNER)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    scores: dict[tuple[int, int], list[float]] = defaultdict(list)
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    last: dict[tuple[int, int], int] = {}
+    for attempt_id, quiz_id, learner_id, score in (
+        (a.id, a.quiz_id, a.learner_id, a.score)
+        for a in attempts_as_of(
+            QuizAttempt.objects.filter(quiz__course=course, is_preview=False).order_by("quiz_id", "learner_id", "number")
+        )
+    ):
+        counts[(quiz_id, learner_id)] += 1
+        last[(quiz_id, learner_id)] = attempt_id
+        if score is not None:
+            scores[(quiz_id, learner_id)].append(score)
+    rows = [
+        GradebookRow(
+            learner=learner,
+            grades=[grade_of_attempts(scores[(q.id, learner.id)], q.grading_method) for q in quizzes],
+            attempts=[counts[(q.id, learner.id)] for q in quizzes],
+            last_attempt_ids=[last.get((q.id, learner.id)) for q in quizzes],
+        )
+        for learner in learners
+    ]
+    return Gradebook(course=course, quizzes=quizzes, max_scores=[quiz_max_score(q) for q in quizzes], rows=rows)
+
+
+
+@dataclass(frozen=True)
+class SlotReview:
+    slot: AttemptSlot
+    answers: list[QuizAnswer]
+
+
+
+@dataclass(frozen=True)
+class AttemptReview:
+    """An attempt as its learner saw it: slots in the order shown, every try in order, and what
+    may be shown now (`visibility`: the quiz's feedback timing for the learner; everything for
+    the course's instructors and TAs)."""
+
+    attempt: QuizAttempt
+    quiz: Quiz
+    visibility: Visibility
+    slots: list[SlotReview] = field(default_factory=list)
+    by_staff: bool = False
+
+
+
+def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None) -> AttemptReview:
+    """Review data for an attempt already fetched with `attempt_for` (which checked who
+    may read it and closed it if overdue)."""
+    quiz = attempt.quiz
+    by_staff = attempt.learner_id != viewer.id
+    visibility = Visibility(feedback=True, keys=True) if by_staff else feedback_visible(quiz=quiz, attempt=attempt, now=now)
+    slots = (
+        attempt.slots.select_related(
+            "section", "item__variant", "item__question_version__question__topic", "regraded_against"
+        )
+        .prefetch_related("answers__submission")
+        .order_by("position")
+    )
+    return AttemptReview(
+        attempt=attempt,
+        quiz=quiz,
+        visibility=visibility,
+        slots=[SlotReview(slot=s, answers=list(s.answers.all())) for s in slots],
+        by_staff=by_staff,
+    )
+
+
+
+def attempts_for_staff(*, quiz: Quiz, user):
+    """Every learner's attempt of the quiz (instructors and TAs; not their previews), learner
+    then number."""
+    require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    return attempts_as_of(
+        quiz.attempts.filter(is_preview=False).select_related("learner").order_by("learner__username", "number")
+    )
+
+
+
+def _slot_label(slot: AttemptSlot) -> str:
+    item = slot.item
+    if item.is_numeric:
+        return f"{item.variant.kind} ({item.variant.difficulty})"
+    return item.question_version.question.slug
+
+
+
+def _scalar_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in params.items()
+        if v is None or isinstance(v, bool | int | float | str)
+    }
+
+
+
+def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> dict[str, Any]:
+    """Item statistics of the quiz with Moodle's formulas (`statistics.item_statistics`).
+
+    Rows are the scored attempts (first attempts only by default, Moodle's default); columns
+    are, in three views:
+
+    * `slots`: the quiz's slots (section order, then draw order), max mark = the slot's points;
+    * `questions`: each drawn question of a pool (a theory question by slug; a numeric section
+      as kind and difficulty), a cell None where the attempt did not draw it;
+    * `quiz`: the test statistics of the slot view, with Cronbach's alpha.
+
+    `accuracy_by_parameter`: for numeric sections, the mean fraction (how right the answer was)
+    grouped by each scalar parameter of the variant (d_k, heads ...), with the number of answers.
+
+    A cell is the slot's mark, except on a certainty-based quiz: there it is the points times how
+    right the answer was (`slot_fraction`), so facility and discrimination measure the
+    questions, not the learners' confidence (a CBM mark runs from -2x to 1x the points). A
+    numeric section that draws several problems gives its drawn-question column the mean of
+    them.
+    """
+    require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    now = timezone.now()
+    attempts = [
+        a
+        for a in attempts_as_of(
+            quiz.attempts.filter(
+                Q(state=QuizAttempt.State.SUBMITTED) | Q(state=QuizAttempt.State.IN_PROGRESS, deadline__lte=now),
+                is_preview=False,
+            )
+            .order_by("learner_id", "number")
+            .prefetch_related(
+                "slots__item__variant", "slots__item__question_version__question", "slots__section",
+                "slots__answers__submission",
+            ),
+            now=now,
+        )
+        if a.score is not None
+    ]
+    is_first = [a.number == 1 for a in attempts]
+    if first_attempts_only:
+        attempts = [a for a, first in zip(attempts, is_first, strict=True) if first]
+        is_first = [True] * len(attempts)
+    sections = list(quiz.sections.order_by("position"))
+    slot_points = [s.points for s in sections for _ in range(s.draw_count)]
+    rows = []
+    by_question: dict[tuple[int, str], dict[int, list[float | None]]] = {}
+    question_points: dict[tuple[int, str], float] = {}
+    accuracy: dict[tuple[str, str, str], dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row_index, attempt in enumerate(attempts):
+        slots = sorted(attempt.slots.all(), key=lambda s: s.slot)
+        fractions = [slot_fraction(quiz=quiz, answers=list(s.answers.all())) for s in slots]
+        if quiz.certainty_based_marking:
+            cells = [None if f is None else f * s.points for s, f in zip(slots, fractions, strict=True)]
+        else:
+            cells = [s.mark for s in slots]
+        rows.append(cells)
+        for slot, cell, fraction in zip(slots, cells, fractions, strict=True):
+            key = (slot.section.position, _slot_label(slot))
+            by_question.setdefault(key, {}).setdefault(row_index, []).append(cell)
+            question_points[key] = slot.points
+            if slot.item.is_numeric and fraction is not None:
+                variant = slot.item.variant
+                for name, value in _scalar_params(variant.data.get("params", {})).items():
+                    accuracy[(variant.kind, variant.difficulty, name)][value].append(fraction)
+
+    def stats(matrix: Sequence[Sequence[float | None]], max_marks: Sequence[float]):
+        return item_statistics(matrix, max_marks, is_first_attempt=is_first) if matrix else None
+
+    slot_stats = stats(rows, slot_points)
+    keys = sorted(by_question)
+    question_matrix = [[_mean(by_question[k].get(i)) for k in keys] for i in range(len(attempts))]
+    question_stats = stats(question_matrix, [question_points[k] for k in keys])
+    labels = [
+        {"slot": i, "section": s.position, "section_title": s.title, "label": s.kind or "theory pool"}
+        for i, s in enumerate(s for s in sections for _ in range(s.draw_count))
+    ]
+    return {
+        "attempts": "first" if first_attempts_only else "all",
+        "attempt_count": len(attempts),
+        "quiz": _quiz_level(slot_stats),
+        "slots": [
+            {**label, **q.to_dict()} for label, q in zip(labels, slot_stats.questions, strict=True)
+        ]
+        if slot_stats
+        else [],
+        "questions": [
+            {"section": k[0], "label": k[1], **q.to_dict()}
+            for k, q in zip(keys, question_stats.questions, strict=True)
+        ]
+        if question_stats
+        else [],
+        "accuracy_by_parameter": [
+            {
+                "kind": kind,
+                "difficulty": difficulty,
+                "parameter": name,
+                "groups": [
+                    {"value": value, "n": len(fractions), "mean_fraction": sum(fractions) / len(fractions)}
+                    for value, fractions in sorted(groups.items(), key=lambda kv: (str(type(kv[0])), kv[0]))
+                ],
+            }
+            for (kind, difficulty, name), groups in sorted(accuracy.items())
+            if len(groups) > 1  # a parameter every variant shares says nothing
+        ],
+    }
+
+
+
+def _mean(cells: list[float | None] | None) -> float | None:
+    """One attempt's cell of a drawn question: the mean of its marks (None when not drawn)."""
+    known = [c for c in cells or [] if c is not None]
+    return sum(known) / len(known) if known else None
+
+
+
+def _quiz_level(stats) -> dict[str, Any] | None:
+    if stats is None:
+        return None
+    data = stats.to_dict()
+    data.pop("questions")
+    return data
+
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    attempt_id: int
+    attempt_number: int  # the learner's own count: their attempt 1, 2 ...
+    learner: str
+    slot: int
+    position: int
+    question: str
+    old_mark: float | None
+    new_mark: float | None
+    against_version: int | None
+
+
+
+def _current_versions(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
+    question_ids = {s.item.question_version.question_id for s in slots if not s.item.is_numeric}
+    return {
+        v.question_id: v
+        for v in QuestionVersion.objects.filter(
+            question_id__in=question_ids, status=QuestionVersion.Status.PUBLISHED
+        ).order_by("question_id", "number")
+    }
+
+
+
+@lru_cache(maxsize=1024)
+def _remade(kind: str, seed: int, difficulty: str, engine_version: str) -> dict:
+    return engine.generate(kind, seed, difficulty)
+
+
+
+def current_variant_data(variant) -> dict:
+    """What the current engine grades a stored variant against (see the module docstring)."""
+    if variant.engine_version == ENGINE_VERSION:
+        return variant.data
+    remade = _remade(variant.kind, variant.seed, variant.difficulty, ENGINE_VERSION)
+    same_problem = remade["params"] == variant.data["params"] and [
+        (p["name"], p.get("shape")) for p in remade["parts"]
+    ] == [(p["name"], p.get("shape")) for p in variant.data["parts"]]
+    if not same_problem:
+        log.warning("variant %s: engine %s poses another problem for its seed; its stored key stays",
+                    variant.id, ENGINE_VERSION)
+        return variant.data
+    return remade
+
+
+
+def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVersion | None) -> float:
+    submitted = answer.submission.answer
+    if slot.item.is_numeric:
+        return float(engine.grade(current_variant_data(slot.item.variant), submitted)["score"])
+    result = grade_theory(target.data, submitted.get("response"))
+    return float(result["score"] or 0.0)
+
+
+
+def _slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVersion]):
+    """(new mark, answers with their new fractions set in memory, target version) for a slot."""
+    target = None if slot.item.is_numeric else versions.get(slot.item.question_version.question_id)
+    answers = list(slot.answers.all())
+    if not slot.item.is_numeric and target is None:
+        return slot.mark, [], None  # the question has no published version left: nothing to grade against
+    changed = []
+    for answer in answers:
+        if answer.submission.status != Submission.Status.GRADED:
+            continue
+        new = _regraded_fraction(slot, answer, target)
+        current = answer.regraded_score if answer.regraded_score is not None else answer.submission.score
+        if new != current:
+            answer.regraded_score = new
+            changed.append(answer)
+    submitted = slot.attempt.state == QuizAttempt.State.SUBMITTED
+    return slot_mark(quiz=quiz, slot=slot, answers=answers, submitted=submitted), changed, target
+
+
+
+def _slots(quiz: Quiz):
+    return (
+        AttemptSlot.objects.filter(attempt__quiz=quiz, attempt__is_preview=False)  # staff previews are not regraded
+        .select_related("attempt__learner", "item__variant", "item__question_version__question")
+        .prefetch_related("answers__submission")
+        .order_by("id")
+    )
+
+
+
+def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
+    """Which slot marks a regrade would change, old -> new (instructors and TAs; writes nothing)."""
+    require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    slots = list(_slots(quiz))
+    versions = _current_versions(slots)
+    changes = []
+    for slot in slots:
+        new_mark, changed, target = _slot_regrade(slot, quiz, versions)
+        if changed and new_mark != slot.mark:
+            changes.append(
+                RegradeChange(
+                    attempt_id=slot.attempt_id,
+                    attempt_number=slot.attempt.number,
+                    learner=slot.attempt.learner.get_username(),
+                    slot=slot.slot,
+                    position=slot.position,
+                    question=(
+                        slot.item.variant.kind if slot.item.is_numeric else slot.item.question_version.question.slug
+                    ),
+                    old_mark=slot.mark,
+                    new_mark=new_mark,
+                    against_version=target.number if target else None,
+                )
+            )
+    return changes
+
+
+
+def regrade_run_for(*, user, run_id: int) -> RegradeRun:
+    run = RegradeRun.objects.select_related("quiz__course").filter(id=run_id).first()
+    if run is None:
+        raise Http404("No such regrade.")
+    require_role(course=run.quiz.course, user=user, roles=STAFF_ROLES)
+    return run
+

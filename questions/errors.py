@@ -1,0 +1,49 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A request the domain refuses; `message` is safe to show to the user, `status` is the HTTP
+    status that pages and the API answer it with."""
+
+    status = 400
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+
+class ServiceUnavailable(ServiceError):
+    """The request is fine but cannot be served now (the worker did not answer); retry later."""
+
+    status = 503
+
+
+
+class AnswerFormatError(ServiceError):
+    """The answer cannot be read; `details` lists {part, row, col, message}. Costs no attempt."""
+
+
+
+class QuestionInvalid(ServiceError):
+    """A question dict breaks the bank's rules; `details` lists {line, message}."""
+
+
+
+class AttemptClosed(ServiceError):
+    """The attempt is over (submitted, or its deadline passed): the answer was not stored."""
+
+    status = 409
+
+
+
+class MockClosed(ServiceError):
+    """The interview is over (finished or out of time): the answer was refused, not stored."""
+
+    status = 409
+

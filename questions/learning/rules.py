@@ -1,0 +1,314 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+import fsrs
+from django.utils import timezone
+
+from questions.errors import ServiceError
+from questions.learning.models import MockInterview
+from questions.practice.models import PracticeItem, Purpose
+
+# One scheduler for everybody, with FSRS's default parameters and 90 % desired retention.
+SCHEDULER = fsrs.Scheduler()
+
+
+
+RATED_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW, Purpose.MOCK)
+
+
+
+RIGHT_SCORE = 1.0 - 1e-9  # a score of 1, float noise aside
+
+
+
+PASS_SCORE = 0.5  # from here up a partly right answer is Hard, below it Again
+
+
+
+# Stability (days) at which a card counts as fully known. FSRS starts a card answered Easy at
+# about 16 days, Good at about 3: one lucky answer is not mastery, a few spaced ones are.
+MATURE_DAYS = 60.0
+
+
+
+# Expected seconds for a theory question, by type (see the module docstring).
+THEORY_SECONDS = {
+    "true_false": 20,
+    "single_choice": 30,
+    "multiple_response": 45,
+    "numeric": 60,
+    "short_answer": 60,
+    "matching": 60,
+    "ordering": 60,
+}
+
+
+
+NUMERIC_READ_SECONDS = 30
+
+
+
+NUMERIC_PART_SECONDS = 45
+
+
+
+NUMERIC_CELL_SECONDS = 15
+
+
+
+def expected_seconds(item: PracticeItem) -> float:
+    """How long a confident learner needs for this item; answering within it counts as fast."""
+    if item.is_numeric:
+        parts = item.variant.data["parts"]
+        cells = sum(math.prod(p.get("shape") or []) for p in parts)
+        return NUMERIC_READ_SECONDS + NUMERIC_PART_SECONDS * len(parts) + NUMERIC_CELL_SECONDS * cells
+    return THEORY_SECONDS.get(item.question_version.data["type"], 60)
+
+
+
+def rating_rules() -> dict[str, int]:
+    """The numbers behind the rating rules, for the page that explains them."""
+    return {
+        "pass_percent": round(100 * PASS_SCORE),
+        "theory_fastest": min(THEORY_SECONDS.values()),
+        "theory_slowest": max(THEORY_SECONDS.values()),
+        "numeric_read": NUMERIC_READ_SECONDS,
+        "numeric_part": NUMERIC_PART_SECONDS,
+        "numeric_cell": NUMERIC_CELL_SECONDS,
+    }
+
+
+
+def rating_for(
+    *, score: float, hints_used: int, retry: bool, seconds_taken: float, expected: float
+) -> fsrs.Rating:
+    """The FSRS rating a grade earns (rules in the module docstring)."""
+    if score < PASS_SCORE:
+        return fsrs.Rating.Again
+    if score < RIGHT_SCORE or hints_used > 0 or retry:
+        return fsrs.Rating.Hard
+    if seconds_taken <= expected:
+        return fsrs.Rating.Easy
+    return fsrs.Rating.Good
+
+
+
+def _card_subject(item: PracticeItem) -> dict[str, Any]:
+    if item.is_numeric:
+        return {"kind": item.variant.kind}
+    return {"question_id": item.question_version.question_id}
+
+
+
+@dataclass(frozen=True)
+class Hint:
+    rung: int
+    title: str
+    text: str  # Markdown with $LaTeX$
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rung": self.rung, "title": self.title, "text": self.text}
+
+
+
+def hint_rungs(item: PracticeItem) -> list[Hint]:
+    """Every rung of the item's hint ladder, easiest first. None of them gives the answer away.
+
+    Theory: the question's own hints; then, for choice questions with at least two wrong
+    choices, one wrong choice struck out with its feedback; then where to read (the source).
+    Numeric: the worked steps' titles and texts, one step a rung, with every number of the key
+    or of the steps' values masked (`mask_key_numbers`); the values themselves never.
+    """
+    if item.is_numeric:
+        data = item.variant.data
+        secrets_ = key_numbers(data)
+        return [
+            Hint(i + 1, f"Step {i + 1}: {step['title']}", mask_key_numbers(step.get("text", ""), secrets_))
+            for i, step in enumerate(data.get("steps") or [])
+        ]
+    data = item.question_version.data
+    texts: list[tuple[str, str]] = [
+        (f"Hint {i + 1}", hint) for i, hint in enumerate(data.get("hints") or [])
+    ]
+    if data["type"] in ("single_choice", "multiple_response"):
+        wrong = [c for c in data["choices"] if c["weight"] <= 0]
+        if len(wrong) >= 2:
+            # Which wrong choice is struck is fixed per item, so a reload shows the same one.
+            struck = random.Random(item.id).choice(wrong)
+            feedback = struck.get("feedback") or ""
+            texts.append(("Not this one", f"Rule out: {struck['text']}\n\n{feedback}".strip()))
+    elif data["type"] == "matching" and data.get("distractors"):
+        distractor = random.Random(item.id).choice(data["distractors"])
+        texts.append(("Not this one", f"“{distractor}” matches none of the items."))
+    texts.append(("Where to read", f"Read: {data['source']}"))
+    return [Hint(i + 1, title, text) for i, (title, text) in enumerate(texts)]
+
+
+
+_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+
+_AFTER_EQUALS = re.compile(r"(?:=|\\approx)\s*-?\s*$")
+
+
+
+SMALL_INTEGER = 10  # 0..10 appear in every method ("sums to 1", "divide by 2"): kept unless "= n"
+
+
+
+def key_numbers(data: dict[str, Any]) -> list[float]:
+    """Magnitudes of every number of a variant's key and of its steps' values."""
+    found: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, int | float):
+            if math.isfinite(value):
+                found.append(abs(float(value)))
+        elif isinstance(value, str):
+            try:
+                found.append(abs(float(Fraction(value.replace(",", "")))))
+            except (ValueError, ZeroDivisionError):
+                return
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(data.get("answer"))
+    for step in data.get("steps") or []:
+        walk(step.get("values"))
+    return found
+
+
+
+def number_leaks(number: float, after_equals: bool, secrets_: list[float]) -> bool:
+    """Whether a number written in a hint would tell part of the key or of a step's values."""
+    if number.is_integer() and number <= SMALL_INTEGER and not after_equals:
+        return False
+    return any(abs(number - s) <= max(1e-9, 0.005 * s) for s in secrets_)
+
+
+
+def mask_key_numbers(text: str, secrets_: list[float]) -> str:
+    """The text with every number that would tell the key (or a step's value) replaced by `?`."""
+
+    def replace(match: re.Match) -> str:
+        number = float(match.group().replace(",", ""))
+        after_equals = bool(_AFTER_EQUALS.search(text[: match.start()]))
+        return "?" if number_leaks(number, after_equals, secrets_) else match.group()
+
+    return _NUMBER.sub(replace, text)
+
+
+
+@dataclass(frozen=True)
+class HintLadder:
+    revealed: list[Hint]
+    total: int
+
+    @property
+    def next_rung(self) -> int | None:
+        return len(self.revealed) + 1 if len(self.revealed) < self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revealed": len(self.revealed),
+            "total": self.total,
+            "next_rung": self.next_rung,
+            "hints": [h.to_dict() for h in self.revealed],
+        }
+
+
+
+def hint_ladder(item: PracticeItem) -> HintLadder:
+    """The rungs the learner has opened so far, and how many there are."""
+    rungs = hint_rungs(item)
+    return HintLadder(revealed=rungs[: item.hints_revealed], total=len(rungs))
+
+
+
+def card_mastery(*, fsrs_card: dict[str, Any], now: datetime) -> float:
+    """One card's share of mastery: recall probability now times stability / 60 days (at most 1)."""
+    card = fsrs.Card.from_dict(fsrs_card)
+    if card.stability is None or card.last_review is None:
+        return 0.0
+    recall = SCHEDULER.get_card_retrievability(card, current_datetime=now)
+    return recall * min(1.0, card.stability / MATURE_DAYS)
+
+
+
+# The outcome of one question, as the review groups them; missed ones sort first.
+RIGHT, PARTIAL, WRONG, UNREADABLE, UNANSWERED, PENDING = (
+    "right", "partial", "wrong", "unreadable", "unanswered", "pending",
+)
+
+NUMERIC_DIFFICULTY = "medium"  # the difficulty topic practice uses too
+
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    questions: int
+    minutes: int
+
+    @property
+    def seconds_per_question(self) -> int:
+        return self.minutes * 60 // self.questions
+
+    @property
+    def label(self) -> str:
+        return f"{self.questions} questions in {self.minutes} minutes"
+
+
+
+PRESETS = (Preset("quick", 3, 6), Preset("short", 5, 10), Preset("standard", 10, 20))
+
+
+
+DEFAULT_PRESET = "short"
+
+
+
+def _preset(key: str) -> Preset:
+    for preset in PRESETS:
+        if preset.key == key:
+            return preset
+    choices = ", ".join(p.label for p in PRESETS)
+    if not key:
+        raise ServiceError(f"Choose a length: {choices}.")
+    raise ServiceError(f"Unknown length {key!r}: choose one of {choices}.")
+
+
+
+def seconds_left(mock: MockInterview) -> int:
+    if mock.finished_at is not None:
+        return 0
+    return max(0, int((mock.deadline - timezone.now()).total_seconds()))
+
+
+
+def is_time_up(mock: MockInterview) -> bool:
+    """Finished by the clock rather than by the learner."""
+    if mock.finished_at is not None:
+        return mock.finished_at >= mock.deadline
+    return timezone.now() >= mock.deadline
+
+
+
+_REVIEW_ORDER = {WRONG: 0, UNANSWERED: 0, UNREADABLE: 0, PARTIAL: 1, PENDING: 2, RIGHT: 3}
+

@@ -1,0 +1,402 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.functions import TruncDate
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from attention_engine import api as engine
+from questions.catalogue.models import QuestionVersion, Topic
+from questions.errors import ServiceError
+from questions.learning.models import LearnerProfile, MockInterview, MockInterviewItem, ReviewCard
+from questions.learning.rules import (
+    _REVIEW_ORDER,
+    PARTIAL,
+    PENDING,
+    RIGHT,
+    UNANSWERED,
+    UNREADABLE,
+    WRONG,
+    card_mastery,
+    is_time_up,
+)
+from questions.practice.models import PracticeItem, Submission
+
+
+def reviews_due(*, learner, now: datetime | None = None):
+    """The learner's cards due now, most overdue first."""
+    now = now or timezone.now()
+    return ReviewCard.objects.filter(learner=learner, due__lte=now).order_by("due", "id")
+
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    due_now: int
+    due_later_today: int
+
+
+
+def review_counts(*, learner, now: datetime | None = None) -> ReviewCounts:
+    """Cards due now and cards that fall due later today (one query)."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    counts = ReviewCard.objects.filter(learner=learner).aggregate(
+        due_now=Count("id", filter=Q(due__lte=now)),
+        later=Count("id", filter=Q(due__gt=now, due__lt=end_of_day)),
+    )
+    return ReviewCounts(due_now=counts["due_now"], due_later_today=counts["later"])
+
+
+
+def reviews_due_list(*, learner, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Due cards as the learner may see them: what each is about, when it fell due, its counters."""
+    kinds = {k["name"]: k["title"] for k in engine.list_kinds()}
+    cards = reviews_due(learner=learner, now=now).select_related("question__topic")
+    titles = _question_titles([c.question_id for c in cards if c.question_id])
+    rows = []
+    for card in cards:
+        rows.append(
+            {
+                "id": card.id,
+                "subject": "kind" if card.kind else "question",
+                "kind": card.kind or None,
+                "difficulty": card.difficulty if card.kind else None,
+                "question": card.question.slug if card.question_id else None,
+                "topic": card.question.topic.slug if card.question_id else None,
+                "title": kinds.get(card.kind, card.kind) if card.kind else titles.get(card.question_id, ""),
+                "due": card.due,
+                "stability_days": card.stability,
+                "reps": card.reps,
+                "lapses": card.lapses,
+                "last_rating": card.last_rating,
+            }
+        )
+    return rows
+
+
+
+def _question_titles(question_ids: list[int]) -> dict[int, str]:
+    rows = (
+        QuestionVersion.objects.filter(question_id__in=question_ids, status=QuestionVersion.Status.PUBLISHED)
+        .order_by("question_id", "-number")
+        .values_list("question_id", "data__title")
+    )
+    titles: dict[int, str] = {}
+    for question_id, title in rows:
+        titles.setdefault(question_id, title)
+    return titles
+
+
+
+@dataclass(frozen=True)
+class TopicMastery:
+    slug: str
+    title: str
+    practised: int  # subjects (questions and kinds) of the topic that have a card
+    total: int  # subjects of the topic: published questions (no essays) and problem kinds
+    percent: int  # 0..100, see `mastery_by_topic`
+
+
+
+def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMastery]:
+    """Mastery per topic, in the bank's order (three queries, whatever the number of topics).
+
+    A topic's subjects are its published questions (essays aside: nothing rates them) and the
+    problem kinds listed under it. Each subject with a card contributes `card_mastery`: the
+    FSRS probability of recalling it today times how close its stability is to `MATURE_DAYS`.
+    The percentage is the mean over all subjects, so unpractised ones count as 0.
+    """
+    now = now or timezone.now()
+    kinds_by_topic: dict[str, list[str]] = {}
+    for kind in engine.list_kinds():
+        for slug in kind["topics"]:
+            kinds_by_topic.setdefault(slug, []).append(kind["name"])
+    questions_by_topic: dict[int, set[int]] = {}
+    for question_id, topic_id in (
+        QuestionVersion.objects.filter(status=QuestionVersion.Status.PUBLISHED)
+        .exclude(data__type="essay")
+        .values_list("question_id", "question__topic_id")
+        .order_by()
+        .distinct()
+    ):
+        questions_by_topic.setdefault(topic_id, set()).add(question_id)
+    by_question: dict[int, float] = {}
+    by_kind: dict[str, float] = {}
+    for question_id, kind, fsrs_card in ReviewCard.objects.filter(learner=learner).values_list(
+        "question_id", "kind", "fsrs"
+    ):
+        value = card_mastery(fsrs_card=fsrs_card, now=now)
+        if question_id:
+            by_question[question_id] = value
+        else:
+            by_kind[kind] = value
+    rows = []
+    for topic in Topic.objects.all():
+        questions = questions_by_topic.get(topic.id, set())
+        kinds = kinds_by_topic.get(topic.slug, [])
+        total = len(questions) + len(kinds)
+        if total == 0:
+            continue
+        values = [by_question[q] for q in questions if q in by_question] + [
+            by_kind[k] for k in kinds if k in by_kind
+        ]
+        rows.append(
+            TopicMastery(
+                slug=topic.slug,
+                title=topic.title,
+                practised=len(values),
+                total=total,
+                percent=round(100 * sum(values) / total),
+            )
+        )
+    return rows
+
+
+
+def streak_days(*, learner, now: datetime | None = None) -> int:
+    """Consecutive days, ending today or yesterday, on which the learner had an answer graded."""
+    today = timezone.localdate(now or timezone.now())
+    days = set(
+        Submission.objects.filter(learner=learner, status=Submission.Status.GRADED, graded_at__isnull=False)
+        .annotate(day=TruncDate("graded_at"))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by("-day")[:400]
+    )
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+
+def learner_profile_for(*, user) -> LearnerProfile:
+    """The learner's settings; the defaults (unsaved) when they never changed any."""
+    return LearnerProfile.objects.filter(user=user).first() or LearnerProfile(user=user)
+
+
+
+@dataclass(frozen=True)
+class PracticeTopic:
+    slug: str
+    title: str
+    questions: int
+    kinds: int
+
+
+
+def practice_topics() -> list[PracticeTopic]:
+    """Topics a run can draw from: those with published questions (no essays) or problem kinds."""
+    kinds_by_topic: dict[str, int] = {}
+    for kind in engine.list_kinds():
+        for slug in kind["topics"]:
+            kinds_by_topic[slug] = kinds_by_topic.get(slug, 0) + 1
+    topics = Topic.objects.annotate(
+        question_count=Count(
+            "questions",
+            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED)
+            & ~Q(questions__versions__data__type="essay"),
+            distinct=True,
+        )
+    )
+    return [
+        PracticeTopic(t.slug, t.title, t.question_count, kinds_by_topic.get(t.slug, 0))
+        for t in topics
+        if t.question_count or kinds_by_topic.get(t.slug)
+    ]
+
+
+
+def practice_run_topics(*, slugs: list[str]) -> list[str]:
+    """The chosen topics, checked and in the bank's order; refuses none, or an unknown one.
+
+    Known topics are the bank's topics with something to practise, then the topics that only
+    problem kinds name (the API lists those too), alphabetically.
+    """
+    if not slugs:
+        raise ServiceError("Choose at least one topic to practise.")
+    known = [t.slug for t in practice_topics()]
+    known += sorted({slug for k in engine.list_kinds() for slug in k["topics"]} - set(known))
+    unknown = sorted(set(slugs) - set(known))
+    if unknown:
+        raise ServiceError(f"Unknown topic {', '.join(repr(s) for s in unknown)}.")
+    return [slug for slug in known if slug in set(slugs)]
+
+
+
+def _kinds_for_topics(topic_slugs: list[str]) -> list[str]:
+    """Problem kinds that belong to any chosen topic (the rule topic practice uses)."""
+    wanted = set(topic_slugs)
+    return [k["name"] for k in engine.list_kinds() if wanted & set(k["topics"])]
+
+
+
+def _theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) -> list[QuestionVersion]:
+    """Published, automatically graded questions of the topics, the learner's least recently seen
+    first within each topic, dealt round-robin across topics so a mock covers every topic."""
+    versions = list(
+        QuestionVersion.objects.filter(
+            question__topic__slug__in=topic_slugs, status=QuestionVersion.Status.PUBLISHED
+        )
+        .exclude(data__type="essay")  # no automatic score: nothing to review at the end
+        .select_related("question__topic")
+    )
+    last_seen = dict(
+        PracticeItem.objects.filter(learner=learner, question_version__in=versions)
+        .values_list("question_version__question_id")
+        .annotate(last=Max("created_at"))
+    )
+    by_topic: dict[str, list[tuple[Any, QuestionVersion]]] = defaultdict(list)
+    for version in versions:
+        seen = last_seen.get(version.question_id)
+        key = (seen is not None, seen, rng.random())
+        by_topic[version.question.topic.slug].append((key, version))
+    queues = [sorted(queue, key=lambda pair: pair[0]) for queue in by_topic.values()]
+    rng.shuffle(queues)
+    dealt: list[QuestionVersion] = []
+    for rank in range(max((len(q) for q in queues), default=0)):
+        dealt += [queue[rank][1] for queue in queues if rank < len(queue)]
+    return dealt
+
+
+
+def _topic_slugs(topic_slugs: list[str]) -> list[str]:
+    slugs = list(dict.fromkeys(s for s in topic_slugs if s))
+    if not slugs:
+        raise ServiceError("Choose at least one topic.")
+    known = set(Topic.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        raise ServiceError(f"Unknown topic: {', '.join(unknown)}.")
+    return slugs
+
+
+
+def mock_for_learner(*, learner, mock_id: int) -> MockInterview:
+    return get_object_or_404(MockInterview, id=mock_id, learner=learner)
+
+
+
+def mock_active(*, learner) -> MockInterview | None:
+    """The learner's running interview (not finished, deadline ahead), if any."""
+    return (
+        MockInterview.objects.filter(learner=learner, finished_at__isnull=True, deadline__gt=timezone.now())
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+
+@dataclass(frozen=True)
+class MockEntry:
+    position: int
+    item: PracticeItem
+    latest: Submission | None  # the answer that counts: the last one accepted
+    answers: int  # how many answers were accepted for this question
+
+    @property
+    def outcome(self) -> str:
+        s = self.latest
+        if s is None:
+            return UNANSWERED
+        if s.status == Submission.Status.PENDING:
+            return PENDING
+        if s.status == Submission.Status.INVALID or s.score is None:
+            return UNREADABLE
+        if s.score >= 1:
+            return RIGHT
+        return PARTIAL if s.score > 0 else WRONG
+
+    @property
+    def score(self) -> float:
+        s = self.latest
+        return s.score if s is not None and s.status == Submission.Status.GRADED and s.score else 0.0
+
+
+
+def _entries_query():
+    return MockInterviewItem.objects.select_related(
+        "item__variant", "item__question_version__question__topic"
+    ).prefetch_related(
+        Prefetch("item__submissions", queryset=Submission.objects.order_by("-created_at", "-id"))
+    )
+
+
+
+def _entry(row: MockInterviewItem) -> MockEntry:
+    answers = list(row.item.submissions.all())
+    return MockEntry(row.position, row.item, answers[0] if answers else None, len(answers))
+
+
+
+def mock_entries(*, mock: MockInterview) -> list[MockEntry]:
+    """Every question of the interview in order, with the answer that counts (for its learner)."""
+    return [_entry(row) for row in _entries_query().filter(mock=mock).order_by("position")]
+
+
+
+@dataclass(frozen=True)
+class MockSummary:
+    mock: MockInterview
+    entries: list[MockEntry]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for e in self.entries if e.outcome == outcome)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for e in self.entries if e.latest is not None)
+
+    @property
+    def pending(self) -> int:
+        return self.count(PENDING)
+
+    @property
+    def score(self) -> float:
+        """Points over questions asked, unanswered ones counting 0 (final once none is pending)."""
+        return sum(e.score for e in self.entries) / max(1, len(self.entries))
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.score)
+
+    @property
+    def finished(self) -> bool:
+        return self.mock.finished_at is not None or timezone.now() >= self.mock.deadline
+
+    @property
+    def time_up(self) -> bool:
+        return is_time_up(self.mock)
+
+    def review_rows(self) -> list[MockEntry]:
+        """Missed questions first (wrong, unanswered, unreadable), then partial, then the ones
+        still being graded, then right; in question order within each group."""
+        return sorted(self.entries, key=lambda e: (_REVIEW_ORDER[e.outcome], e.position))
+
+
+
+def mock_summary(*, mock: MockInterview) -> MockSummary:
+    return MockSummary(mock, mock_entries(mock=mock))
+
+
+
+def mock_history(*, learner, limit: int = 20) -> list[MockSummary]:
+    """The learner's interviews, newest first, with their scores (a fixed number of queries)."""
+    mocks = list(
+        MockInterview.objects.filter(learner=learner)
+        .order_by("-started_at", "-id")[:limit]
+        .prefetch_related(Prefetch("entries", queryset=_entries_query().order_by("position")))
+    )
+    return [MockSummary(mock, [_entry(row) for row in mock.entries.all()]) for mock in mocks]
+

@@ -1,0 +1,408 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import fsrs
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from attention_engine import api as engine
+from questions.catalogue.models import QuestionVersion
+from questions.errors import MockClosed, ServiceError, ServiceUnavailable
+from questions.learning.models import (
+    LearnerProfile,
+    MockInterview,
+    MockInterviewItem,
+    ReviewCard,
+    ReviewLog,
+)
+from questions.learning.rules import (
+    NUMERIC_DIFFICULTY,
+    RATED_PURPOSES,
+    RIGHT_SCORE,
+    SCHEDULER,
+    HintLadder,
+    _card_subject,
+    _preset,
+    expected_seconds,
+    hint_ladder,
+    hint_rungs,
+    is_time_up,
+    rating_for,
+)
+from questions.learning.selectors import (
+    _kinds_for_topics,
+    _theory_candidates,
+    _topic_slugs,
+    mock_active,
+    reviews_due,
+)
+from questions.practice import dispatch
+from questions.practice.models import PracticeItem, Purpose, Submission
+from questions.practice.services import (
+    SubmissionCreated,
+    practice_item_create_for_topic,
+    practice_item_create_numeric,
+    submission_create,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _card_for_update(*, learner_id: int, item: PracticeItem, now: datetime) -> ReviewCard:
+    subject = _card_subject(item)
+    card = ReviewCard.objects.select_for_update().filter(learner_id=learner_id, **subject).first()
+    if card is not None:
+        return card
+    try:
+        with transaction.atomic():
+            return ReviewCard.objects.create(
+                learner_id=learner_id,
+                fsrs=fsrs.Card(card_id=0, due=now).to_dict(),
+                due=now,
+                **subject,
+            )
+    except IntegrityError:  # a concurrent grading made the card first
+        return ReviewCard.objects.select_for_update().get(learner_id=learner_id, **subject)
+
+
+
+@dispatch.on_graded(*RATED_PURPOSES)
+def review_graded(submission: Submission) -> None:
+    """Grading's hook (`questions.practice.dispatch`) for practice, review and mock items."""
+    review_record(submission=submission)
+
+
+def review_record(*, submission: Submission) -> ReviewLog | None:
+    """Rate the learner's card for a graded submission; at most once per submission.
+
+    Called by `submission_grade` (through `review_graded`) inside its transaction, right after the grade is
+    saved, so the rating commits with the grade or not at all. It never raises: a failure is
+    logged and leaves the grade intact. Returns the log, or None when the answer rates nothing.
+    """
+    if submission.status != Submission.Status.GRADED or submission.score is None:
+        return None
+    if submission.item.purpose not in RATED_PURPOSES:
+        return None
+    if submission.item.purpose == Purpose.MOCK and not _counts_in_finished_mock(submission):
+        return None
+    try:
+        with transaction.atomic():
+            return _review_record(submission)
+    except Exception:
+        log.exception("could not rate the review card of submission %s", submission.id)
+        return None
+
+
+
+def _counts_in_finished_mock(submission: Submission) -> bool:
+    """A mock interview's answer rates a card once the interview is over, and only the answer
+    that counted (the learner's last): answers replaced during the interview got no feedback,
+    so they are neither a lapse nor a retry."""
+    entry = MockInterviewItem.objects.select_related("mock").filter(item_id=submission.item_id).first()
+    if entry is None:
+        return False
+    mock = entry.mock
+    if mock.finished_at is None and timezone.now() < mock.deadline:
+        return False
+    latest = Submission.objects.filter(item_id=submission.item_id).order_by("-id").values_list("id", flat=True).first()
+    return latest == submission.id
+
+
+
+def mock_reviews_record(*, mock) -> list[ReviewLog]:
+    """Rate the cards of a finished mock interview's answers that are already graded (the ones
+    graded later are rated by the grading hook). Safe to repeat: a submission rates once."""
+    logs = []
+    for entry in MockInterviewItem.objects.filter(mock=mock).select_related("item"):
+        latest = Submission.objects.filter(item=entry.item).select_related("item").order_by("-id").first()
+        if latest is not None and (log_entry := review_record(submission=latest)) is not None:
+            logs.append(log_entry)
+    return logs
+
+
+
+def _review_record(submission: Submission) -> ReviewLog | None:
+    existing = ReviewLog.objects.filter(submission=submission).first()
+    if existing is not None:
+        return existing
+    item = submission.item
+    # In a mock interview, answers the learner replaced were never shown a result: no retries.
+    earlier = [] if item.purpose == Purpose.MOCK else list(
+        Submission.objects.filter(item=item, status=Submission.Status.GRADED, id__lt=submission.id)
+        .exclude(score=None)
+        .values_list("score", flat=True)
+    )
+    if any(score >= RIGHT_SCORE for score in earlier):
+        return None
+    now = timezone.now()
+    seconds_taken = max(0.0, (submission.created_at - item.created_at).total_seconds())
+    rating = rating_for(
+        score=submission.score,
+        hints_used=item.hints_revealed,
+        retry=bool(earlier),
+        seconds_taken=seconds_taken,
+        expected=expected_seconds(item),
+    )
+    card = _card_for_update(learner_id=submission.learner_id, item=item, now=now)
+    before = fsrs.Card.from_dict(card.fsrs)
+    after, _ = SCHEDULER.review_card(before, rating, review_datetime=now)
+    card.fsrs = after.to_dict()
+    card.due = after.due
+    card.stability = after.stability
+    card.reps += 1
+    if rating == fsrs.Rating.Again and before.state == fsrs.State.Review:
+        card.lapses += 1  # FSRS's lapse: forgetting a card that had graduated to review
+    card.last_rating = int(rating)
+    card.last_reviewed_at = now
+    if item.is_numeric:
+        card.difficulty = item.variant.difficulty
+    card.save()
+    return ReviewLog.objects.create(
+        card=card,
+        submission=submission,
+        rating=int(rating),
+        score=submission.score,
+        hints_used=item.hints_revealed,
+        seconds_taken=seconds_taken,
+        reviewed_at=now,
+    )
+
+
+
+@dataclass(frozen=True)
+class ReviewStarted:
+    item: PracticeItem
+    created: bool
+
+
+
+def review_item_next(*, learner, now: datetime | None = None) -> ReviewStarted | None:
+    """The item for the most overdue card, or None when nothing is due.
+
+    Asking twice before answering gives the same item (a double click makes one review). A
+    card that can no longer be served (its question lost its published version, its kind left
+    the engine) is passed over.
+    """
+    kinds = {k["name"]: k for k in engine.list_kinds()}
+    for card in reviews_due(learner=learner, now=now)[:50]:
+        open_items = PracticeItem.objects.filter(learner=learner, purpose=Purpose.REVIEW).exclude(
+            submissions__status=Submission.Status.GRADED
+        )
+        if card.kind:
+            if card.kind not in kinds or card.difficulty not in kinds[card.kind]["difficulties"]:
+                continue
+            existing = open_items.filter(variant__kind=card.kind).order_by("-id").first()
+            if existing is not None:
+                return ReviewStarted(existing, created=False)
+            item = practice_item_create_numeric(
+                learner=learner, kind=card.kind, difficulty=card.difficulty, purpose=Purpose.REVIEW
+            )
+            return ReviewStarted(item, created=True)
+        version = (
+            QuestionVersion.objects.filter(question_id=card.question_id, status=QuestionVersion.Status.PUBLISHED)
+            .exclude(data__type="essay")
+            .order_by("-number")
+            .first()
+        )
+        if version is None:
+            continue
+        existing = open_items.filter(question_version__question_id=card.question_id).order_by("-id").first()
+        if existing is not None:
+            return ReviewStarted(existing, created=False)
+        item = PracticeItem.objects.create(learner=learner, question_version=version, purpose=Purpose.REVIEW)
+        return ReviewStarted(item, created=True)
+    return None
+
+
+
+def hint_reveal(*, learner, item: PracticeItem, rung: int | None = None) -> HintLadder:
+    """Open rung `rung` (1-based) of the item's ladder; None opens the next one.
+
+    Idempotent: a rung already open changes nothing, so a double click counts once. Rungs open
+    in order; asking for one beyond the next is refused. Opening hints is recorded on the item
+    (`hints_revealed`), never counts as an answer, and lowers the review rating to Hard at best.
+    """
+    if item.learner_id != learner.id:
+        raise ServiceError("This item belongs to another learner.")
+    total = len(hint_rungs(item))
+    if total == 0:
+        raise ServiceError("This item has no hints.")
+    current = item.hints_revealed
+    if rung is None:
+        rung = min(current + 1, total)
+    if not 1 <= rung <= total:
+        raise ServiceError(f"Hint {rung} does not exist: this item has hints 1 to {total}.")
+    if rung > current + 1:
+        raise ServiceError(f"Open hint {current + 1} first: hints open in order.")
+    if rung == current + 1:
+        # Conditional update: of two identical requests racing, one moves the count.
+        PracticeItem.objects.filter(id=item.id, hints_revealed=current).update(hints_revealed=rung)
+    item.refresh_from_db(fields=["hints_revealed"])
+    return hint_ladder(item)
+
+
+
+def learner_profile_set_streak(*, user, show: bool) -> LearnerProfile:
+    """Show or hide the streak on the home page. Setting the current value changes nothing."""
+    with transaction.atomic():
+        profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=user)
+        if profile.show_streak != show:
+            profile.show_streak = show
+            profile.save(update_fields=["show_streak"])
+    return profile
+
+
+
+def practice_item_create_for_topics(
+    *, learner, topic_slugs: list[str], turn: int, purpose: str = Purpose.PRACTICE
+) -> PracticeItem:
+    """The run's item number `turn`: topics take turns (round robin); each topic interleaves its
+    theory questions and fresh numeric variants (`practice_item_create_for_topic`)."""
+    if not topic_slugs:
+        raise ServiceError("Choose at least one topic to practise.")
+    slug = topic_slugs[turn % len(topic_slugs)]
+    return practice_item_create_for_topic(learner=learner, topic_slug=slug, purpose=purpose)
+
+
+
+@dataclass(frozen=True)
+class MockStarted:
+    mock: MockInterview
+    created: bool
+
+
+
+def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) -> MockStarted:
+    """Make every question of a new interview, then start its clock.
+
+    Numeric variants come from the worker's stock; when the worker cannot make one
+    (ServiceUnavailable) the place goes to a theory question instead. A learner with an
+    interview still running gets that one back (created=False), so a double click starts one.
+    """
+    preset = _preset(preset_key)
+    slugs = _topic_slugs(topic_slugs)
+    running = mock_active(learner=learner)
+    if running is not None:
+        return MockStarted(running, created=False)
+
+    rng = random.SystemRandom()
+    kinds = _kinds_for_topics(slugs)
+    rng.shuffle(kinds)
+    theory = _theory_candidates(learner=learner, topic_slugs=slugs, rng=rng)
+    wanted_numeric = 0
+    if kinds:
+        wanted_numeric = min(preset.questions, max(round(preset.questions / 3), preset.questions - len(theory)))
+    numeric: list[PracticeItem] = []
+    for index in range(wanted_numeric):
+        try:
+            numeric.append(
+                practice_item_create_numeric(
+                    learner=learner,
+                    kind=kinds[index % len(kinds)],
+                    difficulty=NUMERIC_DIFFICULTY,
+                    purpose=Purpose.MOCK,
+                )
+            )
+        except ServiceUnavailable:
+            # Each further try would wait for the worker again: theory fills the rest.
+            log.warning("mock interview: no numeric variant available, using theory", exc_info=True)
+            break
+    chosen_theory = theory[: preset.questions - len(numeric)]
+    count = len(numeric) + len(chosen_theory)
+    if count == 0:
+        raise ServiceUnavailable(
+            "These topics have no questions that can be served right now; choose other topics."
+        )
+
+    with transaction.atomic():
+        # The learner's row serialises concurrent starts (the one-at-a-time rule).
+        get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
+        running = mock_active(learner=learner)
+        if running is not None:
+            PracticeItem.objects.filter(id__in=[item.id for item in numeric]).delete()
+            return MockStarted(running, created=False)
+        items = numeric + [
+            PracticeItem.objects.create(learner=learner, question_version=version, purpose=Purpose.MOCK)
+            for version in chosen_theory
+        ]
+        rng.shuffle(items)
+        now = timezone.now()
+        # Fewer questions than the preset asks (a small topic, no worker) keep its pace.
+        duration = count * preset.seconds_per_question
+        mock = MockInterview.objects.create(
+            learner=learner,
+            topics=slugs,
+            question_count=count,
+            duration_seconds=duration,
+            started_at=now,
+            deadline=now + timedelta(seconds=duration),
+        )
+        MockInterviewItem.objects.bulk_create(
+            MockInterviewItem(mock=mock, position=position, item=item)
+            for position, item in enumerate(items, start=1)
+        )
+    return MockStarted(mock, created=True)
+
+
+
+def mock_answer_submit(
+    *, learner, mock_id: int, position: int, answer: dict[str, Any], idempotency_key: str | None = None
+) -> SubmissionCreated:
+    """Accept an answer to one question of a running interview, or refuse it (MockClosed).
+
+    The interview row stays locked while the answer is stored, so a concurrent finish either
+    happens before (the answer is refused) or after (the answer counts). Unreadable answers are
+    refused by `submission_create` (AnswerFormatError) and cost nothing.
+    """
+    with transaction.atomic():
+        mock = get_object_or_404(MockInterview.objects.select_for_update(), id=mock_id, learner=learner)
+        if is_time_up(mock):
+            raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
+        if mock.finished_at is not None:
+            raise MockClosed("This interview is finished: answers are no longer accepted. This one was not saved.")
+        entry = get_object_or_404(
+            MockInterviewItem.objects.select_related("item__variant", "item__question_version"),
+            mock=mock,
+            position=position,
+        )
+        return submission_create(
+            learner=learner, item=entry.item, answer=answer, idempotency_key=idempotency_key
+        )
+
+
+
+def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:
+    """Finish now ("I am done"). Finishing a finished interview changes nothing; one past its
+    deadline is finished at the deadline, not later."""
+    with transaction.atomic():
+        mock = get_object_or_404(MockInterview.objects.select_for_update(), id=mock_id, learner=learner)
+        if mock.finished_at is None:
+            mock.finished_at = min(timezone.now(), mock.deadline)
+            mock.save(update_fields=["finished_at"])
+            mock_reviews_record(mock=mock)
+    return mock
+
+
+
+def mock_interview_expire(*, mock: MockInterview) -> MockInterview:
+    """Finish an interview whose deadline has passed, at its deadline. Safe to call on every read."""
+    if mock.finished_at is not None or timezone.now() < mock.deadline:
+        return mock
+    with transaction.atomic():
+        locked = MockInterview.objects.select_for_update().get(id=mock.id)
+        if locked.finished_at is None:
+            locked.finished_at = locked.deadline
+            locked.save(update_fields=["finished_at"])
+            mock_reviews_record(mock=locked)
+    mock.finished_at = locked.finished_at
+    return mock
+

@@ -1,0 +1,43 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+
+from attention_engine import ENGINE_VERSION
+from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+
+# Items the practice pages and the practice API may show. Mock-interview and quiz items have
+# their own pages, which decide when feedback and keys may be seen.
+PRACTICE_PAGE_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW)
+
+
+
+def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
+    return get_object_or_404(
+        PracticeItem.objects.select_related("variant", "question_version__question__topic"),
+        id=item_id,
+        learner=learner,
+        purpose__in=PRACTICE_PAGE_PURPOSES,
+    )
+
+
+
+def submission_for_learner(*, learner, submission_id: int) -> Submission:
+    return get_object_or_404(
+        Submission.objects.select_related("item__variant", "item__question_version"),
+        id=submission_id,
+        learner=learner,
+        item__purpose__in=PRACTICE_PAGE_PURPOSES,
+    )
+
+
+
+def stock_missing(*, kind: str, difficulty: str) -> int:
+    """How many variants the stock of (kind, difficulty) lacks to reach its target."""
+    in_stock = Variant.objects.filter(
+        kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, claimed_at__isnull=True
+    ).count()
+    return max(0, settings.VARIANT_STOCK_TARGET - in_stock)
+

@@ -1,0 +1,174 @@
+"""TODO docstring"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from attention_engine import ENGINE_VERSION
+from attention_engine import api as engine
+from questions.catalogue.models import QuestionVersion, Topic
+from questions.errors import AnswerFormatError, ServiceError, ServiceUnavailable
+from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from questions.practice.rules import _known_kind, answer_format_errors, theory_format_errors
+from questions.practice.tasks import (
+    enqueue_grading,
+    enqueue_refill,
+    generate_variants,
+    worker_result,
+)
+
+
+def _claim_from_stock(*, kind: str, difficulty: str) -> Variant | None:
+    for _ in range(5):
+        candidate = (
+            Variant.objects.select_for_update(skip_locked=True)
+            .filter(
+                kind=kind,
+                difficulty=difficulty,
+                engine_version=ENGINE_VERSION,
+                claimed_at__isnull=True,
+            )
+            .order_by("id")
+            .first()
+        )
+        if candidate is None:
+            return None
+        # The conditional update makes the claim safe on SQLite too, where FOR UPDATE is a no-op.
+        now = timezone.now()
+        if Variant.objects.filter(id=candidate.id, claimed_at__isnull=True).update(claimed_at=now):
+            candidate.claimed_at = now
+            return candidate
+    return None
+
+
+
+def practice_item_create_numeric(
+    *, learner, kind: str, difficulty: str, purpose: str = Purpose.PRACTICE
+) -> PracticeItem:
+    """Give the learner a fresh verified variant, from stock, or made on demand when it is empty."""
+    _known_kind(kind, difficulty)
+    with transaction.atomic():
+        variant = _claim_from_stock(kind=kind, difficulty=difficulty)
+    if variant is None:
+        worker_result(
+            generate_variants,
+            kind=kind,
+            difficulty=difficulty,
+            count=1,
+            unavailable="No problem of this kind is ready and the worker did not answer in time. "
+            "Please try again in a moment.",
+        )
+        with transaction.atomic():
+            variant = _claim_from_stock(kind=kind, difficulty=difficulty)
+        if variant is None:
+            raise ServiceUnavailable("Every fresh problem was just taken by other learners; try again.")
+    with transaction.atomic():
+        item = PracticeItem.objects.create(learner=learner, variant=variant, purpose=purpose)
+        transaction.on_commit(lambda: enqueue_refill(kind=kind, difficulty=difficulty))
+    return item
+
+
+
+def practice_item_create_for_topic(
+    *, learner, topic_slug: str, purpose: str = Purpose.PRACTICE
+) -> PracticeItem:
+    """The next item of a topic: theory questions and numeric problems interleaved.
+
+    Theory questions come least-recently-seen first (never seen before seen), so a run through a
+    topic meets every question before repeating one; every second item is a fresh numeric
+    variant when the topic has problem kinds.
+    """
+    topic = Topic.objects.filter(slug=topic_slug).first()
+    kinds = [k["name"] for k in engine.list_kinds() if topic_slug in k["topics"]]
+    if topic is None and not kinds:
+        raise ServiceError(f"Unknown topic {topic_slug!r}.")
+    versions = (
+        QuestionVersion.objects.filter(
+            question__topic=topic, status=QuestionVersion.Status.PUBLISHED
+        ).exclude(data__type="essay")
+        if topic
+        else QuestionVersion.objects.none()
+    )
+    seen = PracticeItem.objects.filter(learner=learner)
+    in_topic = seen.filter(question_version__question__topic=topic).count() if topic else 0
+    numeric_in_topic = seen.filter(variant__kind__in=kinds).count()
+    if kinds and (not versions.exists() or numeric_in_topic < in_topic):
+        kind = kinds[numeric_in_topic % len(kinds)]
+        return practice_item_create_numeric(
+            learner=learner, kind=kind, difficulty="medium", purpose=purpose
+        )
+    if not versions.exists():
+        raise ServiceError(f"The topic {topic.title!r} has no published questions to practise yet.")
+    last_seen = {
+        qid: when
+        for qid, when in seen.filter(question_version__in=versions)
+        .values_list("question_version__question_id")
+        .annotate(last=Max("created_at"))
+    }
+    choice = min(
+        versions.select_related("question"),
+        key=lambda v: (v.question_id in last_seen, last_seen.get(v.question_id), secrets.randbelow(1000)),
+    )
+    return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
+
+
+
+@dataclass(frozen=True)
+class SubmissionCreated:
+    submission: Submission
+    created: bool
+
+
+
+def submission_create(
+    *, learner, item: PracticeItem, answer: dict[str, Any], idempotency_key: str | None = None
+) -> SubmissionCreated:
+    """Accept an answer: store it pending and have the worker grade it after commit.
+
+    The same idempotency key twice returns the first submission and enqueues nothing new.
+    Unreadable answers are refused here with per-cell messages and never stored.
+    """
+    if item.learner_id != learner.id:
+        raise ServiceError("This item belongs to another learner.")
+    if idempotency_key:
+        existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replayed(existing, item=item)
+    if item.is_numeric:
+        errors = answer_format_errors(variant=item.variant.data, answer=answer)
+    else:
+        errors = theory_format_errors(question=item.question_version.data, answer=answer)
+    if errors:
+        raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.create(
+                item=item,
+                learner=learner,
+                answer=answer,
+                idempotency_key=idempotency_key or None,
+                enqueued_at=timezone.now(),
+                enqueue_count=1,
+            )
+            transaction.on_commit(lambda: enqueue_grading(submission.id))
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race.
+        existing = Submission.objects.get(learner=learner, idempotency_key=idempotency_key)
+        return _replayed(existing, item=item)
+    return SubmissionCreated(submission, created=True)
+
+
+
+def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:
+    """A replay returns the first submission, only for the same item: another item's (a quiz or
+    mock answer's) result must not come back through this one, nor its answer count as this."""
+    if existing.item_id != item.id:
+        raise ServiceError("This Idempotency-Key was already used for another answer.")
+    return SubmissionCreated(existing, created=False)
+

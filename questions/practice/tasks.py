@@ -1,0 +1,102 @@
+"""Celery tasks of practice, and the helpers that enqueue them.
+
+Tasks are thin: they take ids, re-read rows and call a job (`questions.practice.jobs`). Every task
+is idempotent, so messages are acknowledged late and redelivered if a worker dies. Task names are
+fixed (`questions.tasks.<name>`): routes, beat and messages already in a queue keep working when a
+module moves.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError, transaction
+
+from questions.errors import ServiceUnavailable
+from questions.practice.jobs import (
+    submission_grade,
+    submissions_mark_stale,
+    variants_generate,
+    variants_generate_for_seeds,
+)
+from questions.practice.selectors import stock_missing
+
+log = logging.getLogger(__name__)
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="questions.tasks.grade_submission", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=30, time_limit=60, **RETRY)
+def grade_submission(submission_id: int) -> str:
+    return submission_grade(submission_id=submission_id).status
+
+
+@shared_task(name="questions.tasks.generate_variants", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=60, time_limit=90, **RETRY)
+def generate_variants(*, kind: str, difficulty: str, count: int = 1) -> list[int]:
+    return variants_generate(kind=kind, difficulty=difficulty, count=count)
+
+
+@shared_task(name="questions.tasks.refill_stock", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=300, time_limit=360, **RETRY)
+def refill_stock(*, kind: str, difficulty: str) -> int:
+    missing = stock_missing(kind=kind, difficulty=difficulty)
+    return len(variants_generate(kind=kind, difficulty=difficulty, count=missing))
+
+
+@shared_task(name="questions.tasks.sweep_pending_submissions", acks_late=True, soft_time_limit=30, time_limit=60)
+def sweep_pending_submissions() -> int:
+    return len(submissions_sweep())
+
+
+@shared_task(name="questions.tasks.generate_seeded_variants", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=60, time_limit=90, **RETRY)
+def generate_seeded_variants(*, kind: str, difficulty: str, seeds: list[int]) -> list[int]:
+    """The variants of these exact seeds (a quiz's deterministic draws); made once, found after."""
+    return variants_generate_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
+
+
+def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
+    """Re-enqueue submissions left pending (worker killed, Redis restarted). Returns their ids.
+
+    Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
+    """
+    stale = submissions_mark_stale(stale_after=stale_after)
+    for submission_id in stale:
+        transaction.on_commit(lambda sid=submission_id: enqueue_grading(sid))
+    return stale
+
+
+def worker_result(task, *, unavailable: str, **kwargs: Any) -> Any:
+    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS; a broker
+    that is down, a timeout or a failure in the task is ServiceUnavailable(`unavailable`)."""
+    try:
+        return task.delay(**kwargs).get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+    except Exception as exc:
+        log.exception("the worker did not complete %s(%s)", task.name, kwargs)
+        raise ServiceUnavailable(unavailable) from exc
+
+
+def enqueue_refill(*, kind: str, difficulty: str) -> None:
+    try:
+        refill_stock.delay(kind=kind, difficulty=difficulty)
+    except Exception:  # the learner already has a problem; a missed refill is retried next time
+        log.warning("could not enqueue a stock refill for %s/%s", kind, difficulty, exc_info=True)
+
+
+def enqueue_grading(submission_id: int) -> None:
+    try:
+        grade_submission.delay(submission_id)
+    except Exception:  # broker down: the row is stored, the sweep enqueues it later
+        log.warning("could not enqueue grading of submission %s", submission_id, exc_info=True)

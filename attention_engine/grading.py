@@ -10,12 +10,17 @@ Every kind grades through ``grade_response``; a kind only supplies
 Rules (the same for every kind):
 
 * A cell is right when ``|given - expected| <= tol.abs + tol.rel * |expected|``.
-* A part scores the fraction of its cells that are right; the variant scores the mean over parts.
+* A part scores the fraction of its cells that are right; the variant scores the mean over parts
+  weighted by ``Part.weight`` (each kind documents its weights: the final output weighs more
+  than the intermediate steps).
 * Format errors (missing or empty part, empty cell, text, NaN, wrong shape) never raise: the
   grade lists them in ``format_errors`` with score 0 and the caller does not count an attempt.
 * Error carried forward: a later part scores the better of "against the key" and "against what
   the learner's earlier parts imply"; the part message and the feedback say when the second
-  was used.
+  was used. Carried-forward credit is for slips, not for a conceptual mistake applied
+  consistently: when the grade names a catalogued misconception, every part is graded against
+  the key alone (the misconception's parts earn no carried-forward credit), so a named mistake
+  scores what the parts it left right are worth, not 0.8-0.9.
 * Misconception: among the parts the learner got wrong, if every one matches the answer of a
   catalogued wrong procedure (and that procedure's answer is available for each), the grade names
   it; the first match in catalogue order wins, and generators vet their variants so that no two
@@ -200,6 +205,12 @@ def _coarse_result(
     return result, None
 
 
+def weighted_score(results: Mapping[str, PartResult]) -> float:
+    r"""$\sum_p w_p s_p / \sum_p w_p$ over the parts' scores $s_p$ and weights $w_p$."""
+    total = sum(r.weight for r in results.values())
+    return float(sum(r.weight * r.score for r in results.values()) / total) if total else 0.0
+
+
 def format_error_grade(variant: Variant, errors: list[FormatError]) -> Grade:
     """Score 0, no attempt counted: the caller shows the errors and lets the learner fix them."""
     bad = {e.part for e in errors}
@@ -210,6 +221,7 @@ def format_error_grade(variant: Variant, errors: list[FormatError]) -> Grade:
             cells=None,
             expected_shape=list(p.shape),
             message="Could not read this answer" if p.name in bad else "Not graded until the other answers can be read",
+            weight=p.weight,
         )
         for p in variant.parts
     }
@@ -242,11 +254,10 @@ def grade_response(
             replace(p, tolerance=coarse[p.name] or EXACT) if p.name in coarse else p for p in variant.parts
         ))
     carried = carry_forward(variant, learner) if carry_forward else {}
-    results: dict[str, PartResult] = {}
-    carried_parts: list[str] = []
     ambiguous: dict[str, str] = {}
-    for part in sorted(variant.parts, key=lambda p: p.step):
-        result, used = grade_part(variant, part, learner[part.name], carried.get(part.name), learner)
+
+    def grade_one(part: Part, expected_carried: np.ndarray | None) -> tuple[PartResult, bool]:
+        result, used = grade_part(variant, part, learner[part.name], expected_carried, learner)
         if part.name in coarse and coarse[part.name] is None:
             result = PartResult(0.0, False, None, list(part.shape), (
                 "Not graded: an abbreviation needs at least 3 significant figures to be checked, "
@@ -257,14 +268,27 @@ def grade_response(
             result, fits = _coarse_result(part, result, learner[part.name], answers)
             if fits:
                 ambiguous[part.name] = fits
-        results[part.name] = result
+        result.weight = part.weight
+        return result, used
+
+    results: dict[str, PartResult] = {}
+    carried_parts: list[str] = []
+    for part in sorted(variant.parts, key=lambda p: p.step):
+        results[part.name], used = grade_one(part, carried.get(part.name))
         if used:
             carried_parts.append(part.label)
+    code = detect_misconception(variant, learner, answers, ambiguous)
+    if code and carried_parts:
+        # A named conceptual mistake earns no carried-forward credit (see the module docstring).
+        for part in variant.parts:
+            if results[part.name].carried_forward:
+                results[part.name], _ = grade_one(part, None)
+                results[part.name].message += f" (no error-carried-forward credit for the named mistake, {code})"
+        carried_parts = []
     results = {p.name: results[p.name] for p in variant.parts}  # keep the variant's part order
-    score = float(np.mean([r.score for r in results.values()]))
-    code = None
-    if score < 1.0:
-        code = detect_misconception(variant, learner, answers, ambiguous)
+    score = weighted_score(results)
+    if score >= 1.0:
+        code = None
     feedback = _feedback(variant, results, carried_parts, code, misconceptions)
     return Grade(
         score=score,

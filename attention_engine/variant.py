@@ -109,13 +109,19 @@ EXACT = Tolerance(rel=0.0, abs=1e-9)
 
 @dataclass(frozen=True)
 class Part:
-    """One answer box. ``shape`` is ``()`` for a scalar, ``(n,)`` vector, ``(r, c)`` matrix."""
+    """One answer box. ``shape`` is ``()`` for a scalar, ``(n,)`` vector, ``(r, c)`` matrix.
+
+    ``weight`` is the part's share of the variant's score (a weighted mean); the final output of
+    a multi-step problem weighs more than its intermediate steps. It is always serialised (a
+    page shows it); variants stored before it existed load with weight 1.
+    """
 
     name: str
     label: str
     shape: tuple[int, ...] = ()
     step: int = 1
     tolerance: Tolerance = field(default_factory=Tolerance)
+    weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +130,7 @@ class Part:
             "shape": list(self.shape),
             "step": self.step,
             "tolerance": self.tolerance.to_dict(),
+            "weight": self.weight,
         }
 
     @classmethod
@@ -134,6 +141,7 @@ class Part:
             shape=tuple(int(n) for n in data["shape"]),
             step=int(data["step"]),
             tolerance=Tolerance(**data["tolerance"]),
+            weight=float(data.get("weight", 1.0)),
         )
 
 
@@ -273,10 +281,13 @@ class PartResult:
     message: str
     # Graded against the learner's own earlier answer (error carried forward), not the key.
     carried_forward: bool = False
+    # The part's weight in the variant's score (``Part.weight``).
+    weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.score,
+            "weight": self.weight,
             "correct": self.correct,
             "cells": self.cells,
             "expected_shape": self.expected_shape,

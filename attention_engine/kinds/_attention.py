@@ -7,6 +7,9 @@ module describes itself with an ``AttentionKind`` (sizes, parts asked, mistakes 
 mask, prompt wording) and delegates ``generate`` / ``grade`` / ``misconception_answers`` here.
 
 Mask convention: boolean, True = the query may attend to the key (see ``attention_engine.ops``).
+
+Part weights (``WEIGHT_OF``), for every attention kind: the output 3, the attention weights 2,
+the projections Q, K, V and the scores 1 each.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ PART_SPECS: dict[str, tuple[str, Tolerance]] = {
     "output": ("Output O", SCORE_TOL),
 }
 STEP_OF = {"Q": 1, "K": 1, "V": 1, "scores": 2, "weights": 3, "output": 4}
+# Weights in the score: the output 3, the attention weights 2, the projections and scores 1.
+WEIGHT_OF = {"Q": 1.0, "K": 1.0, "V": 1.0, "scores": 1.0, "weights": 2.0, "output": 3.0}
 
 
 @dataclass(frozen=True)
@@ -336,7 +341,8 @@ def _steps(spec: AttentionKind, sol: dict[str, np.ndarray], mask: np.ndarray | N
 def _parts(spec: AttentionKind, sol: dict[str, np.ndarray]) -> tuple[Part, ...]:
     first = min(STEP_OF[n] for n in spec.parts)
     return tuple(
-        Part(n, PART_SPECS[n][0], tuple(sol[n].shape), STEP_OF[n] - first + 1, PART_SPECS[n][1]) for n in spec.parts
+        Part(n, PART_SPECS[n][0], tuple(sol[n].shape), STEP_OF[n] - first + 1, PART_SPECS[n][1], WEIGHT_OF[n])
+        for n in spec.parts
     )
 
 

@@ -8,6 +8,8 @@ $d$), as ``nn.LayerNorm`` does. Parts: ``mean`` and ``variance`` (one per token)
 The variance is also graded against the learner's own mean, and the output against their own
 mean and variance (error carried forward). Second route: ``torch.var_mean`` and
 ``F.layer_norm``.
+
+Part weights: the output 2, the mean and the variance 1 each.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         parts=(
             Part("mean", "Mean of each token", (t,), 1, MEAN_TOL),
             Part("variance", "Variance of each token", (t,), 2, VAR_TOL),
-            Part("output", "Output y", (t, d), 3, OUT_TOL),
+            Part("output", "Output y", (t, d), 3, OUT_TOL, weight=2.0),
         ),
         answer={k: key[k] for k in ("mean", "variance", "output")},
         steps=steps,

@@ -15,6 +15,8 @@ hard: a head width other than $d_{model}/h$, stacked $L$ layers (``per_layer``, 
 Keys are exact integers checked against ``nn.MultiheadAttention`` (or separate ``nn.Linear``
 projections where ``d_head`` differs from ``d_model / h``) built on the meta device.
 
+Part weights: the final count (``total``, ``all_layers``) 2, the step before it 1.
+
 Grading rule for typed counts (``counting.count_grader``): the prompt asks for the exact
 number, and only the exact number scores full. An abbreviation (``1.05M``, ``1.05e6``) is
 judged at its own precision: right to its digits and consistent with no catalogued mistake,
@@ -134,11 +136,11 @@ def _parts(difficulty: str, layers: int) -> tuple[Part, ...]:
     if difficulty == "medium":
         return (
             Part("input_projections", "Parameters of the Q, K, V projections", (), 1, EXACT),
-            Part("total", "Parameters of the whole layer", (), 2, EXACT),
+            Part("total", "Parameters of the whole layer", (), 2, EXACT, weight=2.0),
         )
     return (
         Part("per_layer", "Parameters of one layer", (), 1, EXACT),
-        Part("all_layers", f"Parameters of all {layers} layers", (), 2, EXACT),
+        Part("all_layers", f"Parameters of all {layers} layers", (), 2, EXACT, weight=2.0),
     )
 
 

@@ -16,6 +16,8 @@ embeddings and block).
 Keys are exact integers checked against ``nn.TransformerEncoderLayer``,
 ``nn.TransformerDecoderLayer`` and GPT-2 / BERT models assembled on the meta device.
 
+Part weights: the final count (``all_layers``, ``total``) 2, each step before it 1.
+
 Grading rule for typed counts (``counting.count_grader``): the prompt asks for the exact
 number, and only the exact number scores full. An abbreviation (``1.05M``, ``1.05e6``) is
 judged at its own precision: right to its digits and consistent with no catalogued mistake,
@@ -139,12 +141,12 @@ def _parts(difficulty: str, layers: int) -> tuple[Part, ...]:
     if difficulty == "medium":
         return (
             Part("block", "Parameters of one decoder block", (), 1, EXACT),
-            Part("all_layers", f"Parameters of the stack of {layers} blocks", (), 2, EXACT),
+            Part("all_layers", f"Parameters of the stack of {layers} blocks", (), 2, EXACT, weight=2.0),
         )
     return (
         Part("embeddings", "Parameters of the embedding layer", (), 1, EXACT),
         Part("block", "Parameters of one block", (), 1, EXACT),
-        Part("total", "Parameters of the whole model", (), 2, EXACT),
+        Part("total", "Parameters of the whole model", (), 2, EXACT, weight=2.0),
     )
 
 

@@ -12,6 +12,8 @@ Parts: ``d_head`` (scalar), then the shapes ``q_heads``, ``scores``, ``head_out`
 and ``merged`` (length 3). The reference route is the formula above; the second route runs
 exactly those torch calls on ``meta`` tensors (shapes without memory) and reads the shapes.
 A wrong ``d_head`` is carried forward into the later shapes.
+
+Part weights: the merged shape (the layer's output) 2, every earlier shape 1.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
             Part("q_heads", "Shape of q after the transpose", (4,), 2, EXACT),
             Part("scores", "Shape of att", (4,), 3, EXACT),
             Part("head_out", "Shape of att @ v", (4,), 4, EXACT),
-            Part("merged", "Shape after merging the heads", (3,), 5, EXACT),
+            Part("merged", "Shape after merging the heads", (3,), 5, EXACT, weight=2.0),
         ),
         answer=key,
         steps=steps,

@@ -7,6 +7,8 @@ Parts: ``frequencies`` ($\omega_0 \dots \omega_{d/2-1}$) and ``encoding`` ($PE_{
 sin/cos as in "Attention Is All You Need"). The encoding is also graded against the learner's
 own frequencies (error carried forward). Second route: the Annotated Transformer's
 ``exp(-2i log(10000) / d)`` formulation in torch.
+
+Part weights: the encoding 2, the frequencies 1.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         prompt=prompt,
         parts=(
             Part("frequencies", "Frequencies omega_i", (d_model // 2,), 1, FREQ_TOL),
-            Part("encoding", f"Encoding PE_{pos}", (d_model,), 2, ENC_TOL),
+            Part("encoding", f"Encoding PE_{pos}", (d_model,), 2, ENC_TOL, weight=2.0),
         ),
         answer={"frequencies": omega, "encoding": encoding},
         steps=steps,

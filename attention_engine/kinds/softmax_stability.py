@@ -16,6 +16,8 @@ away the whole second term $\log\sum_j e^{(z_j - m)/\tau} \in (0, \log n]$, and 
 about the max" (``lse_max_only``) would pass. The LSE's tolerance is half a unit in the last
 digit so asked (``precision.Precision.tolerance``): 107.7 is right for 107.7466, 107.6 is not.
 Variants where a catalogued mistake lands within that tolerance of the key are redrawn.
+
+Part weights: the two results (probabilities, log-sum-exp) 2 each, the shifted logits 1.
 """
 
 from __future__ import annotations
@@ -127,8 +129,8 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         prompt=prompt,
         parts=(
             Part("shifted", "Shifted, scaled logits", (n,), 1, SHIFT_TOL),
-            Part("probabilities", "Probabilities", (n,), 2, PROB_TOL),
-            Part("logsumexp", "Log-sum-exp", (), 3, LSE_PRECISION.tolerance(key["logsumexp"])),
+            Part("probabilities", "Probabilities", (n,), 2, PROB_TOL, weight=2.0),
+            Part("logsumexp", "Log-sum-exp", (), 3, LSE_PRECISION.tolerance(key["logsumexp"]), weight=2.0),
         ),
         answer=key,
         steps=steps,

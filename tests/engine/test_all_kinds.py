@@ -26,7 +26,8 @@ def test_variant_contract(kind):
     names = [p["name"] for p in v["parts"]]
     assert len(names) == len(set(names)) and set(names) == set(v["answer"])
     for p in v["parts"]:
-        assert set(p) == {"name", "label", "shape", "step", "tolerance"}
+        assert set(p) == {"name", "label", "shape", "step", "tolerance", "weight"}
+        assert p["weight"] > 0
         assert isinstance(p["step"], int) and p["step"] >= 1
         assert len(p["shape"]) <= 2 and set(p["tolerance"]) == {"rel", "abs"}
     for value in v["answer"].values():

@@ -187,3 +187,57 @@ def test_by_hand_habits_are_named(habit):
             result = api.grade(v, _by_hand_habit(v, habit))
             assert 0.0 < result["score"] < 1.0
             assert result["misconception"] == habit, (difficulty, seed, result["misconception"])
+
+
+# ------------------------------------------------------------------ 9. part weights, named mistakes capped
+
+
+def test_part_weight_round_trips_and_old_variants_load():
+    from attention_engine.variant import Variant
+
+    v = api.generate("qkv_pipeline", 0, "medium")
+    weights = {p["name"]: p["weight"] for p in v["parts"]}
+    assert weights == {"Q": 1.0, "K": 1.0, "V": 1.0, "scores": 1.0, "weights": 2.0, "output": 3.0}
+    assert Variant.from_dict(v).to_dict() == v
+    old = {**v, "parts": [{k: val for k, val in p.items() if k != "weight"} for p in v["parts"]]}
+    assert all(p.weight == 1.0 for p in Variant.from_dict(old).parts)
+    assert api.grade(old, old["answer"])["score"] == 1.0
+
+
+def test_score_is_the_weighted_mean_and_results_carry_the_weight():
+    v = api.generate("self_attention", 0, "medium")
+    wrong_output = [[x + 1 for x in row] for row in v["answer"]["output"]]
+    result = api.grade(v, {**v["answer"], "output": wrong_output})
+    assert {n: r["weight"] for n, r in result["parts"].items()} == {"scores": 1.0, "weights": 2.0, "output": 3.0}
+    assert result["score"] == pytest.approx(3 / 6)
+
+
+def test_named_misconception_earns_no_carried_forward_credit():
+    # layer_norm with the unbiased variance: mean right, variance wrong, output consistent with it.
+    v = api.generate("layer_norm", 0, "medium")
+    x = np.array(v["params"]["X"], dtype=float)
+    gamma, beta = np.array(v["params"]["gamma"]), np.array(v["params"]["beta"])
+    mean, var = x.mean(axis=1), x.var(axis=1, ddof=1)
+    out = gamma * (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-5) + beta
+    result = api.grade(v, {"mean": mean.tolist(), "variance": var.tolist(), "output": out.tolist()})
+    assert result["misconception"] == "unbiased_variance"
+    assert not any(r["carried_forward"] for r in result["parts"].values())
+    assert result["score"] <= 0.5  # it was 2/3 with the output carried forward
+    # An unnamed slip still carries forward.
+    slip = var + np.array([0.5] + [0.0] * (len(var) - 1))
+    out = gamma * (x - mean[:, None]) / np.sqrt(slip[:, None] + 1e-5) + beta
+    result = api.grade(v, {"mean": mean.tolist(), "variance": slip.tolist(), "output": out.tolist()})
+    assert result["misconception"] is None and result["parts"]["output"]["carried_forward"]
+
+
+@pytest.mark.parametrize("kind", ["qkv_pipeline", "causal_mask", "softmax_stability", "mha_params", "model_params", "by_hand"])
+def test_no_named_mistake_keeps_carried_forward_credit(kind):
+    from attention_engine import registry
+
+    module = registry.get_kind(kind)
+    for difficulty in ("easy", "medium", "hard"):
+        variant = module.generate(1, difficulty)
+        for code, answer in module.misconception_answers(variant).items():
+            result = module.grade(variant, {**variant.answer, **answer})
+            assert result.misconception == code
+            assert not any(r.carried_forward for r in result.parts.values()), (difficulty, code)

@@ -120,7 +120,7 @@ def test_qkv_pipeline_carries_errors_through_every_step():
     for name in ("scores", "weights", "output"):
         assert parts[name]["score"] == 1.0, name
         assert "error carried forward" in parts[name]["message"]
-    assert result["score"] == pytest.approx((5 / 6 + 5) / 6)
+    assert result["score"] == pytest.approx((5 / 6 + 1 + 1 + 1 + 2 + 3) / 9)  # weights Q, K, V, S 1; A 2; O 3
     # The same wrong Q with the key's later parts: the later parts are right against the key.
     plain = api.grade(v, {**{k: val.tolist() for k, val in a.items()}, "Q": q.tolist()})
     assert all(plain["parts"][n]["score"] == 1.0 for n in ("scores", "weights", "output"))

@@ -176,9 +176,9 @@ def test_mha_cross_attention_ecf_and_kdim() -> None:
     wrong_inputs = 3 * d * d + 3 * d * b
     result = grade(v, input_projections=wrong_inputs, total=wrong_inputs + d * d + d * b)
     assert result["misconception"] == "ignored_kdim"
-    assert result["parts"]["total"]["score"] == 1.0
-    assert "error carried forward" in result["parts"]["total"]["message"]
-    assert result["score"] == 0.5
+    assert result["parts"]["total"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
+    assert "no error-carried-forward credit" in result["parts"]["total"]["message"]
+    assert result["score"] == 0.0
 
 
 def test_mha_hard_per_layer_only() -> None:
@@ -209,12 +209,12 @@ def test_gpt2_small_as_a_question() -> None:
     # final one (124,438,272): it cannot score full, and the first such mistake is named.
     abbreviated = grade(v, total="124.4M")
     assert abbreviated["score"] < 1.0 and abbreviated["misconception"] == "forgot_layernorm"
-    assert grade(v, total="124.4398M")["score"] == pytest.approx(2 / 3 + 0.5 / 3)
+    assert grade(v, total="124.4398M")["score"] == pytest.approx((1 + 1 + 2 * 0.5) / 4)  # the total weighs 2
     assert grade(v, total=124_439_808 + 50257 * 768)["misconception"] == "untied_when_tied"
     assert grade(v, total=124_439_808 - 1536)["misconception"] == "forgot_final_layernorm"
     result = grade(v, embeddings=50257 * 768, total=124_439_808 - 1024 * 768)
     assert result["misconception"] == "forgot_position_embeddings"
-    assert result["parts"]["total"]["score"] == 1.0  # carried forward from the embeddings
+    assert result["parts"]["total"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
 
 
 def test_bert_base_as_a_question() -> None:
@@ -262,7 +262,7 @@ def test_decoder_block_misconceptions() -> None:
     for code, wrong in cases.items():
         result = grade(v, block=wrong, all_layers=wrong * v["params"]["layers"])
         assert result["misconception"] == code, code
-        assert result["parts"]["all_layers"]["score"] == 1.0  # carried forward
+        assert result["parts"]["all_layers"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
     assert grade(v, all_layers=block)["misconception"] == "per_layer_only"
 
 
@@ -332,7 +332,7 @@ def test_flops_misconceptions_by_hand() -> None:
     once = a["attention"] // 2
     result = grade(v, attention=once, total=a["total"] - once)
     assert result["misconception"] == "attention_counted_once"
-    assert result["parts"]["total"]["score"] == 1.0  # follows from the learner's attention part
+    assert result["parts"]["total"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
     assert grade(v, total=a["projections"] + a["attention"])["misconception"] == "forgot_mlp"
     assert (
         grade(v, projections=a["projections"] - 2 * n * d * d)["misconception"]
@@ -406,7 +406,7 @@ def test_kv_cache_gib_and_gqa_mistakes() -> None:
         max_batch=p["budget_gib"] * 2**30 // (wrong // p["batch"]),
     )
     assert result["misconception"] == "query_heads_for_kv"
-    assert result["parts"]["gib"]["score"] == 1.0 and result["parts"]["max_batch"]["score"] == 1.0
+    assert result["parts"]["gib"]["score"] == 0.0 and result["parts"]["max_batch"]["score"] == 0.0
     assert grade(v, bytes=a["bytes"] // p["batch"])["misconception"] == "forgot_batch"
 
 
@@ -461,7 +461,7 @@ def test_variance_hard_means_and_carry_forward() -> None:
     s2 = float(Fraction(p["sigma_q"]) ** 2 * Fraction(p["sigma_k"]) ** 2)
     result = grade(v, mean=0, var=d_k * s2, var_scaled=s2)
     assert result["misconception"] == "ignored_means"
-    assert result["parts"]["var_scaled"]["score"] == 1.0  # follows from the learner's variance
+    assert result["parts"]["var_scaled"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
     var = float(Fraction(v["answer"]["var"]))
     assert grade(v, var_scaled=var / d_k**2)["misconception"] == "scaled_by_dk"
     assert grade(v, var_scaled=var)["misconception"] == "no_scaling"

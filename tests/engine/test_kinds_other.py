@@ -43,8 +43,8 @@ def test_multihead_wrong_d_head_is_carried_forward():
     result = api.grade(v, answer)
     assert result["misconception"] == "d_head_is_d_model"
     assert result["parts"]["d_head"]["score"] == 0.0
-    assert result["parts"]["merged"]["score"] == 1.0
-    assert result["score"] == pytest.approx(4 / 5)
+    assert result["parts"]["merged"]["score"] == pytest.approx(2 / 3)  # a named mistake earns no carried-forward credit (issue #16)
+    assert result["score"] == pytest.approx((0 + 3 / 4 + 1 + 3 / 4 + 2 * 2 / 3) / 6)  # merged weighs 2
     text = api.grade(v, {**v["answer"], "q_heads": f"{b}, {h}, {t}, {d // h}"})
     assert text["score"] == 1.0
 
@@ -111,7 +111,7 @@ def test_shift_by_min_only_loses_the_shift_part():
     result = api.grade(v, {**v["answer"], "shifted": shifted.tolist()})
     assert result["misconception"] == "shift_by_min"
     assert result["parts"]["probabilities"]["score"] == 1.0
-    assert result["score"] == pytest.approx(2 / 3)
+    assert result["score"] == pytest.approx((0 + 2 + 2) / 5)  # shifted 1, probabilities 2, LSE 2
 
 
 # ------------------------------------------------------------------ layer_norm
@@ -139,8 +139,8 @@ def test_layer_norm_unbiased_variance_named_and_carried_forward():
     out = gamma * (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-5) + beta
     result = api.grade(v, {"mean": mean.tolist(), "variance": var.tolist(), "output": out.tolist()})
     assert result["misconception"] == "unbiased_variance"
-    assert result["parts"]["output"]["score"] == 1.0
-    assert "error carried forward" in result["parts"]["output"]["message"]
+    assert result["parts"]["output"]["score"] == 0.0  # a named mistake earns no carried-forward credit (issue #16)
+    assert "no error-carried-forward credit" in result["parts"]["output"]["message"]
 
 
 # ------------------------------------------------------------------ by_hand

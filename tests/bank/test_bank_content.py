@@ -7,8 +7,8 @@ import pytest
 from questions.catalogue.schema import QUESTION_TYPES, validate
 from questions.catalogue.theory import grade_theory
 
-MIN_QUESTIONS = 80
-MIN_TOPICS = 10
+MIN_QUESTIONS = 210
+MIN_TOPICS = 16
 MIN_PER_TYPE = 3
 
 

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test lint up worker gpu-worker beat web bench verify clean
+.PHONY: install run test lint up worker gpu-worker beat web bench verify verify-full clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,12 @@ run: install
 ## The whole test suite, on whatever DATABASE_URL / REDIS_URL the environment names.
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Full stack without Docker: gunicorn + a Celery worker + beat, on DATABASE_URL and REDIS_URL.
 up: install
@@ -53,8 +55,13 @@ worker: install
 gpu-worker: install
 	ATTN_DEVICE=cuda $(BIN)/celery -A quizsite worker -Q gpu -P solo -n gpu@%h --loglevel INFO
 
+# CI sweep: 200 seeds per kind and difficulty (keys, mistakes, stated precision, issue #16's
+# sweeps); verify-full is the 1,000-seed sweep run before a release.
 verify: install
 	$(BIN)/python -m attention_engine verify --seeds 200
+
+verify-full: install
+	$(BIN)/python -m attention_engine verify --seeds 1000
 
 bench: install
 	$(BIN)/python -m bench

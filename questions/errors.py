@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""The domain's refusals, for every feature: a message safe to show, and the HTTP status pages and
+the API answer with (`status`)."""
 
 from __future__ import annotations
 
@@ -17,29 +18,24 @@ class ServiceError(Exception):
         self.details = details
 
 
-
 class ServiceUnavailable(ServiceError):
     """The request is fine but cannot be served now (the worker did not answer); retry later."""
 
     status = 503
 
 
-
 class AnswerFormatError(ServiceError):
     """The answer cannot be read; `details` lists {part, row, col, message}. Costs no attempt."""
-
 
 
 class QuestionInvalid(ServiceError):
     """A question dict breaks the bank's rules; `details` lists {line, message}."""
 
 
-
 class AttemptClosed(ServiceError):
     """The attempt is over (submitted, or its deadline passed): the answer was not stored."""
 
     status = 409
-
 
 
 class MockClosed(ServiceError):

@@ -2,11 +2,10 @@
 tasks, and the features whose grading hooks (`questions.practice.dispatch`) must be registered
 in any process that grades."""
 
-from questions.courses import services as _courses_hooks  # noqa: F401  (registers the quiz mark)
+from questions.courses import jobs as _courses_hooks  # noqa: F401  (the quiz mark)
 from questions.courses.tasks import close_overdue_attempts, regrade_quiz
-from questions.learning import (
-    services as _learning_hooks,  # noqa: F401  (registers the review rating)
-)
+from questions.learning import jobs as _learning_hooks  # noqa: F401  (the review rating)
+from questions.learning.tasks import close_overdue_mocks
 from questions.practice.tasks import (
     generate_seeded_variants,
     generate_variants,
@@ -16,6 +15,6 @@ from questions.practice.tasks import (
 )
 
 __all__ = [
-    "close_overdue_attempts", "generate_seeded_variants", "generate_variants", "grade_submission",
+    "close_overdue_attempts", "close_overdue_mocks", "generate_seeded_variants", "generate_variants", "grade_submission",
     "refill_stock", "regrade_quiz", "sweep_pending_submissions",
 ]

@@ -124,7 +124,7 @@ def _render_interview(
 @login_required
 @require_GET
 def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
-    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
+    mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
     if mock.finished_at is not None:
         return redirect("mock-review", mock_id=mock.id)
     entries = learning_selectors.mock_entries(mock=mock)
@@ -136,7 +136,6 @@ def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
 
 
 def _closed(request: HttpRequest, mock, message: str) -> HttpResponse:
-    learning_services.mock_interview_expire(mock=mock)
     return render(request, "quizsite/mock/closed.html", {"mock": mock, "error": message}, status=409)
 
 
@@ -180,7 +179,7 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def mock_finish(request: HttpRequest, mock_id: int) -> HttpResponse:
     """GET asks for confirmation (no script needed); POST finishes (idempotent)."""
-    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
+    mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
     if request.method == "POST":
         learning_services.mock_interview_finish(learner=request.user, mock_id=mock.id)
         return redirect("mock-review", mock_id=mock.id)
@@ -225,7 +224,7 @@ def _review_context(summary: learning_selectors.MockSummary) -> dict[str, Any]:
 
 
 def _finished_summary(request: HttpRequest, mock_id: int) -> learning_selectors.MockSummary | None:
-    mock = learning_services.mock_interview_expire(mock=learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id))
+    mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
     if mock.finished_at is None:
         return None  # still running: no review, no score
     return learning_selectors.mock_summary(mock=mock)

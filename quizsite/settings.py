@@ -173,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "questions.tasks.close_overdue_attempts",
         "schedule": float(env_int("ATTEMPT_CLOSE_INTERVAL_SECONDS", 30)),
     },
+    # Mock interviews past their deadline are finished at it, and their review cards rated.
+    "close-overdue-mocks": {
+        "task": "questions.tasks.close_overdue_mocks",
+        "schedule": float(env_int("ATTEMPT_CLOSE_INTERVAL_SECONDS", 30)),
+    },
 }
 # Bulk variant generation goes to the `gpu` queue when the operator runs a worker for it.
 CELERY_TASK_ROUTES = (

@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""The catalogue's tables: topics, questions (stable slugs) and their versions (immutable once published)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ class Difficulty(models.TextChoices):
     EASY = "easy", "Easy"
     MEDIUM = "medium", "Medium"
     HARD = "hard", "Hard"
-
 
 
 class Topic(models.Model):
@@ -26,7 +25,6 @@ class Topic(models.Model):
         return self.title
 
 
-
 class Question(models.Model):
     """A theory question's stable identity; its content lives in versions."""
 
@@ -39,7 +37,6 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.slug
-
 
 
 class QuestionVersion(models.Model):

@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Reads of the catalogue: topics with counts, the current version of every question."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ def topics_with_counts():
     )
 
 
-
 def current_versions(*, published_only: bool = True):
     """The newest version of every question (the newest published one with published_only)."""
     versions = QuestionVersion.objects.all()
@@ -30,7 +29,6 @@ def current_versions(*, published_only: bool = True):
         .select_related("question__topic")
         .order_by("question__topic__position", "question__slug")
     )
-
 
 
 def question_latest(*, slug: str):

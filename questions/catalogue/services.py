@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Writes of the catalogue: topics, question versions, the YAML bank load, authoring and import.
+
+Every function is keyword-only, runs in a transaction and is safe to repeat."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ def _content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-
 def topic_upsert(*, slug: str, title: str, description: str = "", position: int = 0) -> Topic:
     topic, created = Topic.objects.get_or_create(
         slug=slug, defaults={"title": title, "description": description, "position": position}
@@ -28,7 +29,6 @@ def topic_upsert(*, slug: str, title: str, description: str = "", position: int 
         topic.title, topic.description, topic.position = title, description, position
         topic.save(update_fields=["title", "description", "position"])
     return topic
-
 
 
 def question_version_save(
@@ -75,13 +75,11 @@ def question_version_save(
     return version, True
 
 
-
 @dataclass(frozen=True)
 class BankLoadReport:
     topics: int
     questions: int
     changed: list[str]
-
 
 
 def bank_load(*, path) -> BankLoadReport:
@@ -106,7 +104,6 @@ def bank_load(*, path) -> BankLoadReport:
     return BankLoadReport(topics=len(docs), questions=total, changed=changed)
 
 
-
 def question_author_save(*, topic_slug: str, data: dict[str, Any], publish: bool, author) -> QuestionVersion:
     """Save an instructor's question as a draft, or publish it (a new version if it changed)."""
     errors = validate_question(data)
@@ -123,26 +120,21 @@ def question_author_save(*, topic_slug: str, data: dict[str, Any], publish: bool
     return version
 
 
-
 IMPORT_TOPIC = {"slug": "imported", "title": "Imported questions", "description": "Questions imported from GIFT or Moodle XML files."}
-
 
 
 # Fields the interchange formats carry beyond the bank's own (kept, so exports stay faithful).
 _INTERCHANGE_FIELDS = ("format", "category")
 
 
-
 def _bank_fields(question: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in question.items() if k not in _INTERCHANGE_FIELDS}
-
 
 
 @dataclass(frozen=True)
 class ImportReport:
     saved: list[str]
     skipped: list[str]
-
 
 
 def questions_import(*, text: str | bytes, format: str | None, author=None, publish: bool = False) -> ImportReport:

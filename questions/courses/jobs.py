@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Courses' writes that beat, the worker and other writes run: the one place a deadline is applied
+(`attempt_expire_if_overdue`, `attempts_close_overdue`), stored marks, regrade batches."""
 
 from __future__ import annotations
 
@@ -8,9 +9,19 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from questions.courses.models import QuizAnswer, QuizAttempt, RegradeRun
-from questions.courses.rules import attempt_marks, is_overdue
-from questions.courses.selectors import _current_versions, _slot_regrade, _slots
+from questions.courses.models import (
+    AttemptSlot,
+    QuizAnswer,
+    QuizAttempt,
+    RegradeRun,
+)
+from questions.courses.rules import (
+    attempt_marks,
+    is_overdue,
+)
+from questions.courses.selectors import current_versions_for_slots, regrade_slots, slot_regrade
+from questions.practice import dispatch
+from questions.practice.models import Purpose, Submission
 
 
 def attempt_expire_if_overdue(*, attempt: QuizAttempt, now: datetime | None = None) -> QuizAttempt:
@@ -46,7 +57,6 @@ def attempts_close_overdue(
     return closed
 
 
-
 def attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
     with transaction.atomic():
         attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=attempt_id)
@@ -58,7 +68,6 @@ def attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
         attempt.save(update_fields=["state", "submitted_at", "submitted_by"])
         attempt_refresh_marks(attempt)
     return attempt
-
 
 
 def attempt_refresh_marks(attempt: QuizAttempt) -> None:
@@ -80,7 +89,6 @@ def attempt_refresh_marks(attempt: QuizAttempt) -> None:
 BATCH_SIZE = 200
 
 
-
 def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
     """Apply the next batch of a run. Returns True while batches remain. Idempotent: the run row
     is locked, the batch is the slots after the committed cursor, and a finished run is left."""
@@ -88,17 +96,17 @@ def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
         run = RegradeRun.objects.select_for_update().select_related("quiz").get(id=run_id)
         if run.state == RegradeRun.State.DONE:
             return False
-        slots = list(_slots(run.quiz).filter(id__gt=run.cursor)[: batch_size or BATCH_SIZE])
+        slots = list(regrade_slots(run.quiz).filter(id__gt=run.cursor)[: batch_size or BATCH_SIZE])
         if not slots:
             run.state = RegradeRun.State.DONE
             run.finished_at = timezone.now()
             run.save(update_fields=["state", "finished_at"])
             return False
-        versions = _current_versions(slots)
+        versions = current_versions_for_slots(slots)
         now = timezone.now()
         touched: set[int] = set()
         for slot in slots:
-            new_mark, changed, target = _slot_regrade(slot, run.quiz, versions)
+            new_mark, changed, target = slot_regrade(slot, run.quiz, versions)
             if not changed:
                 continue
             QuizAnswer.objects.bulk_update(changed, ["regraded_score"])
@@ -123,5 +131,17 @@ def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
     return True
 
 
+@dispatch.on_graded(Purpose.QUIZ)
+def quiz_answer_graded(submission: Submission) -> None:
+    """Grading's hook (`questions.practice.dispatch`) for quiz items."""
+    quiz_item_graded(item_id=submission.item_id)
 
 
+def quiz_item_graded(*, item_id: int) -> None:
+    """A quiz item's try was graded: update the slot's mark and the attempt's score."""
+    slot = AttemptSlot.objects.filter(item_id=item_id).only("attempt_id").first()
+    if slot is None:
+        return
+    with transaction.atomic():
+        attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=slot.attempt_id)
+        attempt_refresh_marks(attempt)

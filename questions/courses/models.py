@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Courses' tables: courses and roles, quizzes and sections, attempts, slots, answers, regrade runs."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ class Course(models.Model):
         return self.title
 
 
-
 class Membership(models.Model):
     """A user's role in a course: one role per (course, user)."""
 
@@ -48,7 +47,6 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "user"], name="membership_per_course_user"),
         ]
-
 
 
 class Quiz(models.Model):
@@ -100,7 +98,6 @@ class Quiz(models.Model):
         return self.title
 
 
-
 class QuizSection(models.Model):
     """A pool: draw `draw_count` of the `questions` (theory), or `draw_count` variants of `kind`
     at `difficulty` (numeric). Each drawn question is one slot of the attempt, worth `points`."""
@@ -123,7 +120,6 @@ class QuizSection(models.Model):
     @property
     def is_numeric(self) -> bool:
         return bool(self.kind)
-
 
 
 class QuizAttempt(models.Model):
@@ -170,7 +166,6 @@ class QuizAttempt(models.Model):
         ]
 
 
-
 class AttemptSlot(models.Model):
     """One question of an attempt, as drawn for this learner: a quiz-purpose PracticeItem."""
 
@@ -198,7 +193,6 @@ class AttemptSlot(models.Model):
         ]
 
 
-
 class QuizAnswer(models.Model):
     """A try at a slot: the Submission (graded by the usual exactly-once task) plus its certainty.
 
@@ -213,7 +207,6 @@ class QuizAnswer(models.Model):
 
     class Meta:
         ordering = ["slot", "created_at", "id"]
-
 
 
 class RegradeRun(models.Model):

@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Courses' pure rules: marking (CBM, retry penalties, grading methods), feedback timing, quiz
+limits, deterministic draws, deadlines and marks of an attempt, the gradebook CSV."""
 
 from __future__ import annotations
 
@@ -22,18 +23,14 @@ from questions.practice.models import Submission
 JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 
-
 JOIN_CODE_LENGTH = 8
-
 
 
 STAFF_ROLES = (Membership.Role.INSTRUCTOR, Membership.Role.TA)
 
 
-
-def _new_join_code() -> str:
+def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
-
 
 
 def normalise_join_code(code: str) -> str:
@@ -41,13 +38,10 @@ def normalise_join_code(code: str) -> str:
     return "".join(ch for ch in str(code).upper() if ch not in " -\t")
 
 
-
 SEED_SPACE = 2**31
 
 
-
 SEED_PROBES = 50
-
 
 
 # Certainty-based marking, Gardner-Medwin's scheme as Moodle uses it: certainty 1 / 2 / 3 scores
@@ -55,9 +49,7 @@ SEED_PROBES = 50
 CBM_RIGHT = {1: 1.0, 2: 2.0, 3: 3.0}
 
 
-
 CBM_WRONG = {1: 0.0, 2: -2.0, 3: -6.0}
-
 
 
 def cbm_score(fraction: float, certainty: int) -> float:
@@ -72,7 +64,6 @@ def cbm_score(fraction: float, certainty: int) -> float:
     if certainty not in CBM_RIGHT:
         raise ValueError(f"certainty must be 1, 2 or 3, got {certainty!r}")
     return fraction * CBM_RIGHT[certainty] + (1.0 - fraction) * CBM_WRONG[certainty]
-
 
 
 def try_fraction(fractions: Sequence[float], *, penalty: float, immediate: bool) -> float:
@@ -91,7 +82,6 @@ def try_fraction(fractions: Sequence[float], *, penalty: float, immediate: bool)
     return max(0.0, fractions[-1] - penalty * wrong_before)
 
 
-
 def grade_of_attempts(scores: Sequence[float], method: str) -> float | None:
     """A learner's quiz grade from their finished attempts' scores, oldest first."""
     if not scores:
@@ -107,7 +97,6 @@ def grade_of_attempts(scores: Sequence[float], method: str) -> float | None:
     raise ValueError(f"unknown grading method {method!r}")
 
 
-
 @dataclass(frozen=True)
 class Visibility:
     """What a learner may see of an attempt now: per-try results, and keys (with the worked
@@ -115,7 +104,6 @@ class Visibility:
 
     feedback: bool
     keys: bool
-
 
 
 def feedback_visible(*, quiz: Quiz, attempt: QuizAttempt, now: datetime | None = None) -> Visibility:
@@ -137,12 +125,10 @@ def feedback_visible(*, quiz: Quiz, attempt: QuizAttempt, now: datetime | None =
     return Visibility(feedback=submitted, keys=submitted)
 
 
-
 def stable_int(*parts: Any) -> int:
     """A 64-bit integer hash of the parts that is the same in every process and release."""
     digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "big")
-
 
 
 @dataclass(frozen=True)
@@ -158,13 +144,10 @@ class SectionSpec:
     difficulty: str = ""
 
 
-
 MAX_SECTIONS = 20
 
 
-
 MAX_DRAW = 50  # questions drawn per section: every attempt start makes its variants at once
-
 
 
 def attempt_deadline(*, quiz: Quiz, started_at: datetime) -> datetime | None:
@@ -176,12 +159,10 @@ def attempt_deadline(*, quiz: Quiz, started_at: datetime) -> datetime | None:
     return min(ends) if ends else None
 
 
-
-def _answer_fraction(answer: QuizAnswer) -> float:
+def answer_fraction(answer: QuizAnswer) -> float:
     if answer.regraded_score is not None:
         return answer.regraded_score
     return answer.submission.score or 0.0
-
 
 
 def slot_fraction(*, quiz: Quiz, answers: Sequence[QuizAnswer]) -> float | None:
@@ -193,11 +174,10 @@ def slot_fraction(*, quiz: Quiz, answers: Sequence[QuizAnswer]) -> float | None:
     if not graded:
         return None
     return try_fraction(
-        [_answer_fraction(a) for a in graded],
+        [answer_fraction(a) for a in graded],
         penalty=quiz.penalty,
         immediate=quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE,
     )
-
 
 
 def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], submitted: bool) -> float | None:
@@ -209,7 +189,7 @@ def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], s
     graded = [a for a in answers if a.submission.status == Submission.Status.GRADED]
     if not graded:
         return 0.0 if submitted else None
-    fractions = [_answer_fraction(a) for a in graded]
+    fractions = [answer_fraction(a) for a in graded]
     fraction = slot_fraction(quiz=quiz, answers=graded)
     if quiz.certainty_based_marking:
         # The last try is marked at its certainty; the retry penalty (what try_fraction took off)
@@ -218,7 +198,6 @@ def slot_mark(*, quiz: Quiz, slot: AttemptSlot, answers: Sequence[QuizAnswer], s
         mark = slot.points * cbm_score(fractions[-1], graded[-1].certainty or 1) / 3.0
         return max(0.0, mark - slot.points * (fractions[-1] - fraction)) if mark > 0 else mark
     return slot.points * fraction
-
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
@@ -245,7 +224,6 @@ class GradebookRow:
     last_attempt_ids: list[int | None]  # the newest attempt per quiz, for a link to its review
 
 
-
 @dataclass(frozen=True)
 class Gradebook:
     course: Course
@@ -255,7 +233,6 @@ class Gradebook:
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 
 def csv_safe(value: Any) -> Any:
@@ -269,16 +246,13 @@ def csv_safe(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-
 def _number(value: float | None) -> float | str:
     return "" if value is None else round(value, 4)
-
 
 
 def _plain(number: float) -> str:
     """A mark as a person writes it: 4, 2.5, 1,000,000 (never 1e+06)."""
     return f"{number:,.4f}".rstrip("0").rstrip(".")
-
 
 
 def gradebook_csv(gradebook: Gradebook) -> str:

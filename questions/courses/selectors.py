@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Reads of courses, each checking the reader's role (404 for strangers, 403 for the wrong role).
+
+They never write: an attempt past its deadline is shown as submitted at it (`attempt_as_of`)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,6 @@ def role_in(*, course: Course, user) -> str | None:
     return Membership.objects.filter(course=course, user=user).values_list("role", flat=True).first()
 
 
-
 def require_role(*, course: Course, user, roles) -> str:
     """The user's role if it is one of `roles`; 404 for a stranger, 403 for the wrong role."""
     role = role_in(course=course, user=user)
@@ -61,7 +62,6 @@ def require_role(*, course: Course, user, roles) -> str:
     if role not in roles:
         raise PermissionDenied("Your role in this course does not allow this.")
     return role
-
 
 
 def course_for(*, user, course_id: int, roles=tuple(Membership.Role.values)) -> Course:
@@ -73,7 +73,6 @@ def course_for(*, user, course_id: int, roles=tuple(Membership.Role.values)) -> 
     return course
 
 
-
 def courses_of(*, user):
     """Every course the user has a role in, each annotated with `role`."""
     return (
@@ -83,10 +82,8 @@ def courses_of(*, user):
     )
 
 
-
 def quiz_max_score(quiz: Quiz) -> float:
     return sum(s.points * s.draw_count for s in quiz.sections.all())
-
 
 
 def quiz_for(*, user, quiz_id: int, roles=tuple(Membership.Role.values)) -> Quiz:
@@ -101,7 +98,6 @@ def quiz_for(*, user, quiz_id: int, roles=tuple(Membership.Role.values)) -> Quiz
     return quiz
 
 
-
 def quizzes_for(*, user, course: Course):
     """The course's quizzes the user may see: all for staff, the open ones for learners."""
     role = require_role(course=course, user=user, roles=tuple(Membership.Role.values))
@@ -109,7 +105,6 @@ def quizzes_for(*, user, course: Course):
     if role == Membership.Role.LEARNER:
         quizzes = quizzes.filter(state=Quiz.State.OPEN)
     return quizzes
-
 
 
 def attempt_for(*, user, attempt_id: int) -> QuizAttempt:
@@ -153,10 +148,8 @@ def attempts_as_of(attempts: QuerySet[QuizAttempt], *, now: datetime | None = No
     return [attempt_as_of(a, now=now) for a in rows]
 
 
-
 def attempts_of(*, learner, quiz: Quiz):
     return QuizAttempt.objects.filter(quiz=quiz, learner=learner).order_by("number")
-
 
 
 def gradebook_for(*, course: Course, user) -> Gradebook:
@@ -198,12 +191,10 @@ def gradebook_for(*, course: Course, user) -> Gradebook:
     return Gradebook(course=course, quizzes=quizzes, max_scores=[quiz_max_score(q) for q in quizzes], rows=rows)
 
 
-
 @dataclass(frozen=True)
 class SlotReview:
     slot: AttemptSlot
     answers: list[QuizAnswer]
-
 
 
 @dataclass(frozen=True)
@@ -217,7 +208,6 @@ class AttemptReview:
     visibility: Visibility
     slots: list[SlotReview] = field(default_factory=list)
     by_staff: bool = False
-
 
 
 def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None) -> AttemptReview:
@@ -242,7 +232,6 @@ def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None)
     )
 
 
-
 def attempts_for_staff(*, quiz: Quiz, user):
     """Every learner's attempt of the quiz (instructors and TAs; not their previews), learner
     then number."""
@@ -252,13 +241,11 @@ def attempts_for_staff(*, quiz: Quiz, user):
     )
 
 
-
 def _slot_label(slot: AttemptSlot) -> str:
     item = slot.item
     if item.is_numeric:
         return f"{item.variant.kind} ({item.variant.difficulty})"
     return item.question_version.question.slug
-
 
 
 def _scalar_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +254,6 @@ def _scalar_params(params: dict[str, Any]) -> dict[str, Any]:
         for k, v in params.items()
         if v is None or isinstance(v, bool | int | float | str)
     }
-
 
 
 def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> dict[str, Any]:
@@ -377,12 +363,10 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     }
 
 
-
 def _mean(cells: list[float | None] | None) -> float | None:
     """One attempt's cell of a drawn question: the mean of its marks (None when not drawn)."""
     known = [c for c in cells or [] if c is not None]
     return sum(known) / len(known) if known else None
-
 
 
 def _quiz_level(stats) -> dict[str, Any] | None:
@@ -391,7 +375,6 @@ def _quiz_level(stats) -> dict[str, Any] | None:
     data = stats.to_dict()
     data.pop("questions")
     return data
-
 
 
 @dataclass(frozen=True)
@@ -407,8 +390,7 @@ class RegradeChange:
     against_version: int | None
 
 
-
-def _current_versions(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
+def current_versions_for_slots(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
     question_ids = {s.item.question_version.question_id for s in slots if not s.item.is_numeric}
     return {
         v.question_id: v
@@ -418,11 +400,9 @@ def _current_versions(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
     }
 
 
-
 @lru_cache(maxsize=1024)
 def _remade(kind: str, seed: int, difficulty: str, engine_version: str) -> dict:
     return engine.generate(kind, seed, difficulty)
-
 
 
 def current_variant_data(variant) -> dict:
@@ -440,7 +420,6 @@ def current_variant_data(variant) -> dict:
     return remade
 
 
-
 def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVersion | None) -> float:
     submitted = answer.submission.answer
     if slot.item.is_numeric:
@@ -449,8 +428,7 @@ def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVe
     return float(result["score"] or 0.0)
 
 
-
-def _slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVersion]):
+def slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVersion]):
     """(new mark, answers with their new fractions set in memory, target version) for a slot."""
     target = None if slot.item.is_numeric else versions.get(slot.item.question_version.question_id)
     answers = list(slot.answers.all())
@@ -469,8 +447,7 @@ def _slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVer
     return slot_mark(quiz=quiz, slot=slot, answers=answers, submitted=submitted), changed, target
 
 
-
-def _slots(quiz: Quiz):
+def regrade_slots(quiz: Quiz):
     return (
         AttemptSlot.objects.filter(attempt__quiz=quiz, attempt__is_preview=False)  # staff previews are not regraded
         .select_related("attempt__learner", "item__variant", "item__question_version__question")
@@ -479,15 +456,14 @@ def _slots(quiz: Quiz):
     )
 
 
-
 def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
     """Which slot marks a regrade would change, old -> new (instructors and TAs; writes nothing)."""
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
-    slots = list(_slots(quiz))
-    versions = _current_versions(slots)
+    slots = list(regrade_slots(quiz))
+    versions = current_versions_for_slots(slots)
     changes = []
     for slot in slots:
-        new_mark, changed, target = _slot_regrade(slot, quiz, versions)
+        new_mark, changed, target = slot_regrade(slot, quiz, versions)
         if changed and new_mark != slot.mark:
             changes.append(
                 RegradeChange(
@@ -505,7 +481,6 @@ def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
                 )
             )
     return changes
-
 
 
 def regrade_run_for(*, user, run_id: int) -> RegradeRun:

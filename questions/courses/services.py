@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""Courses' writes from the web: courses and members, quizzes, attempts, answers, regrade start.
+
+Every function is keyword-only, runs in a transaction and is safe to repeat."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from questions.catalogue.models import Question, QuestionVersion
 from questions.courses.jobs import (
     attempt_expire_if_overdue,
     attempt_finish,
-    attempt_refresh_marks,
     attempts_close_overdue,
 )
 from questions.courses.models import (
@@ -40,18 +41,17 @@ from questions.courses.rules import (
     SEED_SPACE,
     STAFF_ROLES,
     SectionSpec,
-    _answer_fraction,
-    _new_join_code,
+    answer_fraction,
     attempt_deadline,
+    new_join_code,
     normalise_join_code,
     stable_int,
 )
 from questions.courses.selectors import require_role
 from questions.courses.tasks import enqueue_regrade
 from questions.errors import AttemptClosed, ServiceError, ServiceUnavailable
-from questions.practice import dispatch
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
-from questions.practice.rules import _known_kind
+from questions.practice.rules import check_kind
 from questions.practice.services import submission_create
 from questions.practice.tasks import generate_seeded_variants, worker_result
 from questions.roles import INSTRUCTORS_GROUP
@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 
 def can_create_courses(user) -> bool:
     return bool(user.is_authenticated and (user.is_staff or user.groups.filter(name=INSTRUCTORS_GROUP).exists()))
-
 
 
 def course_create(*, title: str, instructor) -> Course:
@@ -74,13 +73,12 @@ def course_create(*, title: str, instructor) -> Course:
     for _ in range(10):
         try:
             with transaction.atomic():
-                course = Course.objects.create(title=title, join_code=_new_join_code(), created_by=instructor)
+                course = Course.objects.create(title=title, join_code=new_join_code(), created_by=instructor)
                 Membership.objects.create(course=course, user=instructor, role=Membership.Role.INSTRUCTOR)
                 return course
         except IntegrityError:
             continue  # the code was taken (about 1 in 1e11 per course): draw another
     raise ServiceError("Could not find a free join code; please try again.")
-
 
 
 def course_join(*, user, code: str) -> Membership:
@@ -93,7 +91,6 @@ def course_join(*, user, code: str) -> Membership:
         course=course, user=user, defaults={"role": Membership.Role.LEARNER}
     )
     return membership
-
 
 
 def membership_set(*, course: Course, actor, user, role: str) -> Membership:
@@ -118,7 +115,6 @@ def membership_set(*, course: Course, actor, user, role: str) -> Membership:
     return membership
 
 
-
 def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     where = f"Section {index + 1}"
     if not 1 <= spec.draw <= MAX_DRAW:
@@ -128,7 +124,7 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     if bool(spec.kind) == bool(spec.questions):
         raise ServiceError(f"{where}: give either bank questions or a problem kind, not both or neither.")
     if spec.kind:
-        _known_kind(spec.kind, spec.difficulty or "medium")
+        check_kind(spec.kind, spec.difficulty or "medium")
         return []
     if spec.difficulty:
         raise ServiceError(f"{where}: a difficulty is for a problem kind; bank questions have their own.")
@@ -149,7 +145,6 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     if spec.draw > len(slugs):
         raise ServiceError(f"{where}: cannot draw {spec.draw} of {len(slugs)} questions.")
     return [published[s] for s in slugs]
-
 
 
 def quiz_create(
@@ -230,14 +225,12 @@ def quiz_create(
     return quiz
 
 
-
 def quiz_open(*, quiz: Quiz, actor) -> Quiz:
     """Let learners take the quiz (instructors only). Opening an open quiz changes nothing."""
     require_role(course=quiz.course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
     Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN)
     quiz.refresh_from_db(fields=["state"])
     return quiz
-
 
 
 def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
@@ -257,7 +250,6 @@ def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
     attempts_close_overdue(now=now, attempts=quiz.attempts.all())
     quiz.refresh_from_db(fields=["closes_at"])
     return quiz
-
 
 
 def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner) -> PracticeItem:
@@ -299,7 +291,6 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
     raise ServiceUnavailable("No free problem variant was found for this quiz; please try again.")
 
 
-
 def _draw_theory(*, quiz: Quiz, section: QuizSection, learner, number: int) -> list[QuestionVersion]:
     """`draw_count` current published versions of the pool, preferring questions this learner
     was not given in earlier attempts; order by the stable hash."""
@@ -322,7 +313,6 @@ def _draw_theory(*, quiz: Quiz, section: QuizSection, learner, number: int) -> l
         )
     )
     return versions[: section.draw_count]
-
 
 
 def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
@@ -352,7 +342,6 @@ def attempt_start(*, quiz: Quiz, learner) -> QuizAttempt:
         return _attempt_create(quiz=quiz, learner=learner, number=done + 1, now=now)
 
 
-
 def attempt_preview_start(*, quiz: Quiz, actor) -> QuizAttempt:
     """An instructor or TA takes their own quiz as a learner would, draft or open, at any time
     and as often as they like: a preview attempt (variants drawn for them, time limit and
@@ -368,7 +357,6 @@ def attempt_preview_start(*, quiz: Quiz, actor) -> QuizAttempt:
         return _attempt_create(quiz=quiz, learner=actor, number=done + 1, now=timezone.now(), preview=True)
 
 
-
 def _running_attempt(*, quiz: Quiz, learner) -> QuizAttempt | None:
     """The learner's unfinished attempt of the quiz, unless its time is up (then it is
     submitted at its deadline and None is returned)."""
@@ -377,7 +365,6 @@ def _running_attempt(*, quiz: Quiz, learner) -> QuizAttempt | None:
         return None
     current = attempt_expire_if_overdue(attempt=current)
     return current if current.state == QuizAttempt.State.IN_PROGRESS else None
-
 
 
 def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview: bool = False) -> QuizAttempt:
@@ -424,7 +411,6 @@ def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview:
     return attempt
 
 
-
 def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     """The learner hands the attempt in. Submitting twice changes nothing; an attempt past its
     deadline is recorded as submitted at the deadline, not now."""
@@ -436,12 +422,10 @@ def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     return attempt_finish(attempt_id=attempt.id, at=timezone.now(), by=QuizAttempt.SubmittedBy.LEARNER)
 
 
-
 @dataclass(frozen=True)
 class AnswerAccepted:
     answer: QuizAnswer
     created: bool
-
 
 
 def answer_submit(
@@ -497,7 +481,7 @@ def answer_submit(
             last = slot.answers.select_related("submission").filter(
                 submission__status=Submission.Status.GRADED
             ).last()
-            if last is not None and _answer_fraction(last) >= 1.0:
+            if last is not None and answer_fraction(last) >= 1.0:
                 raise ServiceError("This question is already answered correctly.")
         created = submission_create(
             learner=learner, item=slot.item, answer=answer, idempotency_key=idempotency_key
@@ -511,24 +495,6 @@ def answer_submit(
     return AnswerAccepted(quiz_answer, created=made)
 
 
-
-@dispatch.on_graded(Purpose.QUIZ)
-def quiz_answer_graded(submission: Submission) -> None:
-    """Grading's hook (`questions.practice.dispatch`) for quiz items."""
-    quiz_item_graded(item_id=submission.item_id)
-
-
-def quiz_item_graded(*, item_id: int) -> None:
-    """A quiz item's try was graded: update the slot's mark and the attempt's score."""
-    slot = AttemptSlot.objects.filter(item_id=item_id).only("attempt_id").first()
-    if slot is None:
-        return
-    with transaction.atomic():
-        attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=slot.attempt_id)
-        attempt_refresh_marks(attempt)
-
-
-
 def regrade_start(*, quiz: Quiz, user) -> RegradeRun:
     """Record a regrade and have the worker apply it in batches (instructors only)."""
     require_role(course=quiz.course, user=user, roles=(Membership.Role.INSTRUCTOR,))
@@ -538,7 +504,5 @@ def regrade_start(*, quiz: Quiz, user) -> RegradeRun:
         )
         transaction.on_commit(lambda: enqueue_regrade(run.id))
     return run
-
-
 
 

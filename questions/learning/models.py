@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Learning's tables: review cards and logs, learner settings, mock interviews."""
 
 from __future__ import annotations
 
@@ -55,7 +55,6 @@ class ReviewCard(models.Model):
         indexes = [models.Index(fields=["learner", "due"], name="card_due")]
 
 
-
 class ReviewLog(models.Model):
     """One rating given to a card. A submission rates a card at most once (the unique key)."""
 
@@ -73,7 +72,6 @@ class ReviewLog(models.Model):
         ordering = ["-reviewed_at", "-id"]
 
 
-
 class LearnerProfile(models.Model):
     """A learner's own settings."""
 
@@ -81,7 +79,6 @@ class LearnerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_profile"
     )
     show_streak = models.BooleanField(default=True)
-
 
 
 class MockInterview(models.Model):
@@ -100,7 +97,6 @@ class MockInterview(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-
 
 
 class MockInterviewItem(models.Model):

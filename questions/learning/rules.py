@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Learning's pure rules: FSRS ratings from a grade, expected times, hint rungs and key masking,
+mastery from a card, mock-interview presets and clocks."""
 
 from __future__ import annotations
 
@@ -21,23 +22,18 @@ from questions.practice.models import PracticeItem, Purpose
 SCHEDULER = fsrs.Scheduler()
 
 
-
 RATED_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW, Purpose.MOCK)
-
 
 
 RIGHT_SCORE = 1.0 - 1e-9  # a score of 1, float noise aside
 
 
-
 PASS_SCORE = 0.5  # from here up a partly right answer is Hard, below it Again
-
 
 
 # Stability (days) at which a card counts as fully known. FSRS starts a card answered Easy at
 # about 16 days, Good at about 3: one lucky answer is not mastery, a few spaced ones are.
 MATURE_DAYS = 60.0
-
 
 
 # Expected seconds for a theory question, by type (see the module docstring).
@@ -52,17 +48,13 @@ THEORY_SECONDS = {
 }
 
 
-
 NUMERIC_READ_SECONDS = 30
-
 
 
 NUMERIC_PART_SECONDS = 45
 
 
-
 NUMERIC_CELL_SECONDS = 15
-
 
 
 def expected_seconds(item: PracticeItem) -> float:
@@ -72,7 +64,6 @@ def expected_seconds(item: PracticeItem) -> float:
         cells = sum(math.prod(p.get("shape") or []) for p in parts)
         return NUMERIC_READ_SECONDS + NUMERIC_PART_SECONDS * len(parts) + NUMERIC_CELL_SECONDS * cells
     return THEORY_SECONDS.get(item.question_version.data["type"], 60)
-
 
 
 def rating_rules() -> dict[str, int]:
@@ -85,7 +76,6 @@ def rating_rules() -> dict[str, int]:
         "numeric_part": NUMERIC_PART_SECONDS,
         "numeric_cell": NUMERIC_CELL_SECONDS,
     }
-
 
 
 def rating_for(
@@ -101,12 +91,10 @@ def rating_for(
     return fsrs.Rating.Good
 
 
-
-def _card_subject(item: PracticeItem) -> dict[str, Any]:
+def card_subject(item: PracticeItem) -> dict[str, Any]:
     if item.is_numeric:
         return {"kind": item.variant.kind}
     return {"question_id": item.question_version.question_id}
-
 
 
 @dataclass(frozen=True)
@@ -117,7 +105,6 @@ class Hint:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rung": self.rung, "title": self.title, "text": self.text}
-
 
 
 def hint_rungs(item: PracticeItem) -> list[Hint]:
@@ -153,17 +140,13 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
     return [Hint(i + 1, title, text) for i, (title, text) in enumerate(texts)]
 
 
-
 _NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
-
 
 
 _AFTER_EQUALS = re.compile(r"(?:=|\\approx)\s*-?\s*$")
 
 
-
 SMALL_INTEGER = 10  # 0..10 appear in every method ("sums to 1", "divide by 2"): kept unless "= n"
-
 
 
 def key_numbers(data: dict[str, Any]) -> list[float]:
@@ -194,13 +177,11 @@ def key_numbers(data: dict[str, Any]) -> list[float]:
     return found
 
 
-
 def number_leaks(number: float, after_equals: bool, secrets_: list[float]) -> bool:
     """Whether a number written in a hint would tell part of the key or of a step's values."""
     if number.is_integer() and number <= SMALL_INTEGER and not after_equals:
         return False
     return any(abs(number - s) <= max(1e-9, 0.005 * s) for s in secrets_)
-
 
 
 def mask_key_numbers(text: str, secrets_: list[float]) -> str:
@@ -212,7 +193,6 @@ def mask_key_numbers(text: str, secrets_: list[float]) -> str:
         return "?" if number_leaks(number, after_equals, secrets_) else match.group()
 
     return _NUMBER.sub(replace, text)
-
 
 
 @dataclass(frozen=True)
@@ -233,12 +213,10 @@ class HintLadder:
         }
 
 
-
 def hint_ladder(item: PracticeItem) -> HintLadder:
     """The rungs the learner has opened so far, and how many there are."""
     rungs = hint_rungs(item)
     return HintLadder(revealed=rungs[: item.hints_revealed], total=len(rungs))
-
 
 
 def card_mastery(*, fsrs_card: dict[str, Any], now: datetime) -> float:
@@ -250,14 +228,12 @@ def card_mastery(*, fsrs_card: dict[str, Any], now: datetime) -> float:
     return recall * min(1.0, card.stability / MATURE_DAYS)
 
 
-
 # The outcome of one question, as the review groups them; missed ones sort first.
 RIGHT, PARTIAL, WRONG, UNREADABLE, UNANSWERED, PENDING = (
     "right", "partial", "wrong", "unreadable", "unanswered", "pending",
 )
 
 NUMERIC_DIFFICULTY = "medium"  # the difficulty topic practice uses too
-
 
 
 @dataclass(frozen=True)
@@ -275,16 +251,13 @@ class Preset:
         return f"{self.questions} questions in {self.minutes} minutes"
 
 
-
 PRESETS = (Preset("quick", 3, 6), Preset("short", 5, 10), Preset("standard", 10, 20))
-
 
 
 DEFAULT_PRESET = "short"
 
 
-
-def _preset(key: str) -> Preset:
+def preset_for(key: str) -> Preset:
     for preset in PRESETS:
         if preset.key == key:
             return preset
@@ -294,12 +267,10 @@ def _preset(key: str) -> Preset:
     raise ServiceError(f"Unknown length {key!r}: choose one of {choices}.")
 
 
-
 def seconds_left(mock: MockInterview) -> int:
     if mock.finished_at is not None:
         return 0
     return max(0, int((mock.deadline - timezone.now()).total_seconds()))
-
 
 
 def is_time_up(mock: MockInterview) -> bool:
@@ -307,7 +278,6 @@ def is_time_up(mock: MockInterview) -> bool:
     if mock.finished_at is not None:
         return mock.finished_at >= mock.deadline
     return timezone.now() >= mock.deadline
-
 
 
 _REVIEW_ORDER = {WRONG: 0, UNANSWERED: 0, UNREADABLE: 0, PARTIAL: 1, PENDING: 2, RIGHT: 3}

@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Reads of learning: reviews due, mastery, streaks, practice topics, mock interviews and summaries."""
 
 from __future__ import annotations
 
@@ -37,12 +37,10 @@ def reviews_due(*, learner, now: datetime | None = None):
     return ReviewCard.objects.filter(learner=learner, due__lte=now).order_by("due", "id")
 
 
-
 @dataclass(frozen=True)
 class ReviewCounts:
     due_now: int
     due_later_today: int
-
 
 
 def review_counts(*, learner, now: datetime | None = None) -> ReviewCounts:
@@ -54,7 +52,6 @@ def review_counts(*, learner, now: datetime | None = None) -> ReviewCounts:
         later=Count("id", filter=Q(due__gt=now, due__lt=end_of_day)),
     )
     return ReviewCounts(due_now=counts["due_now"], due_later_today=counts["later"])
-
 
 
 def reviews_due_list(*, learner, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -83,7 +80,6 @@ def reviews_due_list(*, learner, now: datetime | None = None) -> list[dict[str, 
     return rows
 
 
-
 def _question_titles(question_ids: list[int]) -> dict[int, str]:
     rows = (
         QuestionVersion.objects.filter(question_id__in=question_ids, status=QuestionVersion.Status.PUBLISHED)
@@ -96,7 +92,6 @@ def _question_titles(question_ids: list[int]) -> dict[int, str]:
     return titles
 
 
-
 @dataclass(frozen=True)
 class TopicMastery:
     slug: str
@@ -104,7 +99,6 @@ class TopicMastery:
     practised: int  # subjects (questions and kinds) of the topic that have a card
     total: int  # subjects of the topic: published questions (no essays) and problem kinds
     percent: int  # 0..100, see `mastery_by_topic`
-
 
 
 def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMastery]:
@@ -161,7 +155,6 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
     return rows
 
 
-
 def streak_days(*, learner, now: datetime | None = None) -> int:
     """Consecutive days, ending today or yesterday, on which the learner had an answer graded."""
     today = timezone.localdate(now or timezone.now())
@@ -180,11 +173,9 @@ def streak_days(*, learner, now: datetime | None = None) -> int:
     return streak
 
 
-
 def learner_profile_for(*, user) -> LearnerProfile:
     """The learner's settings; the defaults (unsaved) when they never changed any."""
     return LearnerProfile.objects.filter(user=user).first() or LearnerProfile(user=user)
-
 
 
 @dataclass(frozen=True)
@@ -193,7 +184,6 @@ class PracticeTopic:
     title: str
     questions: int
     kinds: int
-
 
 
 def practice_topics() -> list[PracticeTopic]:
@@ -217,7 +207,6 @@ def practice_topics() -> list[PracticeTopic]:
     ]
 
 
-
 def practice_run_topics(*, slugs: list[str]) -> list[str]:
     """The chosen topics, checked and in the bank's order; refuses none, or an unknown one.
 
@@ -234,15 +223,13 @@ def practice_run_topics(*, slugs: list[str]) -> list[str]:
     return [slug for slug in known if slug in set(slugs)]
 
 
-
-def _kinds_for_topics(topic_slugs: list[str]) -> list[str]:
+def kinds_for_topics(topic_slugs: list[str]) -> list[str]:
     """Problem kinds that belong to any chosen topic (the rule topic practice uses)."""
     wanted = set(topic_slugs)
     return [k["name"] for k in engine.list_kinds() if wanted & set(k["topics"])]
 
 
-
-def _theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) -> list[QuestionVersion]:
+def theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) -> list[QuestionVersion]:
     """Published, automatically graded questions of the topics, the learner's least recently seen
     first within each topic, dealt round-robin across topics so a mock covers every topic."""
     versions = list(
@@ -270,8 +257,7 @@ def _theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) -
     return dealt
 
 
-
-def _topic_slugs(topic_slugs: list[str]) -> list[str]:
+def mock_topic_slugs(topic_slugs: list[str]) -> list[str]:
     slugs = list(dict.fromkeys(s for s in topic_slugs if s))
     if not slugs:
         raise ServiceError("Choose at least one topic.")
@@ -282,10 +268,17 @@ def _topic_slugs(topic_slugs: list[str]) -> list[str]:
     return slugs
 
 
-
 def mock_for_learner(*, learner, mock_id: int) -> MockInterview:
-    return get_object_or_404(MockInterview, id=mock_id, learner=learner)
+    """The learner's interview as of now (`mock_as_of`); a stranger's id is a 404."""
+    return mock_as_of(get_object_or_404(MockInterview, id=mock_id, learner=learner))
 
+
+def mock_as_of(mock: MockInterview) -> MockInterview:
+    """The interview as it stands now, computed without writing: one past its deadline reads as
+    finished at it (the beat task or the next write stores that, and rates the cards)."""
+    if mock.finished_at is None and timezone.now() >= mock.deadline:
+        mock.finished_at = mock.deadline
+    return mock
 
 
 def mock_active(*, learner) -> MockInterview | None:
@@ -295,7 +288,6 @@ def mock_active(*, learner) -> MockInterview | None:
         .order_by("-started_at", "-id")
         .first()
     )
-
 
 
 @dataclass(frozen=True)
@@ -324,7 +316,6 @@ class MockEntry:
         return s.score if s is not None and s.status == Submission.Status.GRADED and s.score else 0.0
 
 
-
 def _entries_query():
     return MockInterviewItem.objects.select_related(
         "item__variant", "item__question_version__question__topic"
@@ -333,17 +324,14 @@ def _entries_query():
     )
 
 
-
 def _entry(row: MockInterviewItem) -> MockEntry:
     answers = list(row.item.submissions.all())
     return MockEntry(row.position, row.item, answers[0] if answers else None, len(answers))
 
 
-
 def mock_entries(*, mock: MockInterview) -> list[MockEntry]:
     """Every question of the interview in order, with the answer that counts (for its learner)."""
     return [_entry(row) for row in _entries_query().filter(mock=mock).order_by("position")]
-
 
 
 @dataclass(frozen=True)
@@ -385,10 +373,8 @@ class MockSummary:
         return sorted(self.entries, key=lambda e: (_REVIEW_ORDER[e.outcome], e.position))
 
 
-
 def mock_summary(*, mock: MockInterview) -> MockSummary:
     return MockSummary(mock, mock_entries(mock=mock))
-
 
 
 def mock_history(*, learner, limit: int = 20) -> list[MockSummary]:

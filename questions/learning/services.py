@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Learning's writes: rate review cards (grading's hook), open hints, start reviews and practice
+runs, run mock interviews."""
 
 from __future__ import annotations
 
@@ -8,44 +9,35 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import fsrs
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion
 from questions.errors import MockClosed, ServiceError, ServiceUnavailable
+from questions.learning.jobs import mock_finish_locked
 from questions.learning.models import (
     LearnerProfile,
     MockInterview,
     MockInterviewItem,
-    ReviewCard,
-    ReviewLog,
 )
 from questions.learning.rules import (
     NUMERIC_DIFFICULTY,
-    RATED_PURPOSES,
-    RIGHT_SCORE,
-    SCHEDULER,
     HintLadder,
-    _card_subject,
-    _preset,
-    expected_seconds,
     hint_ladder,
     hint_rungs,
     is_time_up,
-    rating_for,
+    preset_for,
 )
 from questions.learning.selectors import (
-    _kinds_for_topics,
-    _theory_candidates,
-    _topic_slugs,
+    kinds_for_topics,
     mock_active,
+    mock_topic_slugs,
     reviews_due,
+    theory_candidates,
 )
-from questions.practice import dispatch
 from questions.practice.models import PracticeItem, Purpose, Submission
 from questions.practice.services import (
     SubmissionCreated,
@@ -57,132 +49,10 @@ from questions.practice.services import (
 log = logging.getLogger(__name__)
 
 
-def _card_for_update(*, learner_id: int, item: PracticeItem, now: datetime) -> ReviewCard:
-    subject = _card_subject(item)
-    card = ReviewCard.objects.select_for_update().filter(learner_id=learner_id, **subject).first()
-    if card is not None:
-        return card
-    try:
-        with transaction.atomic():
-            return ReviewCard.objects.create(
-                learner_id=learner_id,
-                fsrs=fsrs.Card(card_id=0, due=now).to_dict(),
-                due=now,
-                **subject,
-            )
-    except IntegrityError:  # a concurrent grading made the card first
-        return ReviewCard.objects.select_for_update().get(learner_id=learner_id, **subject)
-
-
-
-@dispatch.on_graded(*RATED_PURPOSES)
-def review_graded(submission: Submission) -> None:
-    """Grading's hook (`questions.practice.dispatch`) for practice, review and mock items."""
-    review_record(submission=submission)
-
-
-def review_record(*, submission: Submission) -> ReviewLog | None:
-    """Rate the learner's card for a graded submission; at most once per submission.
-
-    Called by `submission_grade` (through `review_graded`) inside its transaction, right after the grade is
-    saved, so the rating commits with the grade or not at all. It never raises: a failure is
-    logged and leaves the grade intact. Returns the log, or None when the answer rates nothing.
-    """
-    if submission.status != Submission.Status.GRADED or submission.score is None:
-        return None
-    if submission.item.purpose not in RATED_PURPOSES:
-        return None
-    if submission.item.purpose == Purpose.MOCK and not _counts_in_finished_mock(submission):
-        return None
-    try:
-        with transaction.atomic():
-            return _review_record(submission)
-    except Exception:
-        log.exception("could not rate the review card of submission %s", submission.id)
-        return None
-
-
-
-def _counts_in_finished_mock(submission: Submission) -> bool:
-    """A mock interview's answer rates a card once the interview is over, and only the answer
-    that counted (the learner's last): answers replaced during the interview got no feedback,
-    so they are neither a lapse nor a retry."""
-    entry = MockInterviewItem.objects.select_related("mock").filter(item_id=submission.item_id).first()
-    if entry is None:
-        return False
-    mock = entry.mock
-    if mock.finished_at is None and timezone.now() < mock.deadline:
-        return False
-    latest = Submission.objects.filter(item_id=submission.item_id).order_by("-id").values_list("id", flat=True).first()
-    return latest == submission.id
-
-
-
-def mock_reviews_record(*, mock) -> list[ReviewLog]:
-    """Rate the cards of a finished mock interview's answers that are already graded (the ones
-    graded later are rated by the grading hook). Safe to repeat: a submission rates once."""
-    logs = []
-    for entry in MockInterviewItem.objects.filter(mock=mock).select_related("item"):
-        latest = Submission.objects.filter(item=entry.item).select_related("item").order_by("-id").first()
-        if latest is not None and (log_entry := review_record(submission=latest)) is not None:
-            logs.append(log_entry)
-    return logs
-
-
-
-def _review_record(submission: Submission) -> ReviewLog | None:
-    existing = ReviewLog.objects.filter(submission=submission).first()
-    if existing is not None:
-        return existing
-    item = submission.item
-    # In a mock interview, answers the learner replaced were never shown a result: no retries.
-    earlier = [] if item.purpose == Purpose.MOCK else list(
-        Submission.objects.filter(item=item, status=Submission.Status.GRADED, id__lt=submission.id)
-        .exclude(score=None)
-        .values_list("score", flat=True)
-    )
-    if any(score >= RIGHT_SCORE for score in earlier):
-        return None
-    now = timezone.now()
-    seconds_taken = max(0.0, (submission.created_at - item.created_at).total_seconds())
-    rating = rating_for(
-        score=submission.score,
-        hints_used=item.hints_revealed,
-        retry=bool(earlier),
-        seconds_taken=seconds_taken,
-        expected=expected_seconds(item),
-    )
-    card = _card_for_update(learner_id=submission.learner_id, item=item, now=now)
-    before = fsrs.Card.from_dict(card.fsrs)
-    after, _ = SCHEDULER.review_card(before, rating, review_datetime=now)
-    card.fsrs = after.to_dict()
-    card.due = after.due
-    card.stability = after.stability
-    card.reps += 1
-    if rating == fsrs.Rating.Again and before.state == fsrs.State.Review:
-        card.lapses += 1  # FSRS's lapse: forgetting a card that had graduated to review
-    card.last_rating = int(rating)
-    card.last_reviewed_at = now
-    if item.is_numeric:
-        card.difficulty = item.variant.difficulty
-    card.save()
-    return ReviewLog.objects.create(
-        card=card,
-        submission=submission,
-        rating=int(rating),
-        score=submission.score,
-        hints_used=item.hints_revealed,
-        seconds_taken=seconds_taken,
-        reviewed_at=now,
-    )
-
-
-
 @dataclass(frozen=True)
 class ReviewStarted:
     item: PracticeItem
     created: bool
-
 
 
 def review_item_next(*, learner, now: datetime | None = None) -> ReviewStarted | None:
@@ -223,7 +93,6 @@ def review_item_next(*, learner, now: datetime | None = None) -> ReviewStarted |
     return None
 
 
-
 def hint_reveal(*, learner, item: PracticeItem, rung: int | None = None) -> HintLadder:
     """Open rung `rung` (1-based) of the item's ladder; None opens the next one.
 
@@ -250,7 +119,6 @@ def hint_reveal(*, learner, item: PracticeItem, rung: int | None = None) -> Hint
     return hint_ladder(item)
 
 
-
 def learner_profile_set_streak(*, user, show: bool) -> LearnerProfile:
     """Show or hide the streak on the home page. Setting the current value changes nothing."""
     with transaction.atomic():
@@ -259,7 +127,6 @@ def learner_profile_set_streak(*, user, show: bool) -> LearnerProfile:
             profile.show_streak = show
             profile.save(update_fields=["show_streak"])
     return profile
-
 
 
 def practice_item_create_for_topics(
@@ -273,12 +140,10 @@ def practice_item_create_for_topics(
     return practice_item_create_for_topic(learner=learner, topic_slug=slug, purpose=purpose)
 
 
-
 @dataclass(frozen=True)
 class MockStarted:
     mock: MockInterview
     created: bool
-
 
 
 def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) -> MockStarted:
@@ -288,16 +153,16 @@ def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) ->
     (ServiceUnavailable) the place goes to a theory question instead. A learner with an
     interview still running gets that one back (created=False), so a double click starts one.
     """
-    preset = _preset(preset_key)
-    slugs = _topic_slugs(topic_slugs)
+    preset = preset_for(preset_key)
+    slugs = mock_topic_slugs(topic_slugs)
     running = mock_active(learner=learner)
     if running is not None:
         return MockStarted(running, created=False)
 
     rng = random.SystemRandom()
-    kinds = _kinds_for_topics(slugs)
+    kinds = kinds_for_topics(slugs)
     rng.shuffle(kinds)
-    theory = _theory_candidates(learner=learner, topic_slugs=slugs, rng=rng)
+    theory = theory_candidates(learner=learner, topic_slugs=slugs, rng=rng)
     wanted_numeric = 0
     if kinds:
         wanted_numeric = min(preset.questions, max(round(preset.questions / 3), preset.questions - len(theory)))
@@ -353,7 +218,6 @@ def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) ->
     return MockStarted(mock, created=True)
 
 
-
 def mock_answer_submit(
     *, learner, mock_id: int, position: int, answer: dict[str, Any], idempotency_key: str | None = None
 ) -> SubmissionCreated:
@@ -361,23 +225,26 @@ def mock_answer_submit(
 
     The interview row stays locked while the answer is stored, so a concurrent finish either
     happens before (the answer is refused) or after (the answer counts). Unreadable answers are
-    refused by `submission_create` (AnswerFormatError) and cost nothing.
+    refused by `submission_create` (AnswerFormatError) and cost nothing. An interview found past
+    its deadline is stored finished at it (in its own transaction, so the refusal keeps it).
     """
     with transaction.atomic():
         mock = get_object_or_404(MockInterview.objects.select_for_update(), id=mock_id, learner=learner)
-        if is_time_up(mock):
-            raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
-        if mock.finished_at is not None:
-            raise MockClosed("This interview is finished: answers are no longer accepted. This one was not saved.")
-        entry = get_object_or_404(
-            MockInterviewItem.objects.select_related("item__variant", "item__question_version"),
-            mock=mock,
-            position=position,
-        )
-        return submission_create(
-            learner=learner, item=entry.item, answer=answer, idempotency_key=idempotency_key
-        )
-
+        time_up = is_time_up(mock)
+        if time_up:
+            mock_finish_locked(mock, at=mock.deadline)  # committed with the refusal below
+        elif mock.finished_at is None:
+            entry = get_object_or_404(
+                MockInterviewItem.objects.select_related("item__variant", "item__question_version"),
+                mock=mock,
+                position=position,
+            )
+            return submission_create(
+                learner=learner, item=entry.item, answer=answer, idempotency_key=idempotency_key
+            )
+    if time_up:
+        raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
+    raise MockClosed("This interview is finished: answers are no longer accepted. This one was not saved.")
 
 
 def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:
@@ -385,24 +252,7 @@ def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:
     deadline is finished at the deadline, not later."""
     with transaction.atomic():
         mock = get_object_or_404(MockInterview.objects.select_for_update(), id=mock_id, learner=learner)
-        if mock.finished_at is None:
-            mock.finished_at = min(timezone.now(), mock.deadline)
-            mock.save(update_fields=["finished_at"])
-            mock_reviews_record(mock=mock)
+        mock_finish_locked(mock, at=min(timezone.now(), mock.deadline))
     return mock
 
-
-
-def mock_interview_expire(*, mock: MockInterview) -> MockInterview:
-    """Finish an interview whose deadline has passed, at its deadline. Safe to call on every read."""
-    if mock.finished_at is not None or timezone.now() < mock.deadline:
-        return mock
-    with transaction.atomic():
-        locked = MockInterview.objects.select_for_update().get(id=mock.id)
-        if locked.finished_at is None:
-            locked.finished_at = locked.deadline
-            locked.save(update_fields=["finished_at"])
-            mock_reviews_record(mock=locked)
-    mock.finished_at = locked.finished_at
-    return mock
 

@@ -4,8 +4,8 @@ Grading (`questions.practice.jobs.submission_grade`) knows nothing of reviews or
 features that care register a handler for the purposes they own, and grading calls them inside
 its transaction, so a review card is rated and a quiz mark written exactly once, with the grade:
 
-* `questions.learning.services` registers the review rating for practice, review and mock items;
-* `questions.courses.services` registers the quiz mark for quiz items.
+* `questions.learning.jobs` registers the review rating for practice, review and mock items;
+* `questions.courses.jobs` registers the quiz mark for quiz items.
 
 Every purpose must have a handler: grading a purpose nobody registered for raises
 `ImproperlyConfigured` instead of silently skipping a rating or a mark. `questions.tasks` (what

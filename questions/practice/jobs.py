@@ -1,4 +1,5 @@
-"""TODO docstring"""
+"""Practice's writes run by the worker (they may load the engine's torch route): make variants,
+grade a submission exactly once, find submissions left pending."""
 
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ def variant_for_seed(*, kind: str, difficulty: str, seed: int) -> tuple[Variant,
         return Variant.objects.get(**identity), False
 
 
-
 def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
     """Make `count` new verified variants and put them in stock (runs in the worker: it loads torch)."""
     ids = []
@@ -44,12 +44,10 @@ def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
     return ids
 
 
-
 def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> list[int]:
     """Make (or find) the variant of each seed under the current engine (runs in the worker:
     it loads torch). Returns the variant ids in the order of `seeds`."""
     return [variant_for_seed(kind=kind, difficulty=difficulty, seed=seed)[0].id for seed in seeds]
-
 
 
 def submission_grade(*, submission_id: int) -> Submission:
@@ -78,7 +76,6 @@ def submission_grade(*, submission_id: int) -> Submission:
         # The review rating, or the quiz mark, in this transaction: exactly once, with the grade.
         dispatch.graded(submission)
     return submission
-
 
 
 def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]:

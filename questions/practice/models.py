@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Practice's tables: verified variants (with their keys), items given to learners, submissions."""
 
 from __future__ import annotations
 
@@ -39,7 +39,6 @@ class Variant(models.Model):
         return f"{self.kind}/{self.difficulty}#{self.seed}"
 
 
-
 class Purpose(models.TextChoices):
     """Why an item was put in front of a learner; it decides which pages may show it."""
 
@@ -47,7 +46,6 @@ class Purpose(models.TextChoices):
     REVIEW = "review", "Spaced-repetition review"
     MOCK = "mock", "Mock interview"
     QUIZ = "quiz", "Graded quiz"
-
 
 
 class PracticeItem(models.Model):
@@ -81,7 +79,6 @@ class PracticeItem(models.Model):
     @property
     def is_numeric(self) -> bool:
         return self.variant_id is not None
-
 
 
 class Submission(models.Model):

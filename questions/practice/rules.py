@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Pure checks on what a learner sends: a known kind, a readable answer (no torch, no database)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from questions.catalogue.theory import grade_theory
 from questions.errors import ServiceError
 
 
-def _known_kind(kind: str, difficulty: str) -> None:
+def check_kind(kind: str, difficulty: str) -> None:
     kinds = {k["name"]: k for k in engine.list_kinds()}
     if kind not in kinds:
         raise ServiceError(f"Unknown problem kind {kind!r}. Known kinds: {', '.join(sorted(kinds))}.")
@@ -23,9 +23,7 @@ def _known_kind(kind: str, difficulty: str) -> None:
         )
 
 
-
 MAX_ANSWER_CHARS = 20_000  # an answer's JSON; the largest grid (8 x 8 cells of expressions) is far below
-
 
 
 def _unknown_parts(answer: Any, known: set[str]) -> list[dict[str, Any]]:
@@ -42,7 +40,6 @@ def _unknown_parts(answer: Any, known: set[str]) -> list[dict[str, Any]]:
     return errors
 
 
-
 def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
     """What makes an answer unreadable, cell by cell (the engine's own reader; no torch)."""
     extra = _unknown_parts(answer, {p["name"] for p in variant["parts"]})
@@ -50,7 +47,6 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
         return extra
     _, errors = read_response(EngineVariant.from_dict(variant), answer)
     return [error.to_dict() for error in errors]
-
 
 
 def theory_format_errors(*, question: dict[str, Any], answer: Any) -> list[dict[str, Any]]:

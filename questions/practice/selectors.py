@@ -1,4 +1,4 @@
-"""TODO docstring"""
+"""Reads of practice. Learners reach only their own rows: a stranger's id reads as missing (404)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 PRACTICE_PAGE_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW)
 
 
-
 def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
     return get_object_or_404(
         PracticeItem.objects.select_related("variant", "question_version__question__topic"),
@@ -23,7 +22,6 @@ def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
     )
 
 
-
 def submission_for_learner(*, learner, submission_id: int) -> Submission:
     return get_object_or_404(
         Submission.objects.select_related("item__variant", "item__question_version"),
@@ -31,7 +29,6 @@ def submission_for_learner(*, learner, submission_id: int) -> Submission:
         learner=learner,
         item__purpose__in=PRACTICE_PAGE_PURPOSES,
     )
-
 
 
 def stock_missing(*, kind: str, difficulty: str) -> int:

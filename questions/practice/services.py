@@ -1,4 +1,7 @@
-"""TODO docstring"""
+"""Practice's writes from the web: give a learner an item, accept a submission.
+
+Every function is keyword-only, runs in a transaction and is safe to repeat; work for the worker
+is enqueued through `questions.practice.tasks` after commit."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion, Topic
 from questions.errors import AnswerFormatError, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
-from questions.practice.rules import _known_kind, answer_format_errors, theory_format_errors
+from questions.practice.rules import answer_format_errors, check_kind, theory_format_errors
 from questions.practice.tasks import (
     enqueue_grading,
     enqueue_refill,
@@ -47,12 +50,11 @@ def _claim_from_stock(*, kind: str, difficulty: str) -> Variant | None:
     return None
 
 
-
 def practice_item_create_numeric(
     *, learner, kind: str, difficulty: str, purpose: str = Purpose.PRACTICE
 ) -> PracticeItem:
     """Give the learner a fresh verified variant, from stock, or made on demand when it is empty."""
-    _known_kind(kind, difficulty)
+    check_kind(kind, difficulty)
     with transaction.atomic():
         variant = _claim_from_stock(kind=kind, difficulty=difficulty)
     if variant is None:
@@ -72,7 +74,6 @@ def practice_item_create_numeric(
         item = PracticeItem.objects.create(learner=learner, variant=variant, purpose=purpose)
         transaction.on_commit(lambda: enqueue_refill(kind=kind, difficulty=difficulty))
     return item
-
 
 
 def practice_item_create_for_topic(
@@ -118,12 +119,10 @@ def practice_item_create_for_topic(
     return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
 
 
-
 @dataclass(frozen=True)
 class SubmissionCreated:
     submission: Submission
     created: bool
-
 
 
 def submission_create(
@@ -162,7 +161,6 @@ def submission_create(
         existing = Submission.objects.get(learner=learner, idempotency_key=idempotency_key)
         return _replayed(existing, item=item)
     return SubmissionCreated(submission, created=True)
-
 
 
 def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:

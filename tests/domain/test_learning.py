@@ -15,6 +15,7 @@ from attention_engine.variant import to_jsonable
 from questions import errors as errors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion
+from questions.learning import jobs as learning_jobs
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
@@ -128,7 +129,7 @@ def test_grading_the_same_submission_twice_rates_once(numeric_item, learner, dja
     again = practice_jobs.submission_grade(submission_id=submission.id)
     assert again.status == Submission.Status.GRADED
     Submission.objects.filter(id=submission.id).update(status=Submission.Status.GRADED)
-    assert learning_services.review_record(submission=Submission.objects.get(id=submission.id)).submission_id == submission.id
+    assert learning_jobs.review_record(submission=Submission.objects.get(id=submission.id)).submission_id == submission.id
     assert ReviewLog.objects.count() == 1
     card_after = ReviewCard.objects.get(learner=learner)
     assert (card_after.reps, card_after.due, card_after.fsrs) == (card_before.reps, card_before.due, card_before.fsrs)
@@ -199,7 +200,7 @@ def test_quiz_items_invalid_answers_and_essays_never_rate(learner, django_captur
     submission = Submission.objects.create(item=quiz_item, learner=learner, answer={"response": right_index(version)})
     # Graded directly: the quiz's own bookkeeping (another module) is not what this test is about.
     submission.status, submission.score = Submission.Status.GRADED, 1.0
-    assert learning_services.review_record(submission=submission) is None
+    assert learning_jobs.review_record(submission=submission) is None
 
     item = PracticeItem.objects.create(learner=learner, question_version=version)
     invalid = Submission.objects.create(item=item, learner=learner, answer={"response": 99})
@@ -220,7 +221,7 @@ def test_a_failing_rating_never_loses_the_grade(numeric_item, learner, django_ca
     def broken(submission):
         raise RuntimeError("scheduler exploded")
 
-    monkeypatch.setattr(learning_services, "_review_record", broken)
+    monkeypatch.setattr(learning_jobs, "_review_record", broken)
     submission = answer(numeric_item, numeric_item.variant.data["answer"], capture=django_capture_on_commit_callbacks)
     assert submission.status == Submission.Status.GRADED and submission.score == pytest.approx(1.0)
     assert not ReviewLog.objects.exists()

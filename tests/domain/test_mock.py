@@ -9,6 +9,7 @@ from django.utils import timezone
 from questions import errors as errors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import Topic
+from questions.learning import jobs as learning_jobs
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
@@ -164,7 +165,7 @@ def test_an_interview_past_its_deadline_is_finished_at_the_deadline(learner, cho
     MockInterview.objects.filter(id=mock.id).update(deadline=deadline)
     mock.refresh_from_db()
     assert learning_selectors.mock_active(learner=learner) is None
-    learning_services.mock_interview_expire(mock=mock)
+    learning_jobs.mock_interview_expire(mock=mock)
     assert MockInterview.objects.get(id=mock.id).finished_at == deadline
     # Finishing later, by hand, does not move it.
     assert learning_services.mock_interview_finish(learner=learner, mock_id=mock.id).finished_at == deadline

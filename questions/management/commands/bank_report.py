@@ -17,10 +17,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-try:  # the loader is being moved into feature packages; follow it
-    from questions.catalogue.schema import BankValidationError, load_valid_bank
-except ImportError:  # pragma: no cover - the older location
-    from questions.bank_schema import BankValidationError, load_valid_bank
+from attention_engine import counting
+from questions.catalogue.schema import BankValidationError, load_valid_bank
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "bank"
 
@@ -48,8 +46,6 @@ def cited_works(source: str) -> list[str]:
 
 def engine_value(engine: dict[str, Any]) -> int:
     """``counting.<function>(**args)``, reduced to one number by ``field`` (as FORMAT.md says)."""
-    from attention_engine import counting
-
     result = getattr(counting, engine["function"])(**engine["args"])
     field = engine.get("field")
     if field is None:

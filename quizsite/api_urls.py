@@ -1,8 +1,18 @@
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 
 from . import api
 from . import api_instructor as quiz_api
+
+
+@csrf_exempt  # it changes nothing; without this a POST gets the CSRF failure page instead
+def not_found(request, path: str) -> JsonResponse:
+    """Any other /api/ URL (an id that is not a number, say): a JSON 404 like the views', not the
+    site's HTML page, so a client always gets the error shape the schema states."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -44,4 +54,6 @@ urlpatterns = [
         name="api-attempt-answers",
     ),
     path("v1/attempts/<int:attempt_id>/submit", quiz_api.AttemptSubmit.as_view(), name="api-attempt-submit"),
+    # Last: whatever the routes above did not match.
+    re_path(r"^(?P<path>.*)$", not_found, name="api-not-found"),
 ]

@@ -11,16 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from questions import errors as errors
+from questions import errors
 from questions.catalogue import selectors as catalogue_selectors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.interchange import dump
 from questions.catalogue.models import Topic
 from questions.catalogue.schema import DIFFICULTIES, QUESTION_TYPES, validate_question
+from questions.roles import is_instructor
 
 from .presenters import theory_question_view
 
-INSTRUCTORS_GROUP = "instructors"
 EXPORT_FORMATS = {"gift": ("text/plain", "txt"), "moodle_xml": ("application/xml", "xml")}
 TYPE_FIELDS = ("choices", "answer", "feedback_true", "feedback_false", "answers", "unit", "engine",
                "case_sensitive", "pairs", "distractors", "items")
@@ -41,13 +41,12 @@ SPEC_EXAMPLES = {
 
 
 def instructor_required(view):
-    """Staff, or members of the "instructors" group; others get a 403 page."""
+    """Instructors (`questions.roles.is_instructor`); others get a 403 page."""
 
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs):
-        user = request.user
-        if not (user.is_staff or user.groups.filter(name=INSTRUCTORS_GROUP).exists()):
+        if not is_instructor(request.user):
             return render(request, "quizsite/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -3,9 +3,9 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from questions.courses.services import can_create_courses
+from questions.roles import is_instructor
 
 
 def navigation(request: HttpRequest) -> dict:
     # Lazy: pages that never render the navigation (JSON, fragments) cost no query.
-    return {"can_author": SimpleLazyObject(lambda: can_create_courses(request.user))}
+    return {"can_author": SimpleLazyObject(lambda: is_instructor(request.user))}

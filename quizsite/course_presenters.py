@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from questions.catalogue.theory import theory_key
 from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
 from questions.courses.rules import (
     CBM_RIGHT,
@@ -22,16 +23,16 @@ from questions.courses.rules import (
     grade_of_attempts,
 )
 from questions.courses.selectors import AttemptReview, SlotReview
+from questions.formatting import clock, format_number, marks, percent
 from questions.practice.models import Submission
 
 from .presenters import (
     answer_lines,
-    format_number,
     item_view,
     numeric_answer_lines,
     worked_solution,
 )
-from .quiz_presenters import quiz_result_view, theory_key
+from .quiz_presenters import quiz_result_view
 from .rendering import verbatim
 
 
@@ -41,13 +42,6 @@ def seconds_left(attempt: QuizAttempt, now: datetime | None = None) -> int | Non
         return None
     now = now or timezone.now()
     return max(0, int((attempt.deadline - now).total_seconds()))
-
-
-def clock(seconds: int) -> str:
-    """Seconds as h:mm:ss or m:ss, the way quiz.js counts down."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def duration(seconds: int | None) -> str:
@@ -62,14 +56,6 @@ def duration(seconds: int | None) -> str:
     if secs:
         words.append(f"{secs} s")
     return " ".join(words)
-
-
-def percent(fraction: float | None) -> str:
-    return "" if fraction is None else f"{100 * fraction:.1f}"
-
-
-def marks(value: float | None) -> str:
-    return "" if value is None else format_number(round(value, 4))
 
 
 def quiz_window(quiz: Quiz, now: datetime | None = None) -> str:

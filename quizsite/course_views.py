@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questions import errors as errors
+from questions import errors
 from questions.catalogue import selectors as catalogue_selectors
 from questions.catalogue.models import Difficulty
 from questions.courses import rules as courses_rules
@@ -30,12 +30,12 @@ from questions.courses import services as courses_services
 from questions.courses.models import Membership, Quiz, QuizAttempt
 from questions.courses.rules import STAFF_ROLES
 from questions.errors import AnswerFormatError, ServiceError
+from questions.roles import is_instructor
 
 from . import course_presenters as present
 from .presenters import answer_from_post, errors_by_part, item_view, kind_titles
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
-MAX_SECTIONS = 10
 DEFAULT_SECTIONS = 3
 
 
@@ -76,14 +76,14 @@ def _datetime_field(label: str) -> forms.DateTimeField:
 
 
 class QuizForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=courses_rules.MAX_TITLE_LENGTH)
     opens_at = _datetime_field("Opens at")
     closes_at = _datetime_field("Closes at")
     time_limit_minutes = forms.IntegerField(
-        label="Time limit (minutes)", required=False, min_value=1, max_value=7 * 24 * 60,
+        label="Time limit (minutes)", required=False, min_value=1, max_value=courses_rules.MAX_TIME_LIMIT_SECONDS // 60,
         help_text="Kept by the server: an attempt is submitted when its time is up. Empty: no limit.",
     )
-    attempts_allowed = forms.IntegerField(label="Attempts allowed", min_value=0, max_value=100, initial=1,
+    attempts_allowed = forms.IntegerField(label="Attempts allowed", min_value=0, max_value=courses_rules.MAX_ATTEMPTS, initial=1,
                                           help_text="0 means no limit.")
     grading_method = forms.ChoiceField(choices=Quiz.GradingMethod.choices, initial=Quiz.GradingMethod.HIGHEST,
                                        help_text="How a learner's attempts make one grade.")
@@ -117,8 +117,9 @@ class SectionForm(forms.Form):
                                           widget=forms.SelectMultiple(attrs={"size": 6}))
     kind = forms.ChoiceField(required=False, label="Or a numeric problem kind")
     difficulty = forms.ChoiceField(choices=Difficulty.choices, initial=Difficulty.MEDIUM, required=False)
-    draw = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Questions to draw")
-    points = forms.FloatField(min_value=0.01, max_value=1000, initial=1.0, label="Points each")
+    draw = forms.IntegerField(min_value=1, max_value=courses_rules.MAX_DRAW, initial=1, label="Questions to draw")
+    points = forms.FloatField(min_value=courses_rules.MIN_POINTS, max_value=courses_rules.MAX_POINTS, initial=1.0,
+                              label="Points each")
 
     def __init__(self, *args, versions: list, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,7 +159,7 @@ class SectionForm(forms.Form):
 def _section_count(request: HttpRequest) -> int:
     raw = request.POST.get("section_count") or request.GET.get("sections") or ""
     count = int(raw) if raw.isdecimal() else DEFAULT_SECTIONS
-    return min(max(count, 1), MAX_SECTIONS)
+    return min(max(count, 1), courses_rules.MAX_SECTIONS)
 
 
 # --- Courses -----------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def _section_count(request: HttpRequest) -> int:
 def _courses_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         "courses": list(courses_selectors.courses_of(user=request.user)),
-        "can_create": courses_services.can_create_courses(request.user),
+        "can_create": is_instructor(request.user),
         "join_form": extra.pop("join_form", None) or JoinForm(),
         "course_form": extra.pop("course_form", None) or CourseForm(),
         **extra,
@@ -197,7 +198,7 @@ def course_join(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def course_create(request: HttpRequest) -> HttpResponse:
-    if not courses_services.can_create_courses(request.user):
+    if not is_instructor(request.user):
         raise PermissionDenied("Only instructors can create courses.")
     form = CourseForm(request.POST)
     if form.is_valid():
@@ -270,8 +271,8 @@ def _builder(request: HttpRequest, course, quiz_form, section_forms, *, status=2
         "form": quiz_form,
         "sections": section_forms,
         "section_count": len(section_forms),
-        "more": min(len(section_forms) + 1, MAX_SECTIONS),
-        "max_sections": MAX_SECTIONS,
+        "more": min(len(section_forms) + 1, courses_rules.MAX_SECTIONS),
+        "max_sections": courses_rules.MAX_SECTIONS,
         "error": error,
     }, status=status)
 

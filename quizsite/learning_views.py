@@ -1,3 +1,4 @@
+
 """The learner's own pages: the home dashboard (reviews due, mastery per topic, streak), reviews,
 the hint ladder, practice runs over several topics and the streak switch. Thin: parse the
 request, call `questions.learning` (or `services`), render or redirect."""
@@ -9,31 +10,59 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from attention_engine import api as engine
-from questions import errors as errors
+from questions import errors
 from questions.catalogue.models import Difficulty
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
+from questions.practice import rules as practice_rules
 from questions.practice import selectors as practice_selectors
 
 # The chosen topics of the learner's current run, and how many items it has served.
 RUN_SESSION_KEY = "practice_run"
 
 
-def home_context() -> dict:
-    """What the home page needs besides the learner's dashboard (which its template tag reads,
-    so every page that renders home.html, errors included, shows it)."""
-    return {"kinds": engine.list_kinds(), "difficulties": Difficulty.choices}
+def home_context(request: HttpRequest) -> dict:
+    """What the home page shows, for every view that renders it (errors included): the problem
+    kinds, and for a signed-in learner the dashboard (reviews due, mastery, streak, run topics)."""
+    context = {"kinds": practice_rules.kinds(), "difficulties": Difficulty.choices}
+    user = request.user
+    if user.is_authenticated:
+        profile = learning_selectors.learner_profile_for(user=user)
+        run = request.session.get(RUN_SESSION_KEY) or {}
+        context["dash"] = {
+            "reviews": learning_selectors.review_counts(learner=user),
+            "mastery": learning_selectors.mastery_by_topic(learner=user),
+            "mature_days": round(learning_rules.MATURE_DAYS),
+            "show_streak": profile.show_streak,
+            "streak": learning_selectors.streak_days(learner=user) if profile.show_streak else None,
+            "practice_topics": learning_selectors.practice_topics(),
+            "run_topics": run.get("topics") or [],
+        }
+    return context
+
+
+def item_context(request: HttpRequest, item) -> dict:
+    """What an item page shows beside the question: the hint ladder opened so far, and what the
+    learner can do next (the next item of a run, reviews due)."""
+    run = request.session.get(RUN_SESSION_KEY) or {}
+    return {
+        "ladder": learning_rules.hint_ladder(item),
+        "actions": {
+            "in_run": bool(run.get("topics")) and run.get("last_item") == item.id,
+            "reviews_due": learning_selectors.review_counts(learner=request.user).due_now,
+            "is_review": item.purpose == "review",
+        },
+    }
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "quizsite/home.html", home_context())
+    return render(request, "quizsite/home.html", home_context(request))
 
 
 def _home_with_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "quizsite/home.html", {**home_context(), "error": message}, status=status)
+    return render(request, "quizsite/home.html", {**home_context(request), "error": message}, status=status)
 
 
 # --- Reviews ------------------------------------------------------------------------------------
@@ -89,7 +118,7 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     item.refresh_from_db(fields=["hints_revealed"])
     if fragment:
-        return render(request, "quizsite/_hints.html", {"item": item})
+        return render(request, "quizsite/_hints.html", {"item": item, **item_context(request, item)})
     url = reverse("practice-item", args=[item.id])
     submission = request.POST.get("submission", "").strip()
     if submission.isdecimal():

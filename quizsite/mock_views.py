@@ -1,3 +1,4 @@
+
 """Mock interview pages. Thin: parse the request, call `questions.mock`, render.
 
 No page shows a score, a key or feedback before the interview is over; the review does.
@@ -12,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attention_engine import api as engine
-from questions import errors as errors
+from questions import errors
 from questions.catalogue import selectors as catalogue_selectors
+from questions.formatting import clock
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
+from questions.practice import rules as practice_rules
 
 from .course_presenters import key_view
 from .presenters import (
@@ -33,7 +35,7 @@ from .presenters import (
 
 def _topics() -> list:
     """Topics a mock can draw from: those with published questions or problem kinds."""
-    kind_topics = {t for k in engine.list_kinds() for t in k["topics"]}
+    kind_topics = set(practice_rules.kinds_by_topic())
     return [t for t in catalogue_selectors.topics_with_counts() if t.published or t.slug in kind_topics]
 
 
@@ -75,11 +77,6 @@ def mock_start(request: HttpRequest) -> HttpResponse:
 
 
 # --- The interview -----------------------------------------------------------------------------
-
-
-def clock(seconds: int) -> str:
-    """Seconds as m:ss, the way the countdown shows them."""
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _first_unanswered(entries: list[learning_selectors.MockEntry], after: int = 0) -> int:

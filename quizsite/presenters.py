@@ -1,7 +1,7 @@
+
 """What learners may see of items and submissions. The single place that strips keys."""
 
 import functools
-import math
 import random
 import re
 from collections.abc import Mapping
@@ -12,6 +12,8 @@ from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import as_array
+from questions.formatting import format_number
+from questions.practice import rules as practice_rules
 from questions.practice.models import PracticeItem, Submission
 from quizsite.rendering import verbatim
 
@@ -19,7 +21,7 @@ from quizsite.rendering import verbatim
 @functools.cache
 def kind_titles() -> dict[str, str]:
     """Each problem kind's name -> its title, as the engine lists them."""
-    return {k["name"]: k["title"] for k in engine.list_kinds()}
+    return practice_rules.kind_titles()
 
 
 def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
@@ -251,27 +253,6 @@ def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: M
         ]
         grid.append(entry)
     return grid
-
-
-def format_number(value: Any) -> str:
-    """A number as the result pages print it: integers exactly, fractions as typed, floats to 4
-    places (4 significant digits below 0.001, scientific notation only below 1e-6 or from 1e7)."""
-    if isinstance(value, str):
-        return {"-inf": "\u2212\u221e", "inf": "\u221e"}.get(value, value)
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    value = float(value)
-    if not math.isfinite(value):
-        return "\u2212\u221e" if value < 0 else ("\u221e" if value > 0 else "NaN")
-    if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
-    if abs(value) < 1e-6 or abs(value) >= 1e7:
-        return f"{value:.3e}"
-    if abs(value) < 1e-3:  # 4 significant digits, written out: 0.0003 stays 0.0003
-        return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}".rstrip("0")
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _table(value: Any) -> dict[str, Any]:

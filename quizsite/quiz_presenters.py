@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from questions.catalogue.theory import theory_key
 from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
 from questions.courses.rules import Gradebook
 from questions.courses.selectors import AttemptReview, quiz_max_score
@@ -54,25 +55,6 @@ def quiz_view(quiz: Quiz, *, staff: bool) -> dict[str, Any]:
             for s in quiz.sections.all()
         ]
     return view
-
-
-def theory_key(data: dict[str, Any]) -> dict[str, Any]:
-    """The right answer of a theory question, with its explanation and source."""
-    kind = data["type"]
-    key: dict[str, Any] = {}
-    if kind in ("single_choice", "multiple_response"):
-        key["correct_choices"] = [i for i, c in enumerate(data["choices"]) if c["weight"] > 0]
-    elif kind == "true_false":
-        key["answer"] = data["answer"]
-    elif kind in ("numeric", "short_answer"):
-        key["answers"] = [a.get("value", a.get("text")) for a in data["answers"] if a["weight"] == 100]
-    elif kind == "matching":
-        key["pairs"] = {p["left"]: p["right"] for p in data["pairs"]}
-    elif kind == "ordering":
-        key["order"] = list(data["items"])
-    key["explanation"] = data.get("explanation", "")
-    key["source"] = data.get("source", "")
-    return key
 
 
 def quiz_result_view(submission: Submission, *, keys: bool) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questions import errors as errors
+from questions import errors
 from questions.catalogue.models import Difficulty
 from questions.practice import selectors as practice_selectors
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
-from .learning_views import home_context as _home_context
+from .learning_views import home_context, item_context
 from .presenters import answer_from_post, errors_by_part, item_view, parse_preview, submission_view
 
 
@@ -46,7 +46,7 @@ def practice_new(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "quizsite/home.html",
-            {**_home_context(), "error": exc.message},
+            {**home_context(request), "error": exc.message},
             status=exc.status,
         )
     return redirect("practice-item", item_id=item.id)
@@ -59,7 +59,7 @@ def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
         item = practice_services.practice_item_create_for_topic(learner=request.user, topic_slug=topic_slug)
     except errors.ServiceError as exc:
         return render(
-            request, "quizsite/home.html", {**_home_context(), "error": exc.message}, status=400
+            request, "quizsite/home.html", {**home_context(request), "error": exc.message}, status=400
         )
     return redirect("practice-item", item_id=item.id)
 
@@ -100,6 +100,7 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             context["submission"] = submission_view(submission)
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
     context["errors_by_part"] = errors_by_part(context["format_errors"])
+    context.update(item_context(request, item))
     return render(request, "quizsite/practice_item.html", context, status=status)
 
 

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from attention_engine.parsing import parse_number
+from questions.formatting import key_number
 
 __all__ = ["grade_theory", "parse_numeric_response"]
 
@@ -94,6 +95,43 @@ def _index(value: Any, size: int) -> int:
     return value
 
 
+def right_choices(q: dict) -> list[int]:
+    """The choices that make the key: the full-credit one of a single choice (the schema allows
+    exactly one), every choice with positive weight of a multiple response."""
+    full = 100 if q["type"] == "single_choice" else 0
+    return [i for i, c in enumerate(q["choices"]) if c["weight"] > full - 1e-9 and c["weight"] > 0]
+
+
+def wrong_choices(q: dict) -> list[int]:
+    """Choices that earn nothing (weight 0 or below): what a hint may strike out."""
+    return [i for i, c in enumerate(q["choices"]) if c["weight"] <= 0]
+
+
+def key_answers(q: dict) -> list[dict]:
+    """The full-credit answers of a numeric or short-answer question, best first as written."""
+    return [a for a in q["answers"] if a["weight"] >= 100]
+
+
+def theory_key(q: dict) -> dict[str, Any]:
+    """The right answer of a theory question, with its explanation and source: the one place a
+    key is derived (grading's reveals, quiz reviews, the staff preview and mock reviews use it)."""
+    kind = q["type"]
+    key: dict[str, Any] = {}
+    if kind in ("single_choice", "multiple_response"):
+        key["correct_choices"] = right_choices(q)
+    elif kind == "true_false":
+        key["answer"] = q["answer"]
+    elif kind in ("numeric", "short_answer"):
+        key["answers"] = [a.get("value", a.get("text")) for a in key_answers(q)]
+    elif kind == "matching":
+        key["pairs"] = {p["left"]: p["right"] for p in q["pairs"]}
+    elif kind == "ordering":
+        key["order"] = list(q["items"])
+    key["explanation"] = q.get("explanation", "")
+    key["source"] = q.get("source", "")
+    return key
+
+
 def _grade_single_choice(q: dict, response: Any) -> dict[str, Any]:
     choices = q["choices"]
     try:
@@ -102,7 +140,7 @@ def _grade_single_choice(q: dict, response: Any) -> dict[str, Any]:
         return _format_error(str(exc))
     choice = choices[picked]
     weight = float(choice["weight"])
-    best = max(choices, key=lambda c: c["weight"])
+    best = choices[right_choices(q)[0]]
     reveals = f"The right answer: “{best['text']}”." if weight < 100 else ""
     return _graded(q, _clamp(weight / 100), weight >= 100, choice.get("feedback", ""), reveals)
 
@@ -119,7 +157,7 @@ def _grade_multiple_response(q: dict, response: Any) -> dict[str, Any]:
         return _format_error("A choice is listed more than once.")
     if not picked:
         return _format_error("Tick at least one answer.")
-    right = {i for i, c in enumerate(choices) if c["weight"] > 0}
+    right = set(right_choices(q))
     score = _clamp(sum(float(choices[i]["weight"]) for i in picked) / 100)
     notes = [f"“{choices[i]['text']}”: {choices[i]['feedback']}"
              for i in picked if choices[i].get("feedback")]
@@ -164,11 +202,10 @@ def _grade_numeric(q: dict, response: Any) -> dict[str, Any]:
     weight = float(answer["weight"]) if answer else 0.0
     reveals = ""
     if weight < 100:
-        best = max(q["answers"], key=lambda a: a["weight"])
+        best = key_answers(q)[0]
         unit = f" {q['unit']}" if q.get("unit") else ""
         value = float(best["value"])
-        shown = f"{int(value):,}" if value.is_integer() else f"{value:.6g}"
-        reveals = f"The expected answer is {shown}{unit}."
+        reveals = f"The expected answer is {key_number(value)}{unit}."
     if answer is None:
         other = q.get("other_feedback") or "Not within tolerance of the expected answer."
         return _graded(q, 0.0, False, other, reveals)
@@ -196,7 +233,7 @@ def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
     answer = _best(q["answers"],
                    lambda a: _pattern(a["text"], case_sensitive).fullmatch(given) is not None)
     weight = float(answer["weight"]) if answer else 0.0
-    best = max(q["answers"], key=lambda a: a["weight"])
+    best = key_answers(q)[0]
     reveals = f"An accepted answer: “{best['text']}”." if weight < 100 else ""
     if answer is None:
         return _graded(q, 0.0, False, "Not one of the accepted answers.", reveals)
@@ -206,7 +243,7 @@ def _grade_short_answer(q: dict, response: Any) -> dict[str, Any]:
 def _grade_matching(q: dict, response: Any) -> dict[str, Any]:
     if not isinstance(response, dict):
         return _format_error("Match each item to an answer (a mapping from item to answer).")
-    key = {p["left"]: p["right"] for p in q["pairs"]}
+    key = theory_key(q)["pairs"]
     offered = set(key.values()) | set(q.get("distractors") or [])
     for left, right in response.items():
         if left not in key:

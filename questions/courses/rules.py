@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from questions.courses.models import AttemptSlot, Course, Membership, Quiz, QuizAnswer, QuizAttempt
+from questions.formatting import plain_number
 from questions.practice.models import Submission
 
 # No 0/O, 1/I/L, 5/S, 2/Z, 8/B: easy to read aloud and to type from a slide. 25 symbols, 8 of
@@ -144,10 +145,14 @@ class SectionSpec:
     difficulty: str = ""
 
 
+# What a quiz may hold: the one copy of these limits, checked by `services.quiz_create` and
+# offered by the quiz builder page and the API's request schema.
 MAX_SECTIONS = 20
-
-
 MAX_DRAW = 50  # questions drawn per section: every attempt start makes its variants at once
+MIN_POINTS, MAX_POINTS = 0.01, 1000.0  # points per drawn question
+MAX_ATTEMPTS = 100  # attempts allowed per learner; 0 means no limit
+MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600
+MAX_TITLE_LENGTH = 200
 
 
 def attempt_deadline(*, quiz: Quiz, started_at: datetime) -> datetime | None:
@@ -250,11 +255,6 @@ def _number(value: float | None) -> float | str:
     return "" if value is None else round(value, 4)
 
 
-def _plain(number: float) -> str:
-    """A mark as a person writes it: 4, 2.5, 1,000,000 (never 1e+06)."""
-    return f"{number:,.4f}".rstrip("0").rstrip(".")
-
-
 def gradebook_csv(gradebook: Gradebook) -> str:
     """The gradebook as CSV text: a header row (username, then "quiz title (out of N)"), then
     one row per learner with the grade per quiz (empty: no scored attempt)."""
@@ -262,7 +262,7 @@ def gradebook_csv(gradebook: Gradebook) -> str:
     writer = csv.writer(out)
     writer.writerow(
         [csv_safe("username")]
-        + [csv_safe(f"{q.title} (out of {_plain(m)})") for q, m in zip(gradebook.quizzes, gradebook.max_scores, strict=True)]
+        + [csv_safe(f"{q.title} (out of {plain_number(m)})") for q, m in zip(gradebook.quizzes, gradebook.max_scores, strict=True)]
     )
     for row in gradebook.rows:
         writer.writerow([csv_safe(row.learner.get_username())] + [_number(g) for g in row.grades])

@@ -35,8 +35,13 @@ from questions.courses.models import (
 )
 from questions.courses.rules import (
     CBM_RIGHT,
+    MAX_ATTEMPTS,
     MAX_DRAW,
+    MAX_POINTS,
     MAX_SECTIONS,
+    MAX_TIME_LIMIT_SECONDS,
+    MAX_TITLE_LENGTH,
+    MIN_POINTS,
     SEED_PROBES,
     SEED_SPACE,
     STAFF_ROLES,
@@ -54,18 +59,14 @@ from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import check_kind
 from questions.practice.services import submission_create
 from questions.practice.tasks import generate_seeded_variants, worker_result
-from questions.roles import INSTRUCTORS_GROUP
+from questions.roles import is_instructor
 
 log = logging.getLogger(__name__)
 
 
-def can_create_courses(user) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.groups.filter(name=INSTRUCTORS_GROUP).exists()))
-
-
 def course_create(*, title: str, instructor) -> Course:
     """A new course with a fresh join code; `instructor` becomes its instructor."""
-    if not can_create_courses(instructor):
+    if not is_instructor(instructor):
         raise PermissionDenied("Only instructors can create courses.")
     title = (title or "").strip()
     if not title:
@@ -119,8 +120,8 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     where = f"Section {index + 1}"
     if not 1 <= spec.draw <= MAX_DRAW:
         raise ServiceError(f"{where}: draw between 1 and {MAX_DRAW} questions.")
-    if not (spec.points > 0) or spec.points > 1000:
-        raise ServiceError(f"{where}: points must be more than 0 and at most 1000.")
+    if not MIN_POINTS <= spec.points <= MAX_POINTS:
+        raise ServiceError(f"{where}: points must be between {MIN_POINTS:g} and {MAX_POINTS:g}.")
     if bool(spec.kind) == bool(spec.questions):
         raise ServiceError(f"{where}: give either bank questions or a problem kind, not both or neither.")
     if spec.kind:
@@ -169,6 +170,8 @@ def quiz_create(
     title = (title or "").strip()
     if not title:
         raise ServiceError("A quiz needs a title.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ServiceError(f"A quiz title has at most {MAX_TITLE_LENGTH} characters.")
     if not sections:
         raise ServiceError("A quiz needs at least one section.")
     if len(sections) > MAX_SECTIONS:
@@ -177,8 +180,8 @@ def quiz_create(
         raise ServiceError("The quiz must close after it opens.")
     if closes_at and closes_at <= timezone.now():
         raise ServiceError("The close time has already passed: nobody could take the quiz.")
-    if time_limit_seconds is not None and not (1 <= time_limit_seconds <= 7 * 24 * 3600):
-        raise ServiceError("The time limit must be between 1 second and 7 days.")
+    if time_limit_seconds is not None and not (1 <= time_limit_seconds <= MAX_TIME_LIMIT_SECONDS):
+        raise ServiceError(f"The time limit must be between 1 second and {MAX_TIME_LIMIT_SECONDS // 86400} days.")
     if not (0.0 <= penalty <= 1.0):
         raise ServiceError("The penalty per retry is a fraction between 0 and 1.")
     if penalty and feedback_timing != Quiz.FeedbackTiming.IMMEDIATE:
@@ -186,8 +189,8 @@ def quiz_create(
             "A penalty per retry needs immediate feedback: without it a learner never learns that a "
             "try was wrong, so changing an answer is free."
         )
-    if attempts_allowed < 0:
-        raise ServiceError("Attempts allowed must be 0 (no limit) or more.")
+    if not 0 <= attempts_allowed <= MAX_ATTEMPTS:
+        raise ServiceError(f"Attempts allowed must be 0 (no limit) to {MAX_ATTEMPTS}.")
     if grading_method not in Quiz.GradingMethod.values:
         raise ServiceError(f"Unknown grading method {grading_method!r}.")
     if feedback_timing not in Quiz.FeedbackTiming.values:

@@ -14,6 +14,7 @@ from typing import Any
 import fsrs
 from django.utils import timezone
 
+from questions.catalogue.theory import wrong_choices
 from questions.errors import ServiceError
 from questions.learning.models import MockInterview
 from questions.practice.models import PracticeItem, Purpose
@@ -127,7 +128,7 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
         (f"Hint {i + 1}", hint) for i, hint in enumerate(data.get("hints") or [])
     ]
     if data["type"] in ("single_choice", "multiple_response"):
-        wrong = [c for c in data["choices"] if c["weight"] <= 0]
+        wrong = [data["choices"][i] for i in wrong_choices(data)]
         if len(wrong) >= 2:
             # Which wrong choice is struck is fixed per item, so a reload shows the same one.
             struck = random.Random(item.id).choice(wrong)

@@ -13,7 +13,6 @@ from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion, Topic
 from questions.errors import ServiceError
 from questions.learning.models import LearnerProfile, MockInterview, MockInterviewItem, ReviewCard
@@ -29,6 +28,8 @@ from questions.learning.rules import (
     is_time_up,
 )
 from questions.practice.models import PracticeItem, Submission
+from questions.practice.rules import kind_titles
+from questions.practice.rules import kinds_by_topic as practice_kinds_by_topic
 
 
 def reviews_due(*, learner, now: datetime | None = None):
@@ -56,7 +57,7 @@ def review_counts(*, learner, now: datetime | None = None) -> ReviewCounts:
 
 def reviews_due_list(*, learner, now: datetime | None = None) -> list[dict[str, Any]]:
     """Due cards as the learner may see them: what each is about, when it fell due, its counters."""
-    kinds = {k["name"]: k["title"] for k in engine.list_kinds()}
+    kinds = kind_titles()
     cards = reviews_due(learner=learner, now=now).select_related("question__topic")
     titles = _question_titles([c.question_id for c in cards if c.question_id])
     rows = []
@@ -110,10 +111,7 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
     The percentage is the mean over all subjects, so unpractised ones count as 0.
     """
     now = now or timezone.now()
-    kinds_by_topic: dict[str, list[str]] = {}
-    for kind in engine.list_kinds():
-        for slug in kind["topics"]:
-            kinds_by_topic.setdefault(slug, []).append(kind["name"])
+    kinds_by_topic = practice_kinds_by_topic()
     questions_by_topic: dict[int, set[int]] = {}
     for question_id, topic_id in (
         QuestionVersion.objects.filter(status=QuestionVersion.Status.PUBLISHED)
@@ -188,10 +186,7 @@ class PracticeTopic:
 
 def practice_topics() -> list[PracticeTopic]:
     """Topics a run can draw from: those with published questions (no essays) or problem kinds."""
-    kinds_by_topic: dict[str, int] = {}
-    for kind in engine.list_kinds():
-        for slug in kind["topics"]:
-            kinds_by_topic[slug] = kinds_by_topic.get(slug, 0) + 1
+    kinds_by_topic = {slug: len(names) for slug, names in practice_kinds_by_topic().items()}
     topics = Topic.objects.annotate(
         question_count=Count(
             "questions",
@@ -216,17 +211,11 @@ def practice_run_topics(*, slugs: list[str]) -> list[str]:
     if not slugs:
         raise ServiceError("Choose at least one topic to practise.")
     known = [t.slug for t in practice_topics()]
-    known += sorted({slug for k in engine.list_kinds() for slug in k["topics"]} - set(known))
+    known += sorted(set(practice_kinds_by_topic()) - set(known))
     unknown = sorted(set(slugs) - set(known))
     if unknown:
         raise ServiceError(f"Unknown topic {', '.join(repr(s) for s in unknown)}.")
     return [slug for slug in known if slug in set(slugs)]
-
-
-def kinds_for_topics(topic_slugs: list[str]) -> list[str]:
-    """Problem kinds that belong to any chosen topic (the rule topic practice uses)."""
-    wanted = set(topic_slugs)
-    return [k["name"] for k in engine.list_kinds() if wanted & set(k["topics"])]
 
 
 def theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) -> list[QuestionVersion]:

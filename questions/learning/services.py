@@ -14,7 +14,6 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion
 from questions.errors import MockClosed, ServiceError, ServiceUnavailable
 from questions.learning.jobs import mock_finish_locked
@@ -32,13 +31,13 @@ from questions.learning.rules import (
     preset_for,
 )
 from questions.learning.selectors import (
-    kinds_for_topics,
     mock_active,
     mock_topic_slugs,
     reviews_due,
     theory_candidates,
 )
 from questions.practice.models import PracticeItem, Purpose, Submission
+from questions.practice.rules import kinds_by_name, kinds_for_topics
 from questions.practice.services import (
     SubmissionCreated,
     practice_item_create_for_topic,
@@ -62,7 +61,7 @@ def review_item_next(*, learner, now: datetime | None = None) -> ReviewStarted |
     card that can no longer be served (its question lost its published version, its kind left
     the engine) is passed over.
     """
-    kinds = {k["name"]: k for k in engine.list_kinds()}
+    kinds = kinds_by_name()
     for card in reviews_due(learner=learner, now=now)[:50]:
         open_items = PracticeItem.objects.filter(learner=learner, purpose=Purpose.REVIEW).exclude(
             submissions__status=Submission.Status.GRADED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -12,8 +13,40 @@ from questions.catalogue.theory import grade_theory
 from questions.errors import ServiceError
 
 
+@functools.cache
+def kinds() -> tuple[dict[str, Any], ...]:
+    """The engine's problem kinds (`attention_engine.api.list_kinds`), read once per process: the
+    one place the domain and the site get them from."""
+    return tuple(engine.list_kinds())
+
+
+def kinds_by_name() -> dict[str, dict[str, Any]]:
+    return {k["name"]: k for k in kinds()}
+
+
+def kind_titles() -> dict[str, str]:
+    """Kind name -> its title, for every page and list that names a kind."""
+    return {k["name"]: k["title"] for k in kinds()}
+
+
+def kinds_by_topic() -> dict[str, list[str]]:
+    """Topic slug -> the kinds that belong to it, in the engine's order."""
+    by_topic: dict[str, list[str]] = {}
+    for kind in kinds():
+        for slug in kind["topics"]:
+            by_topic.setdefault(slug, []).append(kind["name"])
+    return by_topic
+
+
+def kinds_for_topics(topic_slugs: list[str]) -> list[str]:
+    """Problem kinds that belong to any of the topics (the rule topic practice and mocks use)."""
+    wanted = set(topic_slugs)
+    return [k["name"] for k in kinds() if wanted & set(k["topics"])]
+
+
 def check_kind(kind: str, difficulty: str) -> None:
-    kinds = {k["name"]: k for k in engine.list_kinds()}
+    """Refuse an unknown kind, or a difficulty the kind does not have (ServiceError, 400)."""
+    kinds = kinds_by_name()
     if kind not in kinds:
         raise ServiceError(f"Unknown problem kind {kind!r}. Known kinds: {', '.join(sorted(kinds))}.")
     if difficulty not in kinds[kind]["difficulties"]:

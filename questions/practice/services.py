@@ -14,11 +14,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
-from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion, Topic
 from questions.errors import AnswerFormatError, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
-from questions.practice.rules import answer_format_errors, check_kind, theory_format_errors
+from questions.practice.rules import (
+    answer_format_errors,
+    check_kind,
+    kinds_for_topics,
+    theory_format_errors,
+)
 from questions.practice.tasks import (
     enqueue_grading,
     enqueue_refill,
@@ -86,7 +90,7 @@ def practice_item_create_for_topic(
     variant when the topic has problem kinds.
     """
     topic = Topic.objects.filter(slug=topic_slug).first()
-    kinds = [k["name"] for k in engine.list_kinds() if topic_slug in k["topics"]]
+    kinds = kinds_for_topics([topic_slug])
     if topic is None and not kinds:
         raise ServiceError(f"Unknown topic {topic_slug!r}.")
     versions = (

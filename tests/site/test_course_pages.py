@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from questions import errors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion
 from questions.courses import rules as courses_rules
@@ -283,6 +284,23 @@ def test_builder_errors_are_400_with_a_message_and_store_nothing(client, course,
     assert response.status_code == 400
     assert message in text(response)
     assert not Quiz.objects.exists()
+
+
+def test_the_builder_and_the_service_share_one_set_of_quiz_limits(client, course, instructor, pool):  # noqa: F811
+    """The page used to allow 10 sections and 100 draws while the service allowed 20 and 50."""
+    as_user(client, instructor)
+    page = text(client.get(f"/courses/{course.id}/quizzes/new?sections=999"))
+    assert f'id="id_s{courses_rules.MAX_SECTIONS - 1}-draw"' in page
+    assert f'id="id_s{courses_rules.MAX_SECTIONS}-draw"' not in page
+    assert f'name="s0-draw" value="1" min="1" max="{courses_rules.MAX_DRAW}"' in page
+    too_many = builder_post(**{"s1-draw": str(courses_rules.MAX_DRAW + 1)})
+    response = client.post(f"/courses/{course.id}/quizzes/new", too_many)
+    assert response.status_code == 400 and not Quiz.objects.exists()
+    with pytest.raises(errors.ServiceError, match=f"draw between 1 and {courses_rules.MAX_DRAW}"):
+        courses_services.quiz_create(
+            course=course, actor=instructor, title="X",
+            sections=[courses_rules.SectionSpec(kind="mha_params", difficulty="easy", draw=courses_rules.MAX_DRAW + 1)],
+        )
 
 
 # --- Taking a quiz -----------------------------------------------------------------------------

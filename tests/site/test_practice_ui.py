@@ -365,6 +365,6 @@ def test_worded_value_names_become_captions_and_symbols_stay(name, caption):
      (4096, "4,096"), (3e-7, "3.000e-07"), (123456789.5, "1.235e+08")],
 )
 def test_numbers_are_printed_as_a_person_writes_them(value, printed):
-    from quizsite.presenters import format_number
+    from questions.formatting import format_number
 
     assert format_number(value) == printed

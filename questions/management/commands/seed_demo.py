@@ -6,12 +6,12 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion
 from questions.courses import services as courses_services
 from questions.courses.models import Course
 from questions.courses.rules import SectionSpec
 from questions.practice import jobs as practice_jobs
+from questions.practice import rules as practice_rules
 from questions.practice import selectors as practice_selectors
 from questions.roles import INSTRUCTORS_GROUP
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             )
             courses_services.quiz_open(quiz=quiz, actor=teacher)
         courses_services.course_join(user=user, code=course.join_code)
-        for kind in engine.list_kinds():
+        for kind in practice_rules.kinds():
             missing = min(per_kind, practice_selectors.stock_missing(kind=kind["name"], difficulty="medium"))
             practice_jobs.variants_generate(kind=kind["name"], difficulty="medium", count=missing)
         self.stdout.write(

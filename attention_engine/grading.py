@@ -353,13 +353,23 @@ def check_misconceptions_distinct(
     give the same numbers.
     """
     key = dict(variant.answer)
-    for typed in (key, rounded(key, precision)) if precision else (key,):
+    rounding = {name: p for name, p in (precision or {}).items() if not p.exact}
+    for typed in _as_typed(key, rounding):
         if grade(variant, typed).score != 1.0:
             return False
     for code, answer in answers.items():
-        full = {**key, **answer}
-        for typed in (full, rounded(full, precision)) if precision else (full,):
+        for typed in _as_typed({**key, **answer}, rounding):
             result = grade(variant, typed)
             if result.score >= 1.0 or result.misconception != code:
                 return False
     return True
+
+
+def _as_typed(answer: dict[str, Any], rounding: Mapping[str, Precision]) -> list[dict[str, Any]]:
+    """``answer``, and ``answer`` rounded as stated when that changes any part (else it is one check)."""
+    if not rounding:
+        return [answer]
+    typed = rounded(answer, rounding)
+    if all(np.array_equal(as_array(typed[name]), as_array(answer[name])) for name in rounding if name in answer):
+        return [answer]
+    return [answer, typed]

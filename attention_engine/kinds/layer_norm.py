@@ -20,6 +20,7 @@ import numpy as np
 
 from attention_engine import ops
 from attention_engine.generation import bmatrix, fmt, int_matrix, kind_functions
+from attention_engine.precision import Precision, decimals
 from attention_engine.variant import Part, Step, Tolerance, Variant, agree, as_array, max_abs_diff
 
 NAME = "layer_norm"
@@ -139,4 +140,11 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
         }
 
 
-generate, grade = kind_functions(NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward)
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """What the prompt asks: at least 3 decimal places."""
+    return {p.name: decimals(3) for p in variant.parts}
+
+
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
+)

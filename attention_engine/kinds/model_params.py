@@ -36,6 +36,7 @@ import numpy as np
 
 from attention_engine import counting
 from attention_engine.generation import kind_functions
+from attention_engine.precision import EXACT_NUMBER, Precision
 from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "model_params"
@@ -460,9 +461,14 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {}
 
 
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """"Give the exact number"."""
+    return {p.name: EXACT_NUMBER for p in variant.parts}
+
+
 # Vetting inside ``generate`` grades the numeric key and mistakes, for which the plain grader
 # and the count grader agree; learners' typed answers go through the count grader.
 generate, _ = kind_functions(
-    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
 )
 grade = counting.count_grader(MISCONCEPTIONS, misconception_answers, _carry_forward)

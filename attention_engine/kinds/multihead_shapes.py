@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine.generation import kind_functions
+from attention_engine.precision import EXACT_NUMBER, Precision
 from attention_engine.variant import EXACT, Part, Step, Variant, agree
 
 NAME = "multihead_shapes"
@@ -177,4 +178,11 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {k: np.asarray(v, dtype=np.float64) for k, v in shapes(b, t, d_model, heads, d_head).items() if k != "d_head"}
 
 
-generate, grade = kind_functions(NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward)
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """Shapes are whole numbers, typed exactly."""
+    return {p.name: EXACT_NUMBER for p in variant.parts}
+
+
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
+)

@@ -19,6 +19,7 @@ import numpy as np
 
 from attention_engine import ops
 from attention_engine.generation import fmt, kind_functions
+from attention_engine.precision import Precision, significant
 from attention_engine.variant import Part, Step, Tolerance, Variant, agree, max_abs_diff
 
 NAME = "sinusoidal_positions"
@@ -130,4 +131,11 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {"encoding": interleave(pos * learner["frequencies"])}
 
 
-generate, grade = kind_functions(NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward)
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """What the prompt asks: at least 4 significant digits."""
+    return {p.name: significant(4) for p in variant.parts}
+
+
+generate, grade = kind_functions(
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
+)

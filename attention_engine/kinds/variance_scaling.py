@@ -34,6 +34,7 @@ import numpy as np
 
 from attention_engine.generation import kind_functions
 from attention_engine.grading import check_misconceptions_distinct
+from attention_engine.precision import Precision, significant
 from attention_engine.variant import Part, Step, Tolerance, Variant, VerificationError, agree
 
 NAME = "variance_scaling"
@@ -354,6 +355,11 @@ def _carry_forward(variant: Variant, learner: dict[str, np.ndarray]) -> dict[str
     return {"var_scaled": np.asarray(var / d_k)}
 
 
+def stated_precision(variant: Variant) -> dict[str, Precision]:
+    """Fractions or decimals; three significant figures are what the tolerance accepts."""
+    return {p.name: significant(3) for p in variant.parts}
+
+
 generate, grade = kind_functions(
-    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward
+    NAME, _build, misconception_answers, MISCONCEPTIONS, carry_forward=_carry_forward, precision=stated_precision
 )

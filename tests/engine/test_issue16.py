@@ -241,3 +241,36 @@ def test_no_named_mistake_keeps_carried_forward_credit(kind):
             result = module.grade(variant, {**variant.answer, **answer})
             assert result.misconception == code
             assert not any(r.carried_forward for r in result.parts.values()), (difficulty, code)
+
+
+# ------------------------------------------------------------------ the review sweeps in `verify`
+
+
+@pytest.mark.parametrize("kind", ["softmax_stability", "causal_mask", "padding_mask", "by_hand", "mha_params", "model_params"])
+def test_review_sweeps_pass(kind):
+    from attention_engine import registry
+    from attention_engine.verify import check_review
+
+    module = registry.get_kind(kind)
+    for difficulty in ("easy", "medium", "hard"):
+        for seed in range(3):
+            assert check_review(module, module.generate(seed, difficulty)) == []
+
+
+def test_review_sweeps_catch_the_old_faults(monkeypatch):
+    from attention_engine.kinds import causal_mask, mha_params
+    from attention_engine.verify import check_review
+
+    # (c) two procedures that agree: a "mistake" identical to another one.
+    real = causal_mask.misconception_answers
+    monkeypatch.setattr(causal_mask, "misconception_answers", lambda v: {**real(v), "kq_transposed": real(v)["no_mask"]})
+    checks = {check for check, _ in check_review(causal_mask, causal_mask.generate(0, "easy"))}
+    assert "distinct" in checks
+    monkeypatch.undo()
+    # (d) the old rule, where an abbreviation right to its digits scored full, is caught.
+    from attention_engine import grading
+
+    v = mha_params.generate(4, "easy")
+    assert not [f for f in check_review(mha_params, v) if f[0] == "rounded"]
+    monkeypatch.setattr(grading, "_coarse_result", lambda part, result, given, answers: (result, None))
+    assert [f for f in check_review(mha_params, v) if f[0] == "rounded"]

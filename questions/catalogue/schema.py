@@ -66,7 +66,6 @@ _TYPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _TOPIC_FIELDS = ("slug", "title", "description")
 # Moodle's rule, round(sum / 100, 2) == 1: lets 3 x 33.33333 (or 33.33, 33.33, 33.34) through.
-_WEIGHT_SUM_TOLERANCE = 0.5
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character but newline
 
 Path_ = tuple[str | int, ...]  # a position inside one YAML document: keys and list indices
@@ -433,6 +432,18 @@ def _check_unique(c: _Checker, seen: set, value: Any, path: Path_, what: str) ->
     seen.add(value)
 
 
+def positive_weights_sum_to_100(weights: Iterable[float]) -> bool:
+    """A multiple-response question's positive weights make 100 %, as Moodle rounds them
+    (round(total / 100, 2) == 1, so 3 x 33.33333 passes): the bank, authoring and GIFT / Moodle
+    XML import use this one rule."""
+    return round(sum(w for w in weights if w > 0) / 100, 2) == 1
+
+
+def full_credit_count(weights: Iterable[float]) -> int:
+    """How many choices are worth 100 % (a single choice needs exactly one)."""
+    return sum(1 for w in weights if w == 100)
+
+
 def _check_choices(c: _Checker, q: dict, path: Path_, kind: str) -> None:
     choices = c.seq(q, "choices", path, min_len=2)
     if choices is None:
@@ -463,13 +474,12 @@ def _check_choices(c: _Checker, q: dict, path: Path_, kind: str) -> None:
     if len(weights) != len(choices):
         return
     if kind == "single_choice":
-        full = sum(1 for w in weights if w == 100)
+        full = full_credit_count(weights)
         if full != 1:
             c.error((*path, "choices"), f"single_choice needs exactly one choice with weight 100, has {full}")
-    else:
+    elif not positive_weights_sum_to_100(weights):
         positive = sum(w for w in weights if w > 0)
-        if not abs(positive - 100) < _WEIGHT_SUM_TOLERANCE:
-            c.error((*path, "choices"), f"positive weights must sum to 100, they sum to {positive:g}")
+        c.error((*path, "choices"), f"positive weights must sum to 100, they sum to {positive:g}")
 
 
 def _check_scored_answers(c: _Checker, q: dict, path: Path_, kind: str) -> None:

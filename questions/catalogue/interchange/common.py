@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from questions.catalogue.schema import full_credit_count, positive_weights_sum_to_100
+
 from .errors import ExportFormatError, ImportFormatError, SkippedQuestion
 
 __all__ = [
@@ -203,7 +205,7 @@ def check_choices(kind: str, choices: list[dict[str, Any]], line: int) -> None:
                                 line)
     weights = [c["weight"] for c in choices]
     if kind == "single_choice":
-        full = sum(1 for w in weights if w == 100)
+        full = full_credit_count(weights)
         if full != 1:
             raise ImportFormatError(
                 f"a single-answer choice question needs exactly one 100% choice, has {full}", line)
@@ -213,8 +215,7 @@ def check_choices(kind: str, choices: list[dict[str, Any]], line: int) -> None:
                 "(FORMAT.md: single_choice weights lie in [0, 100])", line)
     else:
         positive = sum(w for w in weights if w > 0)
-        # Moodle: round($totalfraction, 2) must be 1, so 3 x 33.33333 % passes.
-        if round(positive / 100, 2) != 1:
+        if not positive_weights_sum_to_100(weights):
             raise ImportFormatError(
                 "the positive weights of a multiple-answer question must add up to 100%, "
                 f"they add up to {format_number(tidy(round(positive, 5)))}%", line)

@@ -5,7 +5,7 @@ schema at /api/schema/ is what is sent."""
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import JSONParser
@@ -133,7 +133,10 @@ def item_body(item: PracticeItem) -> dict[str, Any]:
 
 class PracticeItemCreate(JsonView):
     @extend_schema(request=s.PracticeItemRequest,
-                   responses={201: s.PracticeItemSerializer, **s.error_responses(400, 415, 503)})
+                   responses={201: s.PracticeItemSerializer, **s.error_responses(400, 415, 503)},
+                   examples=[OpenApiExample("A problem kind", {"kind": "self_attention", "difficulty": "easy"},
+                                            request_only=True),
+                             OpenApiExample("A topic", {"topic": "scaled-dot-product"}, request_only=True)])
     def post(self, request):
         body = s.PracticeItemRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -201,6 +204,8 @@ class SubmissionCreate(JsonView):
     @extend_schema(
         request=s.SubmissionRequest,
         parameters=[IDEMPOTENCY_KEY],
+        examples=[OpenApiExample("Numeric", {"answer": {"scores": [[1, 0.5], [0.5, 1]]}}, request_only=True),
+                  OpenApiExample("Theory, single choice", {"answer": {"response": 0}}, request_only=True)],
         responses={202: s.SubmissionSerializer, **s.error_responses(400, 404, 415)},
     )
     def post(self, request, item_id: int):

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -98,6 +98,8 @@ class CourseDetail(JsonView):
 
 class CourseMembers(JsonView):
     @extend_schema(request=s.MemberRequest, responses={200: s.MemberSerializer, **s.error_responses(400, 404, 415)},
+                   examples=[OpenApiExample("A teaching assistant", {"username": "ada", "role": "ta"},
+                                            request_only=True)],
                    summary="Give a user a role in the course (instructors)")
     def post(self, request, course_id: int):
         course = courses_selectors.course_for(user=request.user, course_id=course_id)
@@ -122,6 +124,11 @@ class CourseQuizzes(JsonView):
         return Response(s.QuizSerializer(views, many=True).data)
 
     @extend_schema(request=s.QuizRequest, responses={201: s.QuizSerializer, **s.error_responses(400, 404, 415)},
+                   examples=[OpenApiExample("Two pools", {
+                       "title": "Week 1", "time_limit_seconds": 1800, "attempts_allowed": 2,
+                       "sections": [{"title": "Theory", "questions": ["sdpa-why-divide-by-sqrt-dk"], "draw": 1},
+                                    {"kind": "self_attention", "difficulty": "easy", "points": 2}],
+                   }, request_only=True)],
                    summary="Create a draft quiz from pools (instructors)")
     def post(self, request, course_id: int):
         course = courses_selectors.course_for(user=request.user, course_id=course_id)
@@ -205,6 +212,8 @@ class AttemptAnswer(JsonView):
     @extend_schema(
         request=s.AnswerRequest,
         parameters=[IDEMPOTENCY_KEY],
+        examples=[OpenApiExample("Theory, single choice", {"answer": {"response": 0}}, request_only=True),
+                  OpenApiExample("With certainty", {"answer": {"response": 0}, "certainty": 2}, request_only=True)],
         responses={202: s.AnswerAcceptedSerializer, **s.error_responses(400, 404, 409, 415)},
         summary="Answer the question at this position; graded by the worker",
     )

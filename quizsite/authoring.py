@@ -7,6 +7,7 @@ from functools import wraps
 import yaml
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -47,7 +48,7 @@ def instructor_required(view):
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not is_instructor(request.user):
-            return render(request, "quizsite/forbidden.html", status=403)
+            raise PermissionDenied("This page is for instructors. Ask an administrator to add you to the instructors group.")
         return view(request, *args, **kwargs)
 
     return wrapper

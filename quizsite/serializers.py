@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 STRICT = False  # True: a view key that no serializer declares raises instead of being dropped
 
 # The longest quiz time limit `courses.services.quiz_create` accepts (7 days).
-MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600
 MAX_IDEMPOTENCY_KEY = 128  # the Submission.idempotency_key column
 
 
@@ -459,8 +458,8 @@ class QuizRequest(serializers.Serializer):
     closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                           help_text="After opens_at, and in the future")
     time_limit_seconds = Integer(required=False, allow_null=True, default=None, min_value=1,
-                                                  max_value=MAX_TIME_LIMIT_SECONDS)
-    attempts_allowed = Integer(min_value=0, max_value=100, default=1, help_text="0: no limit")
+                                                  max_value=courses_rules.MAX_TIME_LIMIT_SECONDS)
+    attempts_allowed = Integer(min_value=0, max_value=courses_rules.MAX_ATTEMPTS, default=1, help_text="0: no limit")
     grading_method = Choice(choices=Quiz.GradingMethod.values, default=Quiz.GradingMethod.HIGHEST)
     penalty = Number(min_value=0.0, max_value=1.0, default=0.0,
                                      help_text="Fraction lost per earlier wrong try (immediate feedback only)")

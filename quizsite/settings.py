@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "quizsite.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -212,6 +213,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Practise and grade questions on the attention mechanism of transformers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `state`; each choice set gets its own name in the schema. The
+    # serializers offer the values (`Choices.values`), so the sets are named by their values.
+    "ENUM_NAME_OVERRIDES": {
+        "QuizStateEnum": ["draft", "open"],
+        "AttemptStateEnum": ["in_progress", "submitted"],
+        "RegradeRunStateEnum": ["pending", "done"],
+        "DifficultyEnum": ["easy", "medium", "hard"],
+    },
 }
 
 LOGGING = {

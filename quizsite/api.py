@@ -24,7 +24,7 @@ from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
 from . import serializers as s
-from .presenters import item_view, submission_view
+from .disclosure import item_view, submission_view
 
 
 def _messages(detail: Any, path: str = "") -> list[str]:

@@ -1,9 +1,9 @@
-"""What the course and quiz pages show, built from `questions.gradebook` and `questions.quizzes`.
+"""What the course and quiz pages show, built from `questions.courses` (selectors and rules).
 
 The decisions (who may see what, when feedback and keys may be shown, the marks) are the
 domain's: `feedback_visible`, `attempt_review`, `grade_of_attempts`, `quiz_statistics`. This
-module only lays their results out for templates. Keys leave the server only through
-`slot_entry` with a visibility that allows them.
+module only lays their results out for templates; keys come from `quizsite.disclosure`, and
+only where `slot_entry`'s visibility allows them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from questions.catalogue.theory import theory_key
 from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
 from questions.courses.rules import (
     CBM_RIGHT,
@@ -26,14 +25,8 @@ from questions.courses.selectors import AttemptReview, SlotReview
 from questions.formatting import clock, format_number, marks, percent
 from questions.practice.models import Submission
 
-from .presenters import (
-    answer_lines,
-    item_view,
-    numeric_answer_lines,
-    worked_solution,
-)
-from .quiz_presenters import quiz_result_view
-from .rendering import verbatim
+from .disclosure import item_view, key_view, quiz_result_view
+from .presenters import answer_lines, numeric_answer_lines
 
 
 def seconds_left(attempt: QuizAttempt, now: datetime | None = None) -> int | None:
@@ -120,25 +113,6 @@ def attempt_score_shown(attempt: QuizAttempt, quiz: Quiz, now: datetime | None =
 # --- Answers as text ---------------------------------------------------------------------------
 
 
-def theory_key_lines(data: dict[str, Any]) -> list[str]:
-    """The right answer of a theory question in its own words (Markdown), one line each; typed
-    answers and patterns verbatim."""
-    key = theory_key(data)
-    kind = data["type"]
-    if kind in ("single_choice", "multiple_response"):
-        return [data["choices"][i]["text"] for i in key["correct_choices"]]
-    if kind == "true_false":
-        return ["True" if key["answer"] else "False"]
-    if kind in ("numeric", "short_answer"):  # numbers and accepted patterns (`*` = any text), as typed
-        unit = f" {data['unit']}" if data.get("unit") else ""
-        return [verbatim(f"{a}{unit}") for a in key["answers"]]
-    if kind == "matching":
-        return [f"{left} → {right}" for left, right in key["pairs"].items()]
-    if kind == "ordering":
-        return [f"{n}. {text}" for n, text in enumerate(key["order"], start=1)]
-    return []
-
-
 # --- An attempt's questions --------------------------------------------------------------------
 
 
@@ -184,16 +158,6 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
             # The key the marks stand on: for a theory question, the version a regrade used, if any.
             row.update(key_view(item, version=slot.regraded_against, anchor=f"slot-{slot.id}"))
     return row
-
-
-def key_view(item, *, anchor: str, version=None) -> dict[str, Any]:
-    """An item's key for a review page (`_key.html`): a numeric problem's worked solution, or a
-    theory question's right answer, explanation and source (of `version`, else the item's)."""
-    if item.is_numeric:
-        return {"solution": {"id": anchor, "worked_solution": worked_solution(item.variant.data)}}
-    data = (version or item.question_version).data
-    return {"key_lines": theory_key_lines(data), "explanation": data.get("explanation", ""),
-            "source": data.get("source", "")}
 
 
 def attempt_page(review: AttemptReview, now: datetime | None = None) -> dict[str, Any]:

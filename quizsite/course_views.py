@@ -1,7 +1,7 @@
 """Course and quiz pages for instructors, teaching assistants and learners.
 
-Thin: parse the request, call `questions.courses`, `questions.quizzes`, `questions.gradebook` or
-`questions.regrade` (which check roles: 404 for strangers, 403 for a role that may not act), lay
+Thin: parse the request, call `questions.courses` (its selectors and services check roles: 404 for
+strangers, 403 for a role that may not act), lay
 the result out with `course_presenters`, render. Marks, feedback and keys reach a learner only
 as `courses_rules.feedback_visible` allows (through `courses_selectors.attempt_review`).
 """
@@ -33,7 +33,8 @@ from questions.errors import AnswerFormatError, ServiceError
 from questions.roles import is_instructor
 
 from . import course_presenters as present
-from .presenters import answer_from_post, errors_by_part, item_view, kind_titles
+from .disclosure import item_view
+from .presenters import answer_from_post, errors_by_part, kind_titles
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 DEFAULT_SECTIONS = 3

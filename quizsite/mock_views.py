@@ -1,5 +1,5 @@
 
-"""Mock interview pages. Thin: parse the request, call `questions.mock`, render.
+"""Mock interview pages. Thin: parse the request, call `questions.learning` (mock interviews), render.
 
 No page shows a score, a key or feedback before the interview is over; the review does.
 """
@@ -21,15 +21,13 @@ from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
 
-from .course_presenters import key_view
+from .disclosure import item_view, key_view, submission_view
 from .presenters import (
     answer_from_post,
     answer_lines,
     errors_by_part,
-    item_view,
     kind_titles,
     numeric_answer_lines,
-    submission_view,
 )
 
 

@@ -1,20 +1,18 @@
 
-"""What learners may see of items and submissions. The single place that strips keys."""
+"""The answer side of the pages: reading a posted answer (theory fields, numeric grids), the
+grid and the parse preview as typed, stored answers as text, kind titles. Nothing here reads a
+key: what of a question or a key may be shown is `quizsite.disclosure`."""
 
 import functools
-import random
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from attention_engine import api as engine
 from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
-from attention_engine.variant import as_array
 from questions.formatting import format_number
 from questions.practice import rules as practice_rules
-from questions.practice.models import PracticeItem, Submission
 from quizsite.rendering import verbatim
 
 
@@ -22,33 +20,6 @@ from quizsite.rendering import verbatim
 def kind_titles() -> dict[str, str]:
     """Each problem kind's name -> its title, as the engine lists them."""
     return practice_rules.kind_titles()
-
-
-def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
-    """The public part of a numeric item: prompt, params and the parts to answer, never the key."""
-    public = engine.public(item.variant.data)
-    return {
-        "id": item.id,
-        "type": "numeric",
-        "kind": public["kind"],
-        "kind_title": kind_titles().get(public["kind"], public["kind"]),
-        "difficulty": public["difficulty"],
-        "prompt": public["prompt"],
-        "params": public["params"],
-        "parts": public["parts"],
-    }
-
-
-def item_view(item: PracticeItem) -> dict[str, Any]:
-    """Either kind of item, as its learner sees it before answering."""
-    if item.is_numeric:
-        return numeric_item_view(item)
-    version = item.question_version
-    view = theory_question_view(version.data, shuffle_seed=item.id)
-    topic = version.question.topic
-    view.update({"id": item.id, "type": "theory", "topic": topic.slug, "topic_title": topic.title,
-                 "version": version.number})
-    return view
 
 
 def theory_response_from_post(view: dict[str, Any], post) -> Any:
@@ -255,7 +226,7 @@ def answer_grid(view: dict[str, Any], typed: Mapping[str, Any] | None, errors: M
     return grid
 
 
-def _table(value: Any) -> dict[str, Any]:
+def value_table(value: Any) -> dict[str, Any]:
     """A step value as rows of printed cells: a scalar, a vector (one row) or a matrix."""
     if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
         return {"shape": "matrix", "rows": [[format_number(c) for c in r] for r in value]}
@@ -277,7 +248,7 @@ def parse_preview(*, variant: dict[str, Any], answer: Any) -> dict[str, Any]:
         value = values.get(part.name)
         parts[part.name] = {
             "values": None if value is None else value.tolist(),
-            "display": None if value is None else _table(value.tolist())["rows"],
+            "display": None if value is None else value_table(value.tolist())["rows"],
             "errors": [e.to_dict() for e in errors if e.part == part.name],
             "cells": _cell_previews(answer.get(part.name)),
         }
@@ -304,219 +275,7 @@ def _cell_previews(raw: Any) -> list[list[dict[str, Any]]] | None:
     return [[_cell_preview(c) for c in row] for row in rows]
 
 
-# Kinds whose answer includes attention weights (the part named "weights"), with what the
-# weights' rows and columns are: by_hand normalises K^T Q by columns, so its rows are keys.
-ATTENTION_MAPS: dict[str, tuple[str, str]] = {
-    "self_attention": ("query", "key"),
-    "qkv_pipeline": ("query", "key"),
-    "causal_mask": ("query", "key"),
-    "padding_mask": ("query", "key"),
-    "cross_attention": ("decoder query", "encoder key"),
-    "by_hand": ("key", "query"),
-}
-WEIGHTS_PART = "weights"
 MAX_PREVIEW_CELLS = 1024
-
-
-def _mention_order(text: str, names: list[str]) -> list[str]:
-    """``names`` in the order the step's text first mentions them (unmentioned ones last).
-
-    PostgreSQL's jsonb does not keep a stored object's key order, so "Q, K, V" may come back
-    as "K, Q, V"; the text ("$Q = XW_Q$, $K = XW_K$, ...") still has the author's order.
-    """
-    def first(name: str) -> int:
-        found = re.search(rf"(?<![A-Za-z_]){re.escape(name)}(?![A-Za-z_])", text)
-        return found.start() if found else len(text)
-
-    return sorted(names, key=first)
-
-
-_WORDS = re.compile(r"[a-z]{2,}(?:_[a-z]{2,})+")
-
-
-def value_caption(name: str) -> str:
-    """A step value's name as a caption: ``bytes_per_token_per_layer`` -> "Bytes per token per
-    layer"; symbols (``W_Q``, ``QK^T``, ``d_head``) stay as they are."""
-    return name.replace("_", " ").capitalize() if _WORDS.fullmatch(name) else name
-
-
-def worked_solution(variant: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every step of the variant's solution with its intermediate values, printed."""
-    steps = []
-    for step in variant.get("steps", []):
-        values = step.get("values", {})
-        steps.append(
-            {
-                "title": step["title"],
-                "text": step["text"],
-                "values": [
-                    {"name": value_caption(name), **_table(values[name])}
-                    for name in _mention_order(step["text"], list(values))
-                ],
-            }
-        )
-    return steps
-
-
-def _mask(variant: dict[str, Any]) -> list[list[bool]] | None:
-    """Where a mask forced the weight to 0 (the masked kinds show the mask as a step value)."""
-    for step in variant.get("steps", []):
-        for name, value in step.get("values", {}).items():
-            if name.startswith("mask"):
-                return [[not bool(v) for v in row] for row in value]
-    return None
-
-
-def attention_maps(variant: dict[str, Any], learner: dict[str, Any]) -> list[dict[str, Any]]:
-    """The weights to draw as heatmaps: the learner's (when given) beside the correct ones."""
-    axes = ATTENTION_MAPS.get(variant["kind"])
-    if axes is None or WEIGHTS_PART not in variant["answer"]:
-        return []
-    key = as_array(variant["answer"][WEIGHTS_PART]).tolist()
-    row_axis, col_axis = axes
-    rows = [f"{row_axis} {i + 1}" for i in range(len(key))]
-    cols = [f"{col_axis} {j + 1}" for j in range(len(key[0]))]
-    common = {"row_labels": rows, "col_labels": cols, "masked": _mask(variant),
-              "row_axis": row_axis, "col_axis": col_axis}
-    mask = common["masked"]
-
-    def drawn(map_id: str, title: str, matrix: list[list[float]]) -> dict[str, Any]:
-        table = [
-            {"label": rows[i], "cells": [{"value": f"{v:.3f}", "masked": bool(mask and mask[i][j])} for j, v in enumerate(row)]}
-            for i, row in enumerate(matrix)
-        ]
-        return {"id": map_id, "title": title, "matrix": matrix, "table": table, **common}
-
-    maps = []
-    mine = learner.get(WEIGHTS_PART)
-    if mine is not None and len(mine) == len(key) and all(len(r) == len(cols) for r in mine):
-        maps.append(drawn("mine", "Your attention weights", mine))
-    maps.append(drawn("key", "Correct attention weights", key))
-    return maps
-
-
-def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[str, Any]) -> list[dict[str, Any]]:
-    """The learner's own numbers, part by part, each cell marked right or wrong by the grade."""
-    shown = []
-    for part in variant["parts"]:
-        name = part["name"]
-        result = parts.get(name)
-        value = learner.get(name)
-        if result is None or value is None:
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], list):
-            rows, marks = value, result.get("cells") or []
-        elif isinstance(value, list):
-            rows, marks = [value], [result.get("cells") or []]
-        else:
-            rows, marks = [[value]], [[result.get("correct", False)]]
-        shown.append(
-            {
-                "name": name,
-                "label": part["label"],
-                "score": result.get("score"),
-                "message": result.get("message", ""),
-                "rows": [
-                    [{"value": format_number(v), "ok": bool(marks[i][j]) if i < len(marks) and j < len(marks[i]) else False}
-                     for j, v in enumerate(row)]
-                    for i, row in enumerate(rows)
-                ],
-            }
-        )
-    return shown
-
-
-def _learner_values(variant: dict[str, Any], answer: Any) -> dict[str, Any]:
-    values, _ = read_response(EngineVariant.from_dict(variant), answer if isinstance(answer, Mapping) else {})
-    return {name: value.tolist() for name, value in values.items()}
-
-
-def submission_view(submission: Submission, *, with_solution: bool = True) -> dict[str, Any]:
-    """A submission as its learner sees it: the result only once it is graded.
-
-    A graded numeric submission also carries the learner's numbers marked cell by cell, which
-    parts were graded with error carried forward and, with ``with_solution`` (pages whose rules
-    may show a score but not yet the key pass False), the worked solution and the attention
-    weights to draw. Nothing of the key is in the view before grading.
-    """
-    view: dict[str, Any] = {
-        "id": submission.id,
-        "item": submission.item_id,
-        "status": submission.status,
-        "score": submission.score,
-        "created_at": submission.created_at.isoformat(),
-        "graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
-    }
-    result = submission.result or {}
-    if submission.status != Submission.Status.PENDING:
-        parts = result.get("parts", {})
-        item = submission.item
-        if item.is_numeric:
-            # In the order the problem asks them (stored JSON may not keep key order).
-            order = [p["name"] for p in item.variant.data["parts"]]
-            parts = {name: parts[name] for name in order if name in parts}
-            if submission.status == Submission.Status.GRADED:
-                variant = item.variant.data
-                learner = _learner_values(variant, submission.answer)
-                view["answer_cells"] = answer_cells(variant, learner, parts)
-                view["carried_forward"] = [
-                    {"label": p["label"], "message": parts[p["name"]]["message"]}
-                    for p in variant["parts"]
-                    if (parts.get(p["name"]) or {}).get("carried_forward")
-                ]
-                if with_solution:
-                    view["worked_solution"] = worked_solution(variant)
-                    view["attention_maps"] = attention_maps(variant, learner)
-        else:
-            # The theory grader's feedback already ends with the explanation; add its source.
-            view["source"] = item.question_version.data["source"]
-        view.update(
-            {
-                "parts": parts,
-                "feedback": result.get("feedback", ""),
-                "misconception": result.get("misconception"),
-                "misconception_message": result.get("misconception_message"),
-                "format_errors": result.get("format_errors", [])
-                + ([{"part": "response", "message": result["format_error"]}] if result.get("format_error") else []),
-            }
-        )
-    return view
-
-
-def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict[str, Any]:
-    """A theory question as a learner sees it before answering: no weights, feedback or key.
-
-    Matching answers and ordering items are shuffled (deterministically per seed) so their order
-    gives nothing away.
-    """
-    rng = random.Random(shuffle_seed)
-    view: dict[str, Any] = {
-        "slug": data["slug"],
-        "type": data["type"],
-        "question_type": data["type"],
-        "title": data["title"],
-        "prompt": data["prompt"],
-        "difficulty": data["difficulty"],
-        "hint_count": len(data.get("hints") or []),
-    }
-    kind = data["type"]
-    if kind in ("single_choice", "multiple_response"):
-        view["choices"] = [c["text"] for c in data["choices"]]
-    elif kind == "matching":
-        rights = [p["right"] for p in data["pairs"]] + list(data.get("distractors") or [])
-        rng.shuffle(rights)
-        view["lefts"] = [p["left"] for p in data["pairs"]]
-        view["rights"] = rights
-    elif kind == "ordering":
-        items = list(data["items"])
-        for _ in range(10):  # a shuffle that happens to give the right order is drawn again
-            rng.shuffle(items)
-            if items != data["items"]:
-                break
-        view["items"] = items
-    elif kind == "numeric":
-        view["unit"] = data.get("unit")
-    return view
 
 
 # --- Stored answers as text -------------------------------------------------------------------

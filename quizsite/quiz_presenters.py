@@ -1,7 +1,7 @@
-"""What learners and staff may see of quizzes, attempts and results: the one place that decides,
-from `questions.quizzes.feedback_visible`, whether marks, feedback and keys leave the server.
+"""The API's views of quizzes, attempts and results. What may be shown comes from the domain
+(`questions.courses.rules.feedback_visible`) and what a key looks like from `disclosure`.
 
-A learner's attempt before its feedback time shows the questions (`presenters.item_view`,
+A learner's attempt before its feedback time shows the questions (`disclosure.item_view`,
 never a key), the learner's own answers and whether each try is still being graded; nothing
 of scores, marks, feedback, keys or regrade notes.
 """
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from questions.catalogue.theory import theory_key
 from questions.courses.models import Quiz, QuizAnswer, QuizAttempt
 from questions.courses.rules import Gradebook
 from questions.courses.selectors import AttemptReview, quiz_max_score
 from questions.practice.models import Submission
 
-from .presenters import item_view, submission_view
+from .disclosure import item_key, item_view, quiz_result_view
 
 
 def _iso(value) -> str | None:
@@ -54,28 +53,6 @@ def quiz_view(quiz: Quiz, *, staff: bool) -> dict[str, Any]:
             }
             for s in quiz.sections.all()
         ]
-    return view
-
-
-def quiz_result_view(submission: Submission, *, keys: bool) -> dict[str, Any]:
-    """A graded quiz answer as its learner may see it now (pages and API alike).
-
-    Feedback may be due before keys (immediate feedback): the worked solution, the attention
-    maps, and the parts of a theory question's feedback that give the answer away (the key
-    when it was missed, `reveals`, and the explanation the grader appends) wait for `keys`.
-    """
-    view = submission_view(submission, with_solution=keys)
-    version = submission.item.question_version
-    if keys or version is None:
-        return view
-    explanation = str(version.data.get("explanation") or "").strip()
-    feedback = view.get("feedback", "")
-    if explanation and feedback.endswith(explanation):
-        feedback = feedback[: -len(explanation)].rstrip()
-    reveals = (submission.result or {}).get("reveals") or ""
-    if reveals and feedback.endswith(reveals):
-        feedback = feedback[: -len(reveals)].rstrip()
-    view["feedback"] = feedback
     return view
 
 
@@ -146,10 +123,7 @@ def attempt_view(review: AttemptReview) -> dict[str, Any]:
                 slot_view["original_mark"] = slot.original_mark
                 slot_view["regrade_note"] = _regrade_note(slot.original_mark, slot.mark)
         if shown.keys:
-            if item.is_numeric:
-                slot_view["key"] = {"answer": item.variant.data["answer"], "steps": item.variant.data["steps"]}
-            else:
-                slot_view["key"] = theory_key(item.question_version.data)
+            slot_view["key"] = item_key(item)
         slots.append(slot_view)
     view["slots"] = slots
     return view

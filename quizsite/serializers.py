@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 STRICT = False  # True: a view key that no serializer declares raises instead of being dropped
 
-# The longest quiz time limit `courses.services.quiz_create` accepts (7 days).
 MAX_IDEMPOTENCY_KEY = 128  # the Submission.idempotency_key column
 
 

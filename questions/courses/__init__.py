@@ -35,7 +35,7 @@ How a quiz runs:
   *slot* of the attempt (numbered in section order, then draw order: the statistics column),
   worth the section's `points`. `shuffle` shows the slots in a per-attempt order.
 * A slot is a `PracticeItem` with purpose QUIZ, so answers reuse `Submission`,
-  `services.submission_create` and the exactly-once grading task; `QuizAnswer` ties each try
+  `practice.services.submission_create` and the exactly-once grading task; `QuizAnswer` ties each try
   to its slot and keeps the certainty.
 * Draws are deterministic: the stable hash `stable_int(quiz, section or slot, learner,
   attempt number)` (SHA-256, never Python's `hash()`) orders a pool and picks a numeric seed.
@@ -56,7 +56,7 @@ What a regrade grades against:
 
 * a theory slot: the question's *current published version* (publishing a new version with
   another correct answer is how a key is fixed); the learner's stored response is graded by
-  `theory.grade_theory` against it;
+  `catalogue.theory.grade_theory` against it;
 * a numeric slot: the current engine's key and grader. A variant made by an older engine
   version is made again from its seed by the current engine (`current_variant_data`), and
   its key, tolerances and misconceptions are used when the problem the learner saw (params

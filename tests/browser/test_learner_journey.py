@@ -71,7 +71,7 @@ def type_with_keyboard(page, variant: dict) -> None:
 def full_marks(item) -> tuple[str, object]:
     """How a learner gets full marks on this theory question: (question type, what to enter),
     read from the bank's key and laid out as the page shows the question."""
-    from quizsite.presenters import theory_question_view
+    from quizsite.disclosure import theory_question_view
 
     data = item.question_version.data
     kind = data["type"]

@@ -171,8 +171,11 @@ def test_hints_make_a_right_answer_hard_and_are_recorded(learner, django_capture
 
 
 def test_partial_credit_is_hard_and_a_wrong_numeric_answer_is_again(numeric_item, learner, django_capture_on_commit_callbacks):
-    answers = wrong_numeric_answer(numeric_item)
-    submission = answer(numeric_item, answers["no_scaling"], capture=django_capture_on_commit_callbacks)
+    # Right scores and weights, the output of a mistake: partly right whatever the draw (a named
+    # mistake in every part earns nothing since engine 1.2.0, so it would not be partial).
+    key = to_jsonable(numeric_item.variant.data["answer"])
+    partial = {**key, "output": wrong_numeric_answer(numeric_item)["no_scaling"]["output"]}
+    submission = answer(numeric_item, partial, capture=django_capture_on_commit_callbacks)
     assert 0 < submission.score < 1
     expected = Hard if submission.score >= 0.5 else Again
     assert ReviewLog.objects.get(submission=submission).rating == expected

@@ -7,8 +7,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from quizsite.disclosure import attention_maps
 from quizsite.heatmap import heatmap_svg
-from quizsite.presenters import attention_maps
 
 SVG = "{http://www.w3.org/2000/svg}"
 

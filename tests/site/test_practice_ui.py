@@ -12,7 +12,8 @@ from attention_engine.variant import as_array
 from questions.catalogue import services as catalogue_services
 from questions.practice import jobs as practice_jobs
 from questions.practice import services as practice_services
-from quizsite.presenters import answer_from_post, answer_grid, item_view, submission_view
+from quizsite.disclosure import item_view, submission_view
+from quizsite.presenters import answer_from_post, answer_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +336,7 @@ def test_every_kind_is_answered_through_its_grid_and_shows_its_solution(logged_i
 
 
 def test_worked_solution_prints_values_in_the_order_the_text_names_them():
-    from quizsite.presenters import worked_solution
+    from quizsite.disclosure import worked_solution
 
     # jsonb hands keys back sorted its own way: "K" before "Q".
     step = {"title": "Project", "text": "$Q = XW_Q$, $K = XW_K$, $V = XW_V$.",
@@ -354,7 +355,7 @@ def test_worked_solution_prints_values_in_the_order_the_text_names_them():
      ("W_Q", "W_Q"), ("QK^T", "QK^T"), ("d_head", "d_head"), ("x_hat", "x_hat"), ("omega", "omega")],
 )
 def test_worded_value_names_become_captions_and_symbols_stay(name, caption):
-    from quizsite.presenters import value_caption
+    from quizsite.disclosure import value_caption
 
     assert value_caption(name) == caption
 

@@ -2,7 +2,7 @@
 does not turn into a form message itself becomes a page with the refusal's message and status
 (400; 409 for a closed attempt or interview; 503 when the worker does not answer, with
 Retry-After). Django's own handlers render 403.html, 404.html and 500.html in the same layout.
-The API has its own (`quizsite.api.exception_handler`), with the same statuses.
+The API has its own (`quizsite.api.base.exception_handler`), with the same statuses.
 """
 
 from __future__ import annotations

@@ -58,6 +58,6 @@ urlpatterns = [
     path("author/import", authoring.question_import, name="author-import"),
     path("author/export", authoring.question_export, name="author-export"),
     path("healthz", views.healthz, name="healthz"),
-    path("api/", include("quizsite.api_urls")),
+    path("api/", include("quizsite.api.urls")),
     path("admin/", admin.site.urls),
 ]

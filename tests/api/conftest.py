@@ -3,7 +3,7 @@
 
 import pytest
 
-from quizsite import serializers
+from quizsite.api import serializers
 
 
 @pytest.fixture(autouse=True)

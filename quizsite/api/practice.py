@@ -1,20 +1,16 @@
-"""The JSON API (v1). Views parse (a request serializer), call a service or selector, and answer
-through a response serializer (`quizsite.serializers`) rendering a presenter's view, so the
-schema at /api/schema/ is what is sent."""
+"""The JSON API (v1) for practice: topics, kinds, items, hints, submissions and reviews.
+
+Views parse (a request serializer), call a service or selector, and answer through a response
+serializer (`quizsite.api.serializers`) rendering a `quizsite.disclosure` view, so the schema at
+/api/schema/ is what is sent."""
 
 from typing import Any
 
-from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import JSONParser
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from attention_engine import api as engine
-from questions import errors
 from questions.catalogue.models import Difficulty, Topic
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
@@ -23,71 +19,9 @@ from questions.practice import selectors as practice_selectors
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
+from ..disclosure import item_view, submission_view
 from . import serializers as s
-from .disclosure import item_view, submission_view
-
-
-def _messages(detail: Any, path: str = "") -> list[str]:
-    """A validation error's messages, each after the field it is about (`sections.0.kind: ...`)."""
-    if isinstance(detail, dict):
-        return [m for key, value in detail.items()
-                for m in _messages(value, path if key == "non_field_errors" else f"{path}{key}.")]
-    if isinstance(detail, list):
-        if all(isinstance(v, str) for v in detail):
-            return [f"{path[:-1]}: {v}" if path else str(v) for v in detail]
-        return [m for i, value in enumerate(detail) for m in _messages(value, f"{path}{i}.")]
-    return [f"{path[:-1]}: {detail}" if path else str(detail)]
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Every refusal has the shape of `serializers.ErrorSerializer`: domain refusals their status
-    (`ServiceError.status`) with a message, and per-cell details for unreadable answers; a body
-    that does not match the request schema 400 with its messages per field; 404s stay 404."""
-    if isinstance(exc, errors.AnswerFormatError):
-        body = {"detail": exc.message, "format_errors": exc.details}
-        return Response(s.ErrorSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, errors.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
-        return Response(s.ErrorSerializer({"detail": exc.message}).data, status=exc.status)
-    if isinstance(exc, Http404):
-        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, exceptions.ValidationError):
-        body = {"detail": " ".join(_messages(exc.detail)) or "Invalid input.", "errors": exc.detail}
-        return Response(s.ErrorSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
-
-
-class JsonView(APIView):
-    """An API view: bodies are JSON (a nested answer has no form encoding)."""
-
-    parser_classes = [JSONParser]
-
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", {"type": "string", "maxLength": s.MAX_IDEMPOTENCY_KEY}, OpenApiParameter.HEADER,
-    required=False, description="The same key again returns the first submission; nothing is counted twice",
-)
-
-
-def idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and len(key) > s.MAX_IDEMPOTENCY_KEY:
-        raise errors.ServiceError(f"Idempotency-Key is longer than {s.MAX_IDEMPOTENCY_KEY} characters.")
-    return key
-
-
-class ObtainToken(ObtainAuthToken):
-    """POST username and password, get `{"token": ...}` for `Authorization: Token ...`."""
-
-    renderer_classes = APIView.renderer_classes
-    parser_classes = [JSONParser]
-
-    @extend_schema(
-        request=s.TokenRequestSerializer, auth=[],
-        responses={200: s.TokenSerializer, 400: OpenApiResponse(s.ErrorSerializer, description="Wrong credentials"),
-                   415: OpenApiResponse(s.ErrorSerializer, description="The body is not JSON")},
-    )
-    def post(self, request, *args, **kwargs):
-        return Response(s.TokenSerializer(super().post(request, *args, **kwargs).data).data)
+from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
 
 
 class TopicList(JsonView):

@@ -1,7 +1,7 @@
 """The JSON API (v1) for courses and quizzes: instructors, teaching assistants and learners.
 
 Views parse, call a service or selector from `questions.courses`, and answer through a
-`quizsite.serializers` serializer rendering a `quiz_presenters` view.
+`quizsite.api.serializers` serializer rendering a `quiz_presenters` view.
 Refusals: bad input 400 with a message; anything of a course the caller has no role in 404;
 a role that may not do this (a learner on an instructor route, a TA on a write) 403.
 """
@@ -24,9 +24,9 @@ from questions.courses import services as courses_services
 from questions.courses.models import Membership
 from questions.courses.rules import STAFF_ROLES
 
+from ..quiz_presenters import attempt_summary, attempt_view, gradebook_view, quiz_view
 from . import serializers as s
-from .api import IDEMPOTENCY_KEY, JsonView, idempotency_key
-from .quiz_presenters import attempt_summary, attempt_view, gradebook_view, quiz_view
+from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
 
 
 def _course_view(course, role: str) -> dict:

@@ -3,6 +3,7 @@
     kinds [--json]
     generate KIND --seed N [--difficulty D] [--json]
     grade KIND --seed N [--difficulty D] --answer JSON [--json]
+    batch KIND --seeds START:STOP [--difficulty D] [--device auto|cpu|cuda] [--jsonl PATH]
     verify --seeds N [--kind K] [--difficulty D] [--jobs J] [--json]   exit 1 on any failure
     count attention --d-model D --heads H [--d-head K] [--layers L] [--no-bias] [--json]
     count gpt --vocab V --context T --d-model D --heads H --layers L --d-ff F [--untied] [--json]
@@ -21,7 +22,8 @@ import os
 import sys
 from typing import Any
 
-from attention_engine import api
+from attention_engine import api, batch
+from attention_engine.device import DEVICE_CHOICES
 from attention_engine.variant import DIFFICULTIES
 
 
@@ -61,6 +63,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
     variant = api.generate(args.kind, args.seed, args.difficulty)
     result = api.grade(variant, answer)
     _emit(result, args.json, f"score {result['score']:.3f}\n{result['feedback']}")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    # One variant per line, in seed order, exactly as `generate --json` prints each one.
+    variants = batch.iter_variants(args.kind, range(*args.seeds), args.difficulty, device=args.device)
+    out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout
+    try:
+        out.writelines(json.dumps(v, sort_keys=True) + "\n" for v in variants)
+    finally:
+        if args.jsonl:
+            out.close()
     return 0
 
 
@@ -114,6 +128,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed_range(text: str) -> tuple[int, int]:
+    start, sep, stop = text.partition(":")
+    try:
+        bounds = int(start), int(stop)
+    except ValueError:
+        bounds = None
+    if not sep or bounds is None or not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected START:STOP with 0 <= START <= STOP, got {text!r}")
+    return bounds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m attention_engine", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--difficulty", choices=DIFFICULTIES, default="medium")
         if name == "grade":
             p.add_argument("--answer", required=True, help='JSON object, e.g. {"weights": [[0.5, 0.5], [1, 0]]}')
+
+    p = sub.add_parser("batch", help="generate many variants, one JSON line each, in seed order")
+    p.set_defaults(func=cmd_batch)
+    p.add_argument("kind")
+    p.add_argument("--seeds", type=_seed_range, required=True, help="START:STOP, STOP excluded (like range)")
+    p.add_argument("--difficulty", choices=DIFFICULTIES, default="medium")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where the torch route runs (auto: ATTN_DEVICE)")
+    p.add_argument("--jsonl", help="write to this file instead of stdout")
 
     p = add("verify", cmd_verify, "verify kinds over many seeds (exit 1 on any failure)")
     p.add_argument("--seeds", type=_positive, required=True)

@@ -1,4 +1,4 @@
-"""The public functions of the engine: list, generate, grade, hide the key, verify.
+"""The public functions of the engine: list, generate, grade (one or in bulk), hide the key, verify.
 
 Everything takes and returns JSON values (dicts, lists, numbers, strings), so callers (the
 Django app, Celery tasks, the CLI) never handle engine classes. Importing this module does not
@@ -7,9 +7,10 @@ import torch; ``generate`` and ``verify`` do, inside the kind that needs a secon
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from attention_engine import registry
+from attention_engine import batch, registry
 from attention_engine.variant import DIFFICULTIES, Variant, check_difficulty, check_seed
 
 PRIVATE_FIELDS = ("answer", "steps", "verification")
@@ -44,6 +45,22 @@ def grade(variant: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     come back as ``format_errors`` with score 0."""
     module = registry.get_kind(variant.get("kind", ""))
     return module.grade(Variant.from_dict(variant), answer).to_dict()
+
+
+def generate_batch(kind: str, seeds: Iterable[int], difficulty: str = "medium", device: str = "auto") -> list[dict[str, Any]]:
+    """``[generate(kind, seed, difficulty) for seed in seeds]``, byte for byte, computed in bulk.
+
+    ``device``: ``auto`` (``ATTN_DEVICE`` decides), ``cpu`` or ``cuda``. The attention kinds
+    solve and verify the whole batch as arrays; the others share the setup and loop. For a
+    stream with bounded memory use ``attention_engine.batch.iter_variants``.
+    """
+    return list(batch.iter_variants(kind, seeds, difficulty, device))
+
+
+def grade_batch(variants: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``[grade(v, a) for v, a in zip(variants, answers)]``, the same results; ``ValueError``
+    when the two lists differ in length."""
+    return batch.grade_all(variants, answers)
 
 
 def public(variant: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ importing this module (for example from the web process) never loads torch.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -653,6 +654,27 @@ def _numel(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def _remembered(route: Callable[..., Any]) -> Callable[..., Any]:
+    """``route`` computed once per configuration in a process (a bounded cache).
+
+    A torch route here builds modules or tensors (meta or real) for a configuration and counts
+    them: the same configuration always counts the same, and building costs milliseconds, so
+    a bulk run that meets a configuration again reuses the count. Dicts come back as copies.
+    """
+    cached = functools.lru_cache(maxsize=4096)(route)
+
+    @functools.wraps(route)
+    def remembered(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = cached(*args, **kwargs)
+        except TypeError:  # an unhashable argument: count it afresh
+            result = route(*args, **kwargs)
+        return dict(result) if isinstance(result, dict) else result
+
+    return remembered
+
+
+@_remembered
 def torch_param_count(kind: str, **config: Any) -> int:
     """Parameter count of the meta-device torch module for ``kind`` with ``config``.
 
@@ -715,6 +737,7 @@ def torch_param_count(kind: str, **config: Any) -> int:
     raise ValueError(f"unknown count kind {kind!r}")
 
 
+@_remembered
 def torch_flops(
     d_model: int,
     heads: int,
@@ -767,6 +790,7 @@ def torch_flops(
     return totals
 
 
+@_remembered
 def torch_kv_cache_bytes(
     layers: int,
     heads: int,

@@ -71,6 +71,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biu" or (value.dtype.kind == "f" and np.all(np.isfinite(value))):
+            # The same values as converting cell by cell, converted by numpy (bulk generation
+            # writes thousands of these); ``+ 0.0`` turns -0.0 into 0.0.
+            return (value + 0.0 if value.dtype.kind == "f" else value).tolist()
         return to_jsonable(value.tolist())
     if isinstance(value, Fraction):
         return str(value)

@@ -1,4 +1,8 @@
-"""python -m bench: grading cost, as ratios to the floor of the same stack, measured in one run.
+"""python -m bench: engine throughput, and grading cost as ratios to the floor of the same stack,
+measured in one run.
+
+- engine rates (``bench.engine_rates``): per kind, variants/s from ``generate`` in a loop vs
+  ``generate_batch``, and answers/s from ``grade`` in a loop vs ``grade_batch``, on one core.
 
 - engine grade / numpy floor: `attention_engine.api.grade` on a self-attention variant, against
   the least any grader must do (parse nothing, compare the arrays with np.isclose).
@@ -12,6 +16,7 @@ import os
 import statistics
 import time
 
+from bench import engine_rates
 from questions.practice import jobs as practice_jobs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings_test")
@@ -30,6 +35,8 @@ def best_of(fn, *, repeat: int = 7, number: int = 50) -> float:
 
 
 def main() -> None:
+    engine_rates.main()
+    print()
     import django
 
     django.setup()

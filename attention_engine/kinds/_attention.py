@@ -346,8 +346,8 @@ def _parts(spec: AttentionKind, sol: dict[str, np.ndarray]) -> tuple[Part, ...]:
     )
 
 
-def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
-    s = spec.sizes[difficulty]
+def draw(spec: AttentionKind, rng: np.random.Generator, s: Sizes) -> tuple[dict[str, Any], np.ndarray | None]:
+    """One draw of the inputs (and mask) from ``rng``: ``(params, mask)``."""
     d_kv = s.d_kv or s.d_model
     params: dict[str, Any] = {}
     if spec.cross:
@@ -362,9 +362,14 @@ def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty:
     if spec.draw_mask is not None:
         mask, extra = spec.draw_mask(rng, s)
         params.update(extra)
-    sol = solve(*_inputs(spec, params), mask=mask)
-    if not vetted(sol, s.max_raw, mask):
-        return None
+    return params, mask
+
+
+def assemble(
+    spec: AttentionKind, seed: int, difficulty: str, params: dict[str, Any], mask: np.ndarray | None,
+    sol: dict[str, np.ndarray], verification: Verification,
+) -> Variant:
+    """The variant of a vetted draw whose key the torch route has confirmed."""
     return Variant(
         kind=spec.name,
         seed=seed,
@@ -374,8 +379,17 @@ def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty:
         parts=_parts(spec, sol),
         answer={n: sol[n] for n in spec.parts},
         steps=_steps(spec, sol, mask),
-        verification=verify_with_torch(sol, mask, causal=spec.causal),
+        verification=verification,
     )
+
+
+def _build(spec: AttentionKind, rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
+    s = spec.sizes[difficulty]
+    params, mask = draw(spec, rng, s)
+    sol = solve(*_inputs(spec, params), mask=mask)
+    if not vetted(sol, s.max_raw, mask):
+        return None
+    return assemble(spec, seed, difficulty, params, mask, sol, verify_with_torch(sol, mask, causal=spec.causal))
 
 
 def misconception_answers(spec: AttentionKind, variant: Variant) -> dict[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from attention_engine.kinds import _attention as att
+from attention_engine.kinds import _attention_batch as att_batch
 
 NAME = "cross_attention"
 TITLE = "Cross-attention: decoder queries, encoder keys and values"
@@ -43,4 +44,5 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+generate_batch = att_batch.batch_function(SPEC, grade)
 stated_precision = att.stated_precision

@@ -19,6 +19,7 @@ import numpy as np
 
 from attention_engine import ops
 from attention_engine.kinds import _attention as att
+from attention_engine.kinds import _attention_batch as att_batch
 
 NAME = "padding_mask"
 TITLE = "Padding mask: ignore the pad tokens"
@@ -65,4 +66,5 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+generate_batch = att_batch.batch_function(SPEC, grade)
 stated_precision = att.stated_precision

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from attention_engine.kinds import _attention as att
+from attention_engine.kinds import _attention_batch as att_batch
 
 NAME = "qkv_pipeline"
 TITLE = "The Q/K/V pipeline, step by step"
@@ -41,4 +42,5 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+generate_batch = att_batch.batch_function(SPEC, grade)
 stated_precision = att.stated_precision

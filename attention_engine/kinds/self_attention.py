@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from attention_engine.kinds import _attention as att
+from attention_engine.kinds import _attention_batch as att_batch
 
 NAME = "self_attention"
 TITLE = "Self-attention: scores, weights and output"
@@ -38,4 +39,5 @@ SPEC = att.AttentionKind(
 )
 MISCONCEPTIONS = SPEC.misconceptions
 generate, grade, misconception_answers = att.kind_functions(SPEC)
+generate_batch = att_batch.batch_function(SPEC, grade)
 stated_precision = att.stated_precision

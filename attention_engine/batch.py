@@ -1,0 +1,72 @@
+"""Many variants, many grades at once: the bulk paths behind ``api.generate_batch`` / ``grade_batch``.
+
+``iter_variants`` yields, seed by seed, exactly what ``api.generate`` returns for each seed
+(the same bytes under ``json.dumps(v, sort_keys=True)``), in chunks of ``CHUNK`` seeds so memory
+stays bounded however many are asked for. A kind module may offer
+``generate_batch(seeds, difficulty) -> list[Variant]`` (the attention kinds do: arrays over the
+whole chunk, see ``attention_engine.kinds._attention_batch``); any other kind is generated seed
+by seed with the setup shared (one registry look-up, one device choice for the whole run).
+
+Like ``api``, importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from attention_engine import registry
+from attention_engine.device import resolve_device, using_device
+from attention_engine.variant import Variant, check_difficulty, check_seed
+
+# Seeds per chunk: large enough that the torch route's per-call cost is shared, small enough
+# that a chunk's arrays and variants stay a few MB.
+CHUNK = 512
+
+
+def iter_variants(kind: str, seeds: Iterable[int], difficulty: str, device: str = "auto",
+                  chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
+    """The variants of ``kind`` for ``seeds`` (in order) as JSON, generated chunk by chunk.
+
+    ``device`` is ``auto`` (``ATTN_DEVICE`` decides), ``cpu`` or ``cuda`` (an error if torch
+    sees no CUDA device). Raises ``ValueError`` for an unknown kind, difficulty or seed before
+    any work is done on a chunk containing it.
+    """
+    module = registry.get_kind(kind)
+    check_difficulty(difficulty)
+    batched = getattr(module, "generate_batch", None)
+    with using_device(device):
+        if device == "cuda":
+            resolve_device()  # fail before the first chunk, not inside it
+        pending: list[int] = []
+        for seed in seeds:
+            pending.append(check_seed(seed))
+            if len(pending) == chunk:
+                yield from _chunk(module, batched, pending, difficulty)
+                pending = []
+        if pending:
+            yield from _chunk(module, batched, pending, difficulty)
+
+
+def _chunk(module: Any, batched: Any, seeds: list[int], difficulty: str) -> Iterator[dict[str, Any]]:
+    variants = batched(seeds, difficulty) if batched else (module.generate(seed, difficulty) for seed in seeds)
+    for variant in variants:
+        yield variant.to_dict()
+
+
+def grade_all(variants: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``api.grade`` for each (variant, answer) pair, with one registry look-up per kind.
+
+    A loop: grading is per-answer parsing and rule-following (carried-forward errors,
+    misconception naming), not array arithmetic.
+    """
+    if len(variants) != len(answers):
+        raise ValueError(f"{len(variants)} variants but {len(answers)} answers")
+    modules: dict[str, Any] = {}
+    results = []
+    for variant, answer in zip(variants, answers, strict=True):
+        kind = variant.get("kind", "")
+        if kind not in modules:
+            modules[kind] = registry.get_kind(kind)
+        results.append(modules[kind].grade(Variant.from_dict(variant), answer).to_dict())
+    return results

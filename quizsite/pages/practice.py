@@ -16,9 +16,9 @@ from questions.practice import selectors as practice_selectors
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
-from .disclosure import item_view, submission_view
-from .learning_views import home_context, item_context
-from .presenters import answer_from_post, errors_by_part, parse_preview
+from ..disclosure import item_view, submission_view
+from ..presenters import answer_from_post, errors_by_part, parse_preview
+from .learning import home_context, item_context
 
 
 @require_http_methods(["GET", "POST"])

@@ -32,9 +32,9 @@ from questions.courses.rules import STAFF_ROLES
 from questions.errors import AnswerFormatError, ServiceError
 from questions.roles import is_instructor
 
-from . import course_presenters as present
-from .disclosure import item_view
-from .presenters import answer_from_post, errors_by_part, kind_titles
+from .. import course_presenters as present
+from ..disclosure import item_view
+from ..presenters import answer_from_post, errors_by_part, kind_titles
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 DEFAULT_SECTIONS = 3

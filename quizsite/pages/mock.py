@@ -21,8 +21,8 @@ from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
 
-from .disclosure import item_view, key_view, submission_view
-from .presenters import (
+from ..disclosure import item_view, key_view, submission_view
+from ..presenters import (
     answer_from_post,
     answer_lines,
     errors_by_part,

@@ -20,7 +20,7 @@ from questions.catalogue.models import Topic
 from questions.catalogue.schema import DIFFICULTIES, QUESTION_TYPES, validate_question
 from questions.roles import is_instructor
 
-from .disclosure import theory_question_view
+from ..disclosure import theory_question_view
 
 EXPORT_FORMATS = {"gift": ("text/plain", "txt"), "moodle_xml": ("application/xml", "xml")}
 TYPE_FIELDS = ("choices", "answer", "feedback_true", "feedback_false", "answers", "unit", "engine",

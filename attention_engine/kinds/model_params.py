@@ -18,13 +18,9 @@ Keys are exact integers checked against ``nn.TransformerEncoderLayer``,
 
 Part weights: the final count (``all_layers``, ``total``) 2, each step before it 1.
 
-Grading rule for typed counts (``counting.count_grader``): the prompt asks for the exact
-number, and only the exact number scores full. An abbreviation (``1.05M``, ``1.05e6``) is
-judged at its own precision: right to its digits and consistent with no catalogued mistake,
-half credit and a note that the exact number was asked; consistent with a catalogued
-mistake's count (with or without the key), no credit and that mistake named, because at that
-precision the answer cannot show the mistake was not made; under 3 significant figures, no
-credit.
+Grading rule for typed counts: only the exact count scores full; an abbreviation is judged at
+its own precision and never hides a catalogued mistake (``counting.count_grader``, and the
+statement in ``mha_params``).
 """
 
 from __future__ import annotations

@@ -81,21 +81,33 @@ def kind_functions(
     module then reads ``generate, grade = kind_functions(NAME, ...)``.
     """
 
-    def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
-        """Per-cell credit, format errors, misconception naming and error carried forward."""
-        return grade_response(
-            variant,
-            response,
-            misconceptions=misconceptions,
-            misconception_answers=misconception_answers(variant),
-            carry_forward=carry_forward,
-        )
+    def grading(answers_of: Answers) -> Callable[[Variant, Mapping[str, Any]], Grade]:
+        def grade(variant: Variant, response: Mapping[str, Any]) -> Grade:
+            """Per-cell credit, format errors, misconception naming and error carried forward."""
+            return grade_response(
+                variant,
+                response,
+                misconceptions=misconceptions,
+                misconception_answers=answers_of(variant),
+                carry_forward=carry_forward,
+            )
+
+        return grade
+
+    grade = grading(misconception_answers)
 
     def generate(seed: int, difficulty: str = "medium", **options: Any) -> Variant:
         """A verified variant: same (seed, difficulty, engine version) -> same variant."""
         reject_options(kind, options)
+        last: list[Any] = [None, None]  # (variant, its mistakes' answers): vetting grades one variant ~10 times
+
+        def answers_of(variant: Variant) -> Mapping[str, Mapping[str, Any]]:
+            if last[0] is not variant:
+                last[:] = [variant, misconception_answers(variant)]
+            return last[1]
+
         return draw_verified(
-            kind, seed, difficulty, lambda rng: build(rng, seed, difficulty), grade, misconception_answers,
+            kind, seed, difficulty, lambda rng: build(rng, seed, difficulty), grading(answers_of), answers_of,
             precision=precision,
         )
 

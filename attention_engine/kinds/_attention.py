@@ -181,7 +181,11 @@ def _masked_softmax(scores: np.ndarray, mask: np.ndarray | None, axis: int = -1)
 def wrong_answers(
     sol: dict[str, np.ndarray], mask: np.ndarray | None, codes: Iterable[str]
 ) -> dict[str, dict[str, np.ndarray]]:
-    """``{code: {"scores", "weights", "output"}}`` for each requested wrong procedure."""
+    """``{code: {"scores", "weights", "output"}}`` for each requested wrong procedure.
+
+    Like ``ops``, works on any leading batch dimensions (``sol`` and ``mask`` stacked over
+    variants); "the transpose" and "down the columns" mean the last two axes.
+    """
     d_k = sol["Q"].shape[-1]
     v = sol["V"]
 
@@ -191,20 +195,20 @@ def wrong_answers(
 
     def query_mask() -> np.ndarray | None:
         # valid keys of a padded sequence, applied to the query rows instead
-        return None if mask is None else np.broadcast_to(mask[:1].T, mask.shape)
+        return None if mask is None else np.broadcast_to(np.swapaxes(mask[..., :1, :], -1, -2), mask.shape)
 
     builders = {
         "no_scaling": lambda: from_scores(sol["raw"]),
         "scaled_by_dk": lambda: from_scores(sol["raw"] / d_k),
-        "wrong_softmax_axis": lambda: from_scores(sol["scores"], axis=0),
-        "kq_transposed": lambda: from_scores(sol["scores"].T),
+        "wrong_softmax_axis": lambda: from_scores(sol["scores"], axis=-2),
+        "kq_transposed": lambda: from_scores(np.swapaxes(sol["scores"], -1, -2)),
         "mask_after_softmax": lambda: {
             "scores": sol["scores"],
             "weights": ops.softmax(sol["scores"]) * mask,
             "output": (ops.softmax(sol["scores"]) * mask) @ v,
         },
         "no_mask": lambda: from_scores(sol["scores"], m=None),
-        "wrong_triangle": lambda: from_scores(sol["scores"], m=None if mask is None else mask.T),
+        "wrong_triangle": lambda: from_scores(sol["scores"], m=None if mask is None else np.swapaxes(mask, -1, -2)),
         "masked_queries": lambda: from_scores(sol["scores"], m=query_mask()),
     }
     return {code: builders[code]() for code in codes}
@@ -253,20 +257,29 @@ def vetted(
       one-hot row hides the softmax);
     * no two keys identical (ties between keys make "which key wins" meaningless).
     """
-    if np.max(np.abs(sol["raw"])) > max_raw:
-        return False
-    if np.any(np.all(sol["Q"] == 0, axis=1)) or np.any(np.all(sol["K"] == 0, axis=1)):
-        return False
-    if np.any(np.all(sol["V"] == 0, axis=0)):
-        return False
-    allowed = np.ones(sol["scores"].shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    for scores, weights, keep in zip(sol["scores"], sol["weights"], allowed, strict=True):
-        if keep.sum() < 2:
-            continue
-        if np.ptp(scores[keep]) < min_spread or np.max(weights[keep]) > max_weight:
-            return False
-    k = sol["K"]
-    return len({tuple(row) for row in k.tolist()}) == k.shape[0]
+    return bool(vetted_each(sol, max_raw, mask, min_spread, max_weight))
+
+
+def vetted_each(
+    sol: dict[str, np.ndarray],
+    max_raw: float,
+    mask: np.ndarray | None = None,
+    min_spread: float = 0.3,
+    max_weight: float = 0.97,
+) -> np.ndarray:
+    """``vetted`` for solutions stacked over leading batch dimensions: a boolean per solution."""
+    q, k, v = sol["Q"], sol["K"], sol["V"]  # (..., T_q, d_k), (..., T_k, d_k), (..., T_k, d_v)
+    ok = np.max(np.abs(sol["raw"]), axis=(-2, -1)) <= max_raw
+    ok &= ~np.any(np.all(q == 0, axis=-1), axis=-1) & ~np.any(np.all(k == 0, axis=-1), axis=-1)
+    ok &= ~np.any(np.all(v == 0, axis=-2), axis=-1)
+    scores, weights = sol["scores"], sol["weights"]  # (..., T_q, T_k)
+    keep = np.ones(scores.shape, dtype=bool) if mask is None else np.broadcast_to(np.asarray(mask, dtype=bool), scores.shape)
+    spread = np.max(np.where(keep, scores, -np.inf), axis=-1) - np.min(np.where(keep, scores, np.inf), axis=-1)
+    peak = np.max(np.where(keep, weights, -np.inf), axis=-1)  # (..., T_q)
+    flat = (spread < min_spread) | (peak > max_weight)
+    ok &= ~np.any((keep.sum(axis=-1) >= 2) & flat, axis=-1)
+    same_key = np.all(k[..., :, None, :] == k[..., None, :, :], axis=-1)  # (..., T_k, T_k)
+    return ok & ~np.any(np.triu(same_key, 1), axis=(-2, -1))
 
 
 def masked_for_display(scores: np.ndarray, mask: np.ndarray | None) -> list[list[Any]]:

@@ -46,59 +46,89 @@ def _round_cells(values: np.ndarray) -> np.ndarray:
     return np.array([round(v, places) for v in values.ravel().tolist()]).reshape(values.shape)
 
 
-def mistakes_distinct(
+def mistakes_distinct_each(
     parts: Sequence[Part], key: dict[str, np.ndarray], wrong: dict[str, dict[str, np.ndarray]]
-) -> bool | None:
-    """``check_misconceptions_distinct`` for an attention variant, decided from the match table
-    (see the module docstring); ``None`` when only grading can tell."""
+) -> list[bool | None]:
+    """``check_misconceptions_distinct`` for B attention variants at once, decided from the
+    match table (see the module docstring); ``None`` where only grading can tell.
+
+    ``key`` maps each part to its keys stacked ``(B, *shape)``; ``wrong`` each mistake, in
+    catalogue order, to its answers stacked the same way.
+    """
     refs = [key, *wrong.values()]  # reference 0 is the key, then the catalogue in order
     typed = [key, *({**key, **answer} for answer in wrong.values())]  # typed answer i is reference i's
     n_refs = len(refs)
-    match = np.empty((len(parts), 2 * n_refs, n_refs), dtype=bool)  # (part, typed, reference)
+    n = len(next(iter(key.values())))
+    match = np.empty((len(parts), n, 2 * n_refs, n_refs), dtype=bool)  # (part, B, typed, reference)
+    finite = np.ones(n, dtype=bool)
     for j, part in enumerate(parts):
-        given = np.stack([np.asarray(t[part.name], dtype=np.float64) for t in typed])  # (R, *shape)
-        given = np.concatenate([given, _round_cells(given)])  # (2R, *shape): as computed, rounded
-        if not np.all(np.isfinite(given)):
-            return None
+        given = np.stack([t[part.name] for t in typed], axis=1)  # (B, R, *shape)
+        given = np.concatenate([given, _round_cells(given)], axis=1)  # (B, 2R, *shape): as computed, rounded
+        finite &= np.isfinite(given).reshape(n, -1).all(axis=-1)
         present = np.array([part.name in r for r in refs])
-        expected = np.stack([np.asarray(r[part.name], dtype=np.float64) if part.name in r
-                             else np.zeros(given.shape[1:]) for r in refs])  # (R, *shape)
+        expected = np.stack([r[part.name] if part.name in r else np.zeros_like(key[part.name]) for r in refs],
+                            axis=1)[:, None]  # (B, 1, R, *shape)
         tol = part.tolerance
-        cells = np.abs(given[:, None] - expected[None]) <= tol.abs + tol.rel * np.abs(expected[None])
-        match[j] = cells.reshape(*cells.shape[:2], -1).all(axis=-1) & present[None]  # (2R, R)
-    if not (match[:, 0, 0].all() and match[:, n_refs, 0].all()):
-        return None  # the key itself would not grade as right: let grading say what happens
+        cells = np.abs(given[:, :, None] - expected) <= tol.abs + tol.rel * np.abs(expected)  # (B, 2R, R, *shape)
+        match[j] = cells.reshape(n, 2 * n_refs, n_refs, -1).all(axis=-1) & present
+    key_right = match[:, :, 0, 0].all(axis=0) & match[:, :, n_refs, 0].all(axis=0)  # (B,)
+    off_key = ~match[:, :, :, 0]  # (part, B, typed): the parts each typed answer gets wrong
+    named = np.all(match[:, :, :, 1:] | ~off_key[..., None], axis=0)  # (B, typed, mistake): matches every part it gets wrong
+    distinct = np.ones(n, dtype=bool)
     for i in range(1, n_refs):
         for row in (i, n_refs + i):
-            off_key = ~match[:, row, 0]  # the parts this answer gets wrong
-            if not off_key.any():
-                return False  # the mistake's answer grades as right
-            named = match[off_key, row, 1:].all(axis=0)  # (R - 1,) mistakes matching every one
-            if not named[i - 1] or named[: i - 1].any():
-                return False  # named as another (earlier) mistake
-    return True
+            # graded as wrong, and named as mistake i: it matches i and no earlier mistake
+            distinct &= off_key[:, :, row].any(axis=0) & named[:, row, i - 1] & ~named[:, row, : i - 1].any(axis=-1)
+    return [bool(d) if ok else None for d, ok in zip(distinct, finite & key_right, strict=True)]
 
 
-def _vetted_draw(spec: att.AttentionKind, seed: int, difficulty: str, grade: Callable[..., Grade]) -> Draw:
-    """The draw ``generate`` accepts for this seed: the same generator, the same order."""
+def _stack(spec: att.AttentionKind, draws: Sequence[tuple[dict[str, Any], np.ndarray | None]]) -> tuple[np.ndarray, ...]:
+    """The draws' inputs stacked: ``X_q (B, T_q, d_model), X_kv (B, T_k, d_kv), W_q, W_k, W_v``."""
+    inputs = [att._inputs(spec, params) for params, _ in draws]
+    return tuple(np.stack(column) for column in zip(*inputs, strict=True))
+
+
+def _vetted_draws(spec: att.AttentionKind, seeds: Sequence[int], difficulty: str, grade: Callable[..., Grade]) -> list[Draw]:
+    """For each seed, the draw ``generate`` accepts: the same generator, the same order.
+
+    Round by round, every seed still looking draws once; the round's draws are solved and
+    vetted as one stack ``(B, ...)``, their mistakes built and compared as one stack, and the
+    seeds whose draw passed drop out.
+    """
     s = spec.sizes[difficulty]
-    rng = make_rng(spec.name, seed, difficulty)
+    rngs = [make_rng(spec.name, seed, difficulty) for seed in seeds]
+    accepted: list[Draw | None] = [None] * len(seeds)
+    looking = list(range(len(seeds)))
     for _ in range(MAX_ATTEMPTS):
-        params, mask = att.draw(spec, rng, s)
-        sol = att.solve(*att._inputs(spec, params), mask=mask)
-        if not att.vetted(sol, s.max_raw, mask):
-            continue
-        parts = att._parts(spec, sol)
-        key = {n: sol[n] for n in spec.parts}
-        wrong = att.wrong_answers(sol, att.mask_of(spec, params), spec.codes)
-        wrong = {code: {n: a[n] for n in spec.parts if n in a} for code, a in wrong.items()}
-        distinct = mistakes_distinct(parts, key, wrong)
-        if distinct is None:  # only grading can tell: ask it, on the variant generate would build
-            variant = att.assemble(spec, seed, difficulty, params, mask, sol, Verification((), 0.0))
-            distinct = check_misconceptions_distinct(variant, grade, wrong, att.stated_precision(variant))
-        if distinct:
-            return params, mask, sol
-    raise GenerationError(f"{spec.name}: no acceptable variant for seed {seed} ({difficulty}) in {MAX_ATTEMPTS} draws")
+        if not looking:
+            break
+        draws = [att.draw(spec, rngs[i], s) for i in looking]
+        masks = None if spec.draw_mask is None else np.stack([mask for _, mask in draws])  # (B, T_q, T_k)
+        sol = att.solve(*_stack(spec, draws), mask=masks)  # every value (B, ...)
+        passed = np.flatnonzero(att.vetted_each(sol, s.max_raw, masks))
+        if len(passed):
+            sol_p = {name: value[passed] for name, value in sol.items()}
+            masks_p = None if masks is None else masks[passed]
+            wrong = att.wrong_answers(sol_p, masks_p, spec.codes)
+            wrong = {code: {n: a[n] for n in spec.parts if n in a} for code, a in wrong.items()}
+            key = {n: sol_p[n] for n in spec.parts}
+            parts = att._parts(spec, {n: sol_p[n][0] for n in spec.parts})
+            for b, distinct in enumerate(mistakes_distinct_each(parts, key, wrong)):
+                j = passed[b]
+                params, mask = draws[j]
+                one = {name: value[b] for name, value in sol_p.items()}
+                if distinct is None:  # only grading can tell: ask it, on the variant generate would build
+                    seed = seeds[looking[j]]
+                    variant = att.assemble(spec, seed, difficulty, params, mask, one, Verification((), 0.0))
+                    wrong_one = {code: {n: a[b] for n, a in answer.items()} for code, answer in wrong.items()}
+                    distinct = check_misconceptions_distinct(variant, grade, wrong_one, att.stated_precision(variant))
+                if distinct:
+                    accepted[looking[j]] = (params, mask, one)
+        looking = [i for i in looking if accepted[i] is None]
+    if looking:
+        seed = seeds[looking[0]]
+        raise GenerationError(f"{spec.name}: no acceptable variant for seed {seed} ({difficulty}) in {MAX_ATTEMPTS} draws")
+    return accepted  # type: ignore[return-value]
 
 
 def verify_batch(spec: att.AttentionKind, sols: Sequence[dict[str, np.ndarray]],
@@ -127,9 +157,9 @@ def batch_function(spec: att.AttentionKind, grade: Callable[..., Grade]) -> Call
     ``generate`` gives for each seed, in order."""
 
     def generate_batch(seeds: Sequence[int], difficulty: str) -> list[Variant]:
-        draws = [_vetted_draw(spec, seed, difficulty, grade) for seed in seeds]
-        if not draws:
+        if not seeds:
             return []
+        draws = _vetted_draws(spec, seeds, difficulty, grade)
         checks = verify_batch(spec, [sol for _, _, sol in draws], [mask for _, mask, _ in draws])
         return [
             att.assemble(spec, seed, difficulty, params, mask, sol, check)

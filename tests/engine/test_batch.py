@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from attention_engine import api, registry
-from attention_engine.grading import format_error_probe
+from attention_engine.grading import check_misconceptions_distinct, format_error_probe
 from attention_engine.kinds import _attention as att
+from attention_engine.kinds import _attention_batch as att_batch
 from attention_engine.variant import DIFFICULTIES, Variant, make_rng
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,34 @@ def test_the_seeds_include_redraws(kind):
             params, mask = att.draw(spec, make_rng(kind, seed, difficulty), sizes)
             redrawn += not att.vetted(att.solve(*att._inputs(spec, params), mask=mask), sizes.max_raw, mask)
         assert redrawn >= 10, (kind, difficulty, redrawn)
+
+
+@pytest.mark.parametrize("kind", ATTENTION_KINDS)
+def test_mistake_table_decides_as_grading_does(kind):
+    """The batch's mistake vetting (one match table) accepts and rejects exactly the draws that
+    ``check_misconceptions_distinct`` (about ten gradings) accepts and rejects."""
+    module = registry.get_kind(kind)
+    spec = module.SPEC
+    decisions = []
+    for difficulty in DIFFICULTIES:
+        sizes = spec.sizes[difficulty]
+        rng = make_rng(kind, 7, difficulty)
+        while len(decisions) < 30 * (DIFFICULTIES.index(difficulty) + 1):
+            params, mask = att.draw(spec, rng, sizes)
+            sol = att.solve(*att._inputs(spec, params), mask=mask)
+            if not att.vetted(sol, sizes.max_raw, mask):
+                continue
+            variant = att.assemble(spec, 7, difficulty, params, mask, sol, att.verify_with_torch(sol, mask, spec.causal))
+            wrong = module.misconception_answers(variant)
+            table = att_batch.mistakes_distinct_each(
+                variant.parts, {n: sol[n][None] for n in spec.parts},
+                {code: {n: np.asarray(a)[None] for n, a in answer.items()} for code, answer in wrong.items()},
+            )
+            graded = check_misconceptions_distinct(variant, module.grade, wrong, att.stated_precision(variant))
+            assert table == [graded], (kind, difficulty, params)
+            decisions.append(graded)
+    # Both outcomes occur in these draws, except that no cross_attention draw here is rejected.
+    assert True in decisions and (False in decisions or kind == "cross_attention")
 
 
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)

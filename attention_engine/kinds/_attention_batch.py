@@ -41,9 +41,22 @@ Draw = tuple[dict[str, Any], np.ndarray | None, dict[str, np.ndarray]]  # params
 
 
 def _round_cells(values: np.ndarray) -> np.ndarray:
-    """Every cell rounded as ``att.STATED.round`` does (Python's correctly rounded ``round``)."""
+    """Every cell rounded as ``att.STATED.round`` does (Python's correctly rounded ``round``).
+
+    ``rint(x * 10^p) / 10^p`` is the same double wherever ``x * 10^p`` is not within a hair of
+    a half (the same integer, then one correctly rounded division); the cells near a half, or
+    too large for that argument, are rounded by ``round`` itself.
+    """
     places = att.STATED.decimals
-    return np.array([round(v, places) for v in values.ravel().tolist()]).reshape(values.shape)
+    scale = 10.0**places
+    scaled = values * scale
+    out = np.rint(scaled) / scale
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    unsure = np.flatnonzero(near_half | ~(np.abs(scaled) < 2.0**40))
+    if len(unsure):
+        flat = out.reshape(-1)
+        flat[unsure] = [round(v, places) for v in values.reshape(-1)[unsure].tolist()]
+    return out
 
 
 def mistakes_distinct_each(

@@ -72,6 +72,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout
     try:
         out.writelines(json.dumps(v, sort_keys=True) + "\n" for v in variants)
+    except RuntimeError as exc:  # --device cuda without a CUDA device
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         if args.jsonl:
             out.close()

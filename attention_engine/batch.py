@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from attention_engine import registry
-from attention_engine.device import resolve_device, using_device
+from attention_engine.device import check_device, resolve_device, using_device
 from attention_engine.variant import Variant, check_difficulty, check_seed
 
 # Seeds per chunk: large enough that the torch route's per-call cost is shared, small enough
@@ -28,30 +28,32 @@ def iter_variants(kind: str, seeds: Iterable[int], difficulty: str, device: str 
                   chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
     """The variants of ``kind`` for ``seeds`` (in order) as JSON, generated chunk by chunk.
 
-    ``device`` is ``auto`` (``ATTN_DEVICE`` decides), ``cpu`` or ``cuda`` (an error if torch
-    sees no CUDA device). Raises ``ValueError`` for an unknown kind, difficulty or seed before
-    any work is done on a chunk containing it.
+    ``device`` is ``auto`` (``ATTN_DEVICE`` decides), ``cpu`` or ``cuda`` (``RuntimeError`` if
+    torch sees no CUDA device). Raises ``ValueError`` for an unknown kind, difficulty or
+    device at once, and for a bad seed when its chunk comes up.
     """
     module = registry.get_kind(kind)
     check_difficulty(difficulty)
-    batched = getattr(module, "generate_batch", None)
+    check_device(device)
+    pending: list[int] = []
+    for seed in seeds:
+        pending.append(check_seed(seed))
+        if len(pending) == chunk:
+            yield from _chunk(module, pending, difficulty, device)
+            pending = []
+    if pending:
+        yield from _chunk(module, pending, difficulty, device)
+
+
+def _chunk(module: Any, seeds: list[int], difficulty: str, device: str) -> list[dict[str, Any]]:
+    # The device choice holds while the chunk is computed, not while the caller holds a
+    # suspended iterator.
     with using_device(device):
-        if device == "cuda":
-            resolve_device()  # fail before the first chunk, not inside it
-        pending: list[int] = []
-        for seed in seeds:
-            pending.append(check_seed(seed))
-            if len(pending) == chunk:
-                yield from _chunk(module, batched, pending, difficulty)
-                pending = []
-        if pending:
-            yield from _chunk(module, batched, pending, difficulty)
-
-
-def _chunk(module: Any, batched: Any, seeds: list[int], difficulty: str) -> Iterator[dict[str, Any]]:
-    variants = batched(seeds, difficulty) if batched else (module.generate(seed, difficulty) for seed in seeds)
-    for variant in variants:
-        yield variant.to_dict()
+        if device != "auto":
+            resolve_device()  # a missing CUDA device fails here, before any work
+        batched = getattr(module, "generate_batch", None)
+        variants = batched(seeds, difficulty) if batched else [module.generate(seed, difficulty) for seed in seeds]
+        return [variant.to_dict() for variant in variants]
 
 
 def grade_all(variants: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ A kind module (see ``attention_engine/kinds/__init__.py`` for the full protocol)
     generate(seed, difficulty="medium", **options) -> Variant
     grade(variant, response) -> Grade
     misconception_answers(variant) -> {code: {part: value}}
+    generate_batch(seeds, difficulty) -> list[Variant]   # optional: generate's variants, in bulk
 
 Kind modules must not import torch at module level (torch is imported inside ``generate`` for
 the second verification route), so ``list_kinds`` and grading stay torch-free.

@@ -18,4 +18,8 @@ The protocol a kind module follows (``self_attention.py`` is the model to copy):
 ``misconception_answers(variant) -> {code: {part: value}}``
     the full answer each applicable wrong procedure produces (used by the grader to name
     mistakes and by the verifier to check that every mistake is caught).
+``generate_batch(seeds, difficulty) -> list[Variant]`` (optional)
+    the variants ``generate`` gives for each seed, in order, computed in bulk; used by
+    ``attention_engine.batch`` (a kind without one is generated seed by seed). The attention
+    kinds get theirs from ``_attention_batch.batch_function(SPEC, grade)``.
 """

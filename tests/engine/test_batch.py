@@ -108,6 +108,9 @@ def test_bad_arguments():
         api.generate_batch("self_attention", [1, -1], "easy")
     with pytest.raises(ValueError, match="device"):
         api.generate_batch("self_attention", [1], "easy", device="gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            api.generate_batch("self_attention", [1], "easy", device="cuda")
     with pytest.raises(ValueError, match="answers"):
         api.grade_batch([api.generate("self_attention", 1, "easy")], [])
 
@@ -136,6 +139,8 @@ def test_cli_batch_writes_one_variant_per_line_in_seed_order(tmp_path):
     assert path.read_text().splitlines() == [dumps(api.generate("flops", s, "medium")) for s in range(2)]
     assert cli("batch", "flops", "--seeds", "3:1").returncode == 2
     assert cli("batch", "nope", "--seeds", "0:1").returncode == 2
+    if not torch.cuda.is_available():
+        assert cli("batch", "flops", "--seeds", "0:1", "--device", "cuda").returncode == 2
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (torch.cuda.is_available() is false)")

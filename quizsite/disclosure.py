@@ -150,6 +150,7 @@ def attention_maps(variant: dict[str, Any], learner: dict[str, Any]) -> list[dic
 def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[str, Any]) -> list[dict[str, Any]]:
     """The learner's own numbers, part by part, each cell marked right or wrong by the grade."""
     shown = []
+    total_weight = sum(float(p.get("weight", 1.0)) for p in variant["parts"]) or 1.0
     for part in variant["parts"]:
         name = part["name"]
         result = parts.get(name)
@@ -167,6 +168,9 @@ def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[s
                 "name": name,
                 "label": part["label"],
                 "score": result.get("score"),
+                # The engine's weight of this part: the final output counts more than a step.
+                "weight": float(part.get("weight", 1.0)),
+                "share": round(100 * float(part.get("weight", 1.0)) / total_weight),
                 "message": result.get("message", ""),
                 "rows": [
                     [{"value": format_number(v), "ok": bool(marks[i][j]) if i < len(marks) and j < len(marks[i]) else False}

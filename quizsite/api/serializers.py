@@ -304,6 +304,8 @@ class AnswerCellsSerializer(ViewSerializer):
     name = serializers.CharField()
     label = serializers.CharField()
     score = serializers.FloatField(allow_null=True)
+    weight = serializers.FloatField(help_text="The part's weight in the score (the engine's)")
+    share = serializers.IntegerField(help_text="The part's weight as a percentage of the score")
     message = serializers.CharField(allow_blank=True)
     rows = serializers.ListField(child=MarkedCellSerializer(many=True))
 

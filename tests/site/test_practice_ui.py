@@ -369,3 +369,15 @@ def test_numbers_are_printed_as_a_person_writes_them(value, printed):
     from questions.formatting import format_number
 
     assert format_number(value) == printed
+
+
+def test_each_part_shows_its_weight_in_the_score(logged_in, numeric_item, django_capture_on_commit_callbacks):
+    """Parts weigh what the engine says (the output more than a step), and the result says so."""
+    variant = numeric_item.variant.data
+    page = grade(logged_in, numeric_item, cells_form(variant, variant["answer"]), django_capture_on_commit_callbacks)
+    weights = {p["name"]: float(p["weight"]) for p in variant["parts"]}
+    assert len(set(weights.values())) > 1  # an attention kind: its output weighs more than its scores
+    total = sum(weights.values())
+    shown = re.findall(r'data-part-weight="([\d.]+)">\(counts for (\d+)% of the score\)', page)
+    assert [float(w) for w, _ in shown] == list(weights.values())
+    assert [int(s) for _, s in shown] == [round(100 * w / total) for w in weights.values()]

@@ -23,6 +23,7 @@ from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import as_array
 from questions.catalogue.theory import theory_key
 from questions.formatting import format_number
+from questions.keyed import keyed_seed
 from questions.practice.models import PracticeItem, Submission
 from quizsite.rendering import verbatim
 
@@ -60,7 +61,7 @@ def item_view(item: PracticeItem) -> dict[str, Any]:
     if item.is_numeric:
         return numeric_item_view(item)
     version = item.question_version
-    view = theory_question_view(version.data, shuffle_seed=item.id)
+    view = theory_question_view(version.data, shuffle_seed=keyed_seed("theory-options", item.id))
     topic = version.question.topic
     view.update({"id": item.id, "type": "theory", "topic": topic.slug, "topic_title": topic.title,
                  "version": version.number})
@@ -243,7 +244,7 @@ def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict
     """A theory question as a learner sees it before answering: no weights, feedback or key.
 
     Matching answers and ordering items are shuffled (deterministically per seed) so their order
-    gives nothing away.
+    gives nothing away; an item's seed is keyed (`questions.keyed`), so nobody can replay it.
     """
     rng = random.Random(shuffle_seed)
     view: dict[str, Any] = {

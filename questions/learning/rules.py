@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from questions.catalogue.theory import wrong_choices
 from questions.errors import ServiceError
+from questions.keyed import keyed_seed
 from questions.learning.models import MockInterview
 from questions.practice.models import PracticeItem, Purpose
 
@@ -131,11 +132,11 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
         wrong = [data["choices"][i] for i in wrong_choices(data)]
         if len(wrong) >= 2:
             # Which wrong choice is struck is fixed per item, so a reload shows the same one.
-            struck = random.Random(item.id).choice(wrong)
+            struck = random.Random(keyed_seed("hint-strike", item.id)).choice(wrong)
             feedback = struck.get("feedback") or ""
             texts.append(("Not this one", f"Rule out: {struck['text']}\n\n{feedback}".strip()))
     elif data["type"] == "matching" and data.get("distractors"):
-        distractor = random.Random(item.id).choice(data["distractors"])
+        distractor = random.Random(keyed_seed("hint-distractor", item.id)).choice(data["distractors"])
         texts.append(("Not this one", f"“{distractor}” matches none of the items."))
     texts.append(("Where to read", f"Read: {data['source']}"))
     return [Hint(i + 1, title, text) for i, (title, text) in enumerate(texts)]

@@ -19,6 +19,7 @@ from attention_engine.variant import as_array
 from questions.catalogue import services as catalogue_services
 from questions.learning import rules as learning_rules
 from questions.practice import jobs as practice_jobs
+from quizsite.disclosure import item_view
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_grid import paste, softmax_rows, step_value
 
@@ -71,7 +72,6 @@ def type_with_keyboard(page, variant: dict) -> None:
 def full_marks(item) -> tuple[str, object]:
     """How a learner gets full marks on this theory question: (question type, what to enter),
     read from the bank's key and laid out as the page shows the question."""
-    from quizsite.disclosure import theory_question_view
 
     data = item.question_version.data
     kind = data["type"]
@@ -87,7 +87,7 @@ def full_marks(item) -> tuple[str, object]:
     if kind == "matching":
         return kind, [p["right"] for p in data["pairs"]]
     if kind == "ordering":
-        shown = theory_question_view(data, shuffle_seed=item.id)["items"]
+        shown = item_view(item)["items"]
         return kind, [str(data["items"].index(text) + 1) for text in shown]
     raise AssertionError(f"no automatic answer for a {kind} question")
 

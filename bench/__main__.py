@@ -17,7 +17,6 @@ import statistics
 import time
 
 from bench import engine_rates
-from questions.practice import jobs as practice_jobs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings_test")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
@@ -46,6 +45,7 @@ def main() -> None:
     from django.utils import timezone
 
     from attention_engine import api as engine
+    from questions.practice import jobs as practice_jobs
     from questions.practice.models import PracticeItem, Submission, Variant
 
     call_command("migrate", verbosity=0)

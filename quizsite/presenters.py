@@ -22,6 +22,19 @@ def kind_titles() -> dict[str, str]:
     return practice_rules.kind_titles()
 
 
+MAX_POSTED_DIGITS = 9  # ids, positions, rungs and counts: 10^9 is far beyond any of them
+
+
+def posted_int(raw: str | None) -> int | None:
+    """A number a form or a query string names (an id, a position, a rung), or None when it is
+    not one: ASCII digits only, at most MAX_POSTED_DIGITS of them (a 5,000-digit number was a 500:
+    Python refuses to read integers of more than 4,300 digits)."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > MAX_POSTED_DIGITS or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
 def theory_response_from_post(view: dict[str, Any], post) -> Any:
     """A theory form's fields as the response `grade_theory` reads (its checks name what is off).
 
@@ -31,9 +44,10 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     kind = view["question_type"]
     if kind == "single_choice":
         value = post.get("response", "")
-        return int(value) if value.isdecimal() else value
+        number = posted_int(value)
+        return value if number is None else number
     if kind == "multiple_response":
-        return [int(v) if v.isdecimal() else v for v in post.getlist("response")]
+        return [v if posted_int(v) is None else posted_int(v) for v in post.getlist("response")]
     if kind == "true_false":
         return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
     if kind == "matching":

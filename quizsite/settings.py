@@ -197,6 +197,10 @@ VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 5)
 VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 20)
 
 # --- API ---------------------------------------------------------------------------------------
+# Request bodies: forms and the API's JSON are refused above this size before any parsing (413).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

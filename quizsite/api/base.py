@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from questions import errors
+from quizsite.bodies import BodyError, declared_length, load_json, read_bounded
 
 from . import serializers as s
 
@@ -48,10 +49,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-class JsonView(APIView):
-    """An API view: bodies are JSON (a nested answer has no form encoding)."""
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is too large."
+    default_code = "too_large"
 
-    parser_classes = [JSONParser]
+
+class BoundedJSONParser(JSONParser):
+    """JSON bodies within `quizsite.bodies`' bounds: the size before parsing, then the nesting."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        try:
+            raw = read_bounded(stream, declared_length(request.META) if request is not None else None)
+            return load_json(raw)
+        except BodyError as exc:
+            if exc.status == 413:
+                raise BodyTooLarge(exc.message) from None
+            raise exceptions.ParseError(exc.message) from None
+
+
+class JsonView(APIView):
+    """An API view: bodies are JSON (a nested answer has no form encoding), within bounds."""
+
+    parser_classes = [BoundedJSONParser]
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -71,7 +92,7 @@ class ObtainToken(ObtainAuthToken):
     """POST username and password, get `{"token": ...}` for `Authorization: Token ...`."""
 
     renderer_classes = APIView.renderer_classes
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=s.TokenRequestSerializer, auth=[],

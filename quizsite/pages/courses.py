@@ -34,7 +34,7 @@ from questions.roles import is_instructor
 
 from .. import course_presenters as present
 from ..disclosure import item_view
-from ..presenters import answer_from_post, errors_by_part, kind_titles
+from ..presenters import answer_from_post, errors_by_part, kind_titles, posted_int
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 DEFAULT_SECTIONS = 3
@@ -159,7 +159,7 @@ class SectionForm(forms.Form):
 
 def _section_count(request: HttpRequest) -> int:
     raw = request.POST.get("section_count") or request.GET.get("sections") or ""
-    count = int(raw) if raw.isdecimal() else DEFAULT_SECTIONS
+    count = posted_int(raw) or DEFAULT_SECTIONS
     return min(max(count, 1), courses_rules.MAX_SECTIONS)
 
 
@@ -423,7 +423,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "errors_by_part": errors_by_part(format_errors),
         "format_errors": format_errors,
         "error": error,
-        "saved_number": int(saved) + 1 if saved.isdecimal() else None,
+        "saved_number": posted_int(saved) + 1 if posted_int(saved) is not None else None,
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
         "kind_titles": kind_titles(),
@@ -445,7 +445,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
-    return _render_take(request, attempt, int(asked) if asked.isdecimal() else None)
+    return _render_take(request, attempt, posted_int(asked))
 
 
 def _closed(request: HttpRequest, attempt, message: str) -> HttpResponse:
@@ -464,7 +464,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     view = item_view(slot.item)
     answer = answer_from_post(view, request.POST)
     raw_certainty = request.POST.get("certainty", "")
-    certainty = int(raw_certainty) if raw_certainty.isdecimal() else None
+    certainty = posted_int(raw_certainty)
     try:
         courses_services.answer_submit(
             attempt=attempt, learner=request.user, position=position, answer=answer, certainty=certainty,
@@ -567,7 +567,7 @@ def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
         for c in courses_selectors.regrade_preview(quiz=quiz, user=request.user)
     ]
     run_id = request.GET.get("run", "")
-    run = courses_selectors.regrade_run_for(user=request.user, run_id=int(run_id)) if run_id.isdecimal() else None
+    run = courses_selectors.regrade_run_for(user=request.user, run_id=posted_int(run_id)) if posted_int(run_id) else None
     if run is not None and run.quiz_id != quiz.id:
         raise Http404("No such regrade.")
     role = courses_selectors.role_in(course=quiz.course, user=request.user)

@@ -18,6 +18,8 @@ from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
 from questions.practice import selectors as practice_selectors
 
+from ..presenters import posted_int
+
 # The chosen topics of the learner's current run, and how many items it has served.
 RUN_SESSION_KEY = "practice_run"
 
@@ -106,12 +108,12 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
     plain form post is sent back to the item page, at the hints.
     """
     item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
-    rung = request.POST.get("rung", "").strip()
-    if not rung.isdecimal():
+    rung = posted_int(request.POST.get("rung"))
+    if rung is None:
         return HttpResponse("Say which hint to open (a number).", status=400, content_type="text/plain")
     fragment = request.headers.get("X-Requested-With") == "fetch"
     try:
-        learning_services.hint_reveal(learner=request.user, item=item, rung=int(rung))
+        learning_services.hint_reveal(learner=request.user, item=item, rung=rung)
     except errors.ServiceError as exc:
         if fragment:
             return HttpResponse(exc.message, status=400, content_type="text/plain")
@@ -121,7 +123,7 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(request, "quizsite/_hints.html", {"item": item, **item_context(request, item)})
     url = reverse("practice-item", args=[item.id])
     submission = request.POST.get("submission", "").strip()
-    if submission.isdecimal():
+    if posted_int(submission) is not None:
         url += f"?submission={submission}"
     return redirect(url + "#hints")
 

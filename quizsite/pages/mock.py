@@ -28,6 +28,7 @@ from ..presenters import (
     errors_by_part,
     kind_titles,
     numeric_answer_lines,
+    posted_int,
 )
 
 
@@ -109,7 +110,7 @@ def _render_interview(
         "seconds_left": learning_rules.seconds_left(mock),
         "clock": clock(learning_rules.seconds_left(mock)),
         "answered": sum(1 for e in entries if e.latest is not None),
-        "saved_position": int(saved_position) if saved_position.isdecimal() else None,
+        "saved_position": posted_int(saved_position),
         "idempotency_key": secrets.token_urlsafe(16),
         "kind_titles": kind_titles(),
     }
@@ -124,7 +125,9 @@ def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
         return redirect("mock-review", mock_id=mock.id)
     entries = learning_selectors.mock_entries(mock=mock)
     asked = request.GET.get("q", "")
-    position = int(asked) if asked.isdecimal() else _first_unanswered(entries)
+    position = posted_int(asked)
+    if position is None:
+        position = _first_unanswered(entries)
     if not any(e.position == position for e in entries):
         position = entries[0].position
     return _render_interview(request, mock, entries, position)

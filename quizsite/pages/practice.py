@@ -1,6 +1,5 @@
 """Web pages. Thin: parse the request, call a service or selector, render."""
 
-import json
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -16,8 +15,9 @@ from questions.practice import selectors as practice_selectors
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
+from ..bodies import BodyError, declared_length, load_json, read_bounded
 from ..disclosure import item_view, submission_view
-from ..presenters import answer_from_post, errors_by_part, parse_preview
+from ..presenters import answer_from_post, errors_by_part, parse_preview, posted_int
 from .learning import home_context, item_context
 
 
@@ -92,9 +92,9 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
         else:
             return redirect(f"{request.path}?submission={created.submission.id}")
     elif submission_id := request.GET.get("submission", "").strip():
-        if submission_id.isdecimal():
+        if posted_int(submission_id) is not None:
             submission = practice_selectors.submission_for_learner(
-                learner=request.user, submission_id=int(submission_id)
+                learner=request.user, submission_id=posted_int(submission_id)
             )
             if submission.item_id != item.id:
                 raise Http404("That answer belongs to another question.")
@@ -118,9 +118,9 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
     if not item.is_numeric:
         return JsonResponse({"error": "Only numeric problems have a preview."}, status=400)
     try:
-        body = json.loads(request.body or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "The body must be JSON."}, status=400)
+        body = load_json(read_bounded(request, declared_length(request.META)))
+    except BodyError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
     answer = body.get("answer") if isinstance(body, dict) else None
     if not isinstance(answer, dict):
         return JsonResponse({"error": 'The body must be {"answer": {part: value}}.'}, status=400)

@@ -15,8 +15,10 @@ and the review sweeps of issue #16:
 * (a) ``precision``: the key rounded to the precision the prompt states (the kind's
   ``stated_precision``) scores 1;
 * (b) ``independent``: mistakes recomputed here, on routes of this module's own (torch
-  built-ins with the wrong argument, modules built without biases ...), are named with their
-  code and score below 1, for the kinds where such a route is written (``INDEPENDENT``);
+  built-ins with the wrong argument, modules built without biases, plain integer or
+  ``Fraction`` arithmetic ...), equal the kind's catalogue within each part's tolerance, and
+  are named with their code and score below 1, for the kinds where such a route is written
+  (``INDEPENDENT``: every kind today);
 * (c) ``distinct``: no two catalogued procedures, nor one and the right one, agree within
   the tolerance on every part;
 * (d) ``rounded``: every mistake rounded to the stated precision, and for exact counts every
@@ -173,8 +175,329 @@ def _mha_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
     return {code: answer for code, answer in wrong.items() if answer is not None}
 
 
-# Kinds whose mistakes this module recomputes on a route of its own (criterion (b)); the rest
-# are checked through their own catalogue only.
+def _by_hand_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """by_hand's wrong worksheets in plain ``Fraction`` / ``int`` arithmetic, tokens as columns."""
+    import math
+    from fractions import Fraction
+
+    def ints(name: str) -> list[list[int]]:
+        return [[int(c) for c in row] for row in variant.params[name]]
+
+    def matmul(a: list[list[Any]], b: list[list[Any]]) -> list[list[Any]]:
+        return [[sum(a[i][r] * b[r][j] for r in range(len(b))) for j in range(len(b[0]))] for i in range(len(a))]
+
+    def transpose(a: list[list[Any]]) -> list[list[Any]]:
+        return [list(col) for col in zip(*a, strict=True)]
+
+    x = ints("X")
+    q, k, v = (matmul(ints(w), x) for w in ("W_q", "W_k", "W_v"))  # (d_k, T), columns = tokens
+    t = len(x[0])
+    right_scores = matmul(transpose(k), q)  # S[i][j] = key i . query j
+
+    def normalise(e: list[list[Any]], by_rows: bool = False) -> list[list[Any]]:
+        if by_rows:
+            return [[value / sum(row) for value in row] for row in e]
+        sums = [sum(e[i][j] for i in range(t)) for j in range(t)]
+        return [[e[i][j] / sums[j] for j in range(t)] for i in range(t)]
+
+    def halve(s: int, how: str) -> int:
+        if how == "floor":
+            return s // 2
+        if how == "trunc":
+            return int(Fraction(s, 2))  # int() of a Fraction truncates toward zero
+        return s
+
+    def sheet(scores: list[list[int]], how: str = "floor", by_rows: bool = False) -> dict[str, Any]:
+        scaled = [[halve(s, how) for s in row] for row in scores]
+        weights = normalise([[Fraction(3) ** s for s in row] for row in scaled], by_rows)
+        return {"scores": scores, "scaled": scaled, "weights": weights, "output": matmul(v, weights)}
+
+    right = sheet(right_scores)
+    # e^s in float: the exact exponential cannot be a Fraction (the one route here that is not exact).
+    exp_weights = normalise([[math.exp(s) for s in row] for row in right["scaled"]])
+    # round() of a Fraction rounds halves to even, as the catalogue's np.round does. A weight
+    # exactly at x.x5 (1/4, 3/4 ...) is then rounded down where school rounding (half up)
+    # goes up: that learner's answer is another procedure, which neither route names.
+    rounded_weights = [[Fraction(round(w, 1)) for w in row] for row in right["weights"]]
+    return {
+        "row_normalised": sheet(right_scores, by_rows=True),
+        "q_k_swapped": sheet(matmul(transpose(q), k)),
+        "truncated_toward_zero": sheet(right_scores, how="trunc"),
+        "no_scaling": sheet(right_scores, how="none"),
+        "output_v_a_transposed": {"output": matmul(v, transpose(right["weights"]))},
+        "exact_exp": {"weights": exp_weights, "output": matmul(v, exp_weights)},
+        "weights_rounded": {"weights": rounded_weights, "output": matmul(v, rounded_weights)},
+    }
+
+
+def _layer_norm_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """layer_norm's wrong procedures with ``torch.var_mean`` and ``F.layer_norm``."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    p = variant.params
+    x, gamma, beta = (torch.tensor(p[n], dtype=torch.float64) for n in ("X", "gamma", "beta"))
+    eps, shape = float(p["eps"]), (x.shape[-1],)
+    var_unbiased, mean = torch.var_mean(x, dim=-1, correction=1, keepdim=True)
+    var_biased = torch.var(x, dim=-1, correction=0, keepdim=True)
+    return {
+        "unbiased_variance": {
+            "variance": var_unbiased.squeeze(-1).numpy(),
+            "output": (gamma * (x - mean) / torch.sqrt(var_unbiased + eps) + beta).numpy(),
+        },
+        "divided_by_variance": {"output": (gamma * (x - mean) / var_biased + beta).numpy()},
+        "forgot_affine": {"output": F.layer_norm(x, shape, eps=eps).numpy()},
+        "gamma_beta_swapped": {"output": F.layer_norm(x, shape, weight=beta, bias=gamma, eps=eps).numpy()},
+    }
+
+
+def _sinusoidal_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """sinusoidal_positions' wrong encodings in torch (``torch.pow``, ``torch.stack``, ``torch.deg2rad``)."""
+    import torch
+
+    d_model, pos, base = (int(variant.params[n]) for n in ("d_model", "pos", "base"))
+    pair = torch.arange(d_model // 2, dtype=torch.float64)
+    omega = torch.pow(torch.tensor(float(base), dtype=torch.float64), -2 * pair / d_model)
+    wrong_omega = torch.pow(torch.tensor(float(base), dtype=torch.float64), -pair / d_model)
+
+    def interleaved(even: Any, odd: Any) -> Any:
+        return torch.stack([even, odd], dim=-1).flatten().numpy()
+
+    angles = pos * omega
+    degrees = torch.deg2rad(angles)  # a calculator in degrees reads the angle as degrees
+    return {
+        "sin_cos_swapped": {"frequencies": omega.numpy(), "encoding": interleaved(angles.cos(), angles.sin())},
+        "exponent_i_over_d": {"frequencies": wrong_omega.numpy(),
+                              "encoding": interleaved((pos * wrong_omega).sin(), (pos * wrong_omega).cos())},
+        "degrees_mode": {"frequencies": omega.numpy(), "encoding": interleaved(degrees.sin(), degrees.cos())},
+        "halves_layout": {"frequencies": omega.numpy(), "encoding": torch.cat([angles.sin(), angles.cos()]).numpy()},
+    }
+
+
+def _multihead_shapes_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """multihead_shapes' wrong procedures run as tensor calls on the ``meta`` device."""
+    import torch
+
+    b, t, d, h = (int(variant.params[n]) for n in ("B", "T", "d_model", "heads"))
+    d_head = d // h
+    x = torch.empty(b, t, d, device="meta")
+
+    def project(width: int) -> Any:
+        return (x @ torch.empty(d, h * width, device="meta")).view(b, t, h, width)  # (B, T, h, width)
+
+    # Every head of the full width d_model: projections to h * d_model, split and attended.
+    q = project(d).transpose(1, 2)
+    att = (q @ q.transpose(-2, -1)).softmax(dim=-1)
+    y = att @ q
+    full = {"d_head": q.shape[-1], "q_heads": list(q.shape), "scores": list(att.shape), "head_out": list(y.shape),
+            "merged": list(y.transpose(1, 2).reshape(b, t, -1).shape)}
+    # The view without the transpose: the product runs over the (h, d_head) axes.
+    q = project(d_head)
+    att = (q @ q.transpose(-2, -1)).softmax(dim=-1)
+    untransposed = {"q_heads": list(q.shape), "scores": list(att.shape), "head_out": list((att @ q).shape)}
+    q = project(d_head).transpose(1, 2)  # (B, h, T, d_head)
+    y = (q @ q.transpose(-2, -1)).softmax(dim=-1) @ q
+    return {
+        "d_head_is_d_model": full,
+        "no_transpose": untransposed,
+        "scores_transposed_operand": {"scores": list((q.transpose(-2, -1) @ q).shape)},
+        "merged_one_head": {"merged": list(y[:, 0].shape)},  # one head's (B, T, d_head)
+    }
+
+
+def _variance_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    r"""variance_scaling's wrong answers from the raw moments, in ``Fraction``:
+    $\operatorname{Var}(q \cdot k) = d_k(\mathbb{E}[q_i^2]\mathbb{E}[k_i^2] - \mu_q^2\mu_k^2)$."""
+    import math
+    from fractions import Fraction
+
+    p, difficulty = variant.params, variant.difficulty
+    d = int(p["d_k"])
+    mu_q, mu_k, s_q, s_k = (Fraction(str(p[n])) for n in ("mu_q", "mu_k", "sigma_q", "sigma_k"))
+    second_q, second_k = s_q * s_q + mu_q * mu_q, s_k * s_k + mu_k * mu_k  # E[q_i^2], E[k_i^2]
+    var = d * (second_q * second_k - (mu_q * mu_k) ** 2)
+    product_var = s_q * s_q * s_k * s_k  # Var(q_i k_i) without the means
+
+    def sqrt(value: Fraction) -> float:
+        return math.sqrt(value)
+
+    if difficulty == "easy":
+        return {
+            "no_scaling": {"std_scaled": sqrt(var)},
+            "scaled_by_dk": {"std_scaled": sqrt(var) / d},
+            "std_vs_variance": {"var": sqrt(var), "std": var},  # the two swapped
+        }
+    if difficulty == "medium":
+        return {
+            "no_scaling": {"std_scaled": sqrt(var)},
+            "scaled_by_dk": {"std_scaled": sqrt(var) / d, "scale": 1 / (d * sqrt(product_var))},
+            # Standard deviations added instead of variances; the variance given as the std.
+            "std_vs_variance": {"var": d * sqrt(product_var), "std_scaled": var / d},
+            "assumed_unit_variance": {"var": Fraction(d), "std_scaled": Fraction(1), "scale": 1 / sqrt(Fraction(d))},
+        }
+    second_moment = d * second_q * second_k
+    return {
+        "no_scaling": {"var_scaled": var},
+        "scaled_by_dk": {"var_scaled": var / (d * d)},
+        "std_vs_variance": {"var_scaled": var / sqrt(Fraction(d))},  # scaled the variance by c, not c^2
+        "ignored_means": {"mean": Fraction(0), "var": d * product_var, "var_scaled": product_var},
+        "second_moment_not_variance": {"var": second_moment, "var_scaled": second_moment / d},
+    }
+
+
+def _kv_cache_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """kv_cache's wrong sizes: the K and V tensors' ``numel() * dtype.itemsize`` on the meta device."""
+    import torch
+
+    p, difficulty = variant.params, variant.difficulty
+    dtypes = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.int8}
+
+    def size(layers: int = p["layers"], kv_heads: int = p["kv_heads"], itemsize: int | None = None,
+             tensors: int = 2, batch: int = p["batch"]) -> int:
+        """Bytes of ``tensors`` cached tensors (K, V) of shape (batch, kv_heads, seq_len, d_head) per layer."""
+        one = torch.empty(batch, kv_heads, p["seq_len"], p["d_head"], dtype=dtypes[p["dtype"]], device="meta")
+        return layers * tensors * one.numel() * (itemsize or one.dtype.itemsize)
+
+    def asked(total: int, gib: int = 2**30) -> dict[str, Any]:
+        if difficulty == "easy":
+            return {"bytes": total}
+        answer: dict[str, Any] = {"bytes": total, "gib": total / gib}
+        if difficulty == "hard":
+            answer["max_batch"] = p["budget_gib"] * gib // (total // p["batch"])
+        return answer
+
+    wrong: dict[str, Any] = {
+        "forgot_k_or_v": asked(size(tensors=1)),
+        "wrong_dtype_bytes": asked(size(itemsize=4)) if dtypes[p["dtype"]].itemsize != 4 else None,
+        "per_layer_only": asked(size(layers=1)),
+        # One sequence: bytes (and GiB) of batch 1; the largest batch is per sequence anyway.
+        "forgot_batch": ({"bytes": size(batch=1)} | ({} if difficulty == "easy" else {"gib": size(batch=1) / 2**30})
+                         if p["batch"] > 1 else None),
+        "query_heads_for_kv": asked(size(kv_heads=p["heads"])) if p["kv_heads"] != p["heads"] else None,
+        "gib_vs_gb": ({n: value for n, value in asked(size(), gib=10**9).items() if n != "bytes"}
+                      if difficulty != "easy" else None),
+    }
+    return {code: answer for code, answer in wrong.items() if answer is not None}
+
+
+def _flops_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """flops' wrong counts in plain integer arithmetic, written from $2mkp$ per matrix product."""
+    p, difficulty = variant.params, variant.difficulty
+    d, h, n, d_ff, layers = p["d_model"], p["heads"], p["seq_len"], p["d_ff"], p["layers"]
+    d_head = p["d_head"] or d // h
+    d_i = h * d_head
+
+    def matmul(m: int, k: int, q: int) -> int:
+        return 2 * m * k * q
+
+    def asked(qkv: int = 3 * matmul(n, d, d_i), qk: int = matmul(n, d_head, n) * h, av: int = matmul(n, n, d_head) * h,
+              out: int = matmul(n, d_i, d), mlp: int = matmul(n, d, d_ff) + matmul(n, d_ff, d), stack: int = layers,
+              per_flop: int = 1, crossover: int | None = None) -> dict[str, int]:
+        """The asked parts for a layer of these terms (``per_flop`` 2 counts multiply-adds)."""
+        if difficulty == "easy":
+            return {"projections": (qkv + out) // per_flop, "attention": (qk + av) // per_flop,
+                    "total": (qkv + qk + av + out + mlp) // per_flop}
+        total = stack * (qkv + qk + av + out + mlp) // per_flop
+        if difficulty == "medium":
+            return {"total": total, "per_token": total // n}
+        return {"total": total} | ({} if crossover is None else {"crossover": crossover})
+
+    # n* where the n^2 products (per token: 2 * 2 n d_i) equal the rest (8 d d_i + 4 d d_ff).
+    rest = 8 * d * d_i + 4 * d * d_ff
+    wrong = {
+        "macs_not_flops": asked(per_flop=2),
+        "forgot_attention_matmuls": asked(qk=0, av=0),
+        "attention_counted_once": asked(av=0, crossover=rest // (2 * d_i)),
+        "one_head_attention": asked(qk=matmul(n, d_head, n), av=matmul(n, n, d_head)),
+        "forgot_output_projection": asked(out=0),
+        "forgot_mlp": asked(mlp=0, crossover=(8 * d * d_i) // (4 * d_i)),
+        "per_layer_only": asked(stack=1) if layers > 1 else None,
+    }
+    return {code: answer for code, answer in wrong.items() if answer is not None}
+
+
+def _model_params_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
+    """model_params' wrong counts: ``sum(p.numel())`` over torch modules built on the ``meta`` device."""
+    from torch import nn
+
+    p, difficulty = variant.params, variant.difficulty
+    d, h, d_ff = p["d_model"], p["heads"], p["d_ff"]
+    model = p["model"]
+
+    def numel(*modules: nn.Module) -> int:
+        return sum(t.numel() for m in modules for t in m.parameters())
+
+    def attention(bias: bool, output: bool) -> int:
+        mha = nn.MultiheadAttention(d, h, bias=bias, device="meta")
+        return sum(t.numel() for name, t in mha.named_parameters() if output or not name.startswith("out_proj."))
+
+    def block(bias: bool = True, output: bool = True, mlp: bool = True, cross: bool | None = None,
+              norms: int | None = None, norm_bias: bool = True) -> int:
+        cross = difficulty == "medium" if cross is None else cross
+        norms = (3 if difficulty == "medium" else 2) if norms is None else norms
+        count = attention(bias, output) * (2 if cross else 1)
+        if mlp:
+            count += numel(nn.Linear(d, d_ff, bias=bias, device="meta"), nn.Linear(d_ff, d, bias=bias, device="meta"))
+        return count + norms * numel(nn.LayerNorm(d, bias=norm_bias, device="meta"))
+
+    if model == "block":
+        def asked(one: int) -> dict[str, int]:
+            return {"block": one} if difficulty == "easy" else {"block": one, "all_layers": p["layers"] * one}
+
+        wrong = {
+            "forgot_layernorm": asked(block(norms=0)),
+            "layernorm_gain_only": asked(block(norm_bias=False)),
+            "forgot_bias": asked(block(bias=False)),
+            "forgot_output_projection": asked(block(output=False)),
+            "forgot_mlp": asked(block(mlp=False)),
+        }
+        if difficulty == "medium":
+            wrong["forgot_cross_attention"] = asked(block(cross=False))
+            wrong["two_layernorms"] = asked(block(norms=2))
+            wrong["per_layer_only"] = {"all_layers": block()}
+        return wrong
+
+    def table(rows: int) -> int:
+        return numel(nn.Embedding(rows, d, device="meta"))
+
+    layer_norm = numel(nn.LayerNorm(d, device="meta"))
+
+    def asked(embeddings: int, one: int, top: int, layers: int = p["layers"]) -> dict[str, int]:
+        return {"embeddings": embeddings, "block": one, "total": embeddings + layers * one + top}
+
+    if model == "gpt":
+        head = numel(nn.Linear(d, p["vocab"], bias=False, device="meta"))
+        embeddings, top = table(p["vocab"]) + table(p["context"]), layer_norm + (0 if p["tied"] else head)
+        wrong = {
+            "forgot_layernorm": asked(embeddings, block(norms=0), top - layer_norm),
+            "forgot_position_embeddings": asked(table(p["vocab"]), block(), top),
+            "forgot_final_layernorm": asked(embeddings, block(), top - layer_norm),
+        }
+        if p["tied"]:
+            wrong["untied_when_tied"] = asked(embeddings, block(), top + head)
+        else:
+            wrong["tied_when_untied"] = asked(embeddings, block(), top - head)
+    else:
+        pooler = numel(nn.Linear(d, d, device="meta"))
+        tables = table(p["vocab"]) + table(p["context"]) + table(p["type_vocab"])
+        embeddings, top = tables + layer_norm, pooler if p["pooler"] else 0
+        wrong = {
+            "forgot_layernorm": asked(tables, block(norms=0), top),
+            "forgot_position_embeddings": asked(embeddings - table(p["context"]), block(), top),
+            "forgot_token_type_embeddings": asked(embeddings - table(p["type_vocab"]), block(), top),
+        }
+        if p["pooler"]:
+            wrong["forgot_pooler"] = asked(embeddings, block(), 0)
+        else:
+            wrong["counted_pooler"] = asked(embeddings, block(), pooler)
+    wrong["forgot_bias"] = asked(embeddings, block(bias=False), top)
+    wrong["forgot_output_projection"] = asked(embeddings, block(output=False), top)
+    wrong["one_block_only"] = {"total": asked(embeddings, block(), top, layers=1)["total"]}
+    return wrong
+
+
+# Kinds whose mistakes this module recomputes on a route of its own (criterion (b)); a kind
+# left out is checked through its own catalogue only.
 INDEPENDENT = {
     "self_attention": _attention_mistakes,
     "qkv_pipeline": _attention_mistakes,
@@ -183,6 +506,14 @@ INDEPENDENT = {
     "cross_attention": _attention_mistakes,
     "softmax_stability": _softmax_mistakes,
     "mha_params": _mha_mistakes,
+    "by_hand": _by_hand_mistakes,
+    "layer_norm": _layer_norm_mistakes,
+    "sinusoidal_positions": _sinusoidal_mistakes,
+    "multihead_shapes": _multihead_shapes_mistakes,
+    "variance_scaling": _variance_mistakes,
+    "kv_cache": _kv_cache_mistakes,
+    "flops": _flops_mistakes,
+    "model_params": _model_params_mistakes,
 }
 ABBREVIATION_FIGURES = (3, 4)
 
@@ -219,7 +550,13 @@ def check_review(module: Any, stored: Variant) -> list[tuple[str, str]]:
         for code in set(catalogue) - set(ours):
             failures.append(("independent", f"{code} is catalogued but not recomputed independently"))
         for code, answer in ours.items():
-            result = module.grade(stored, {**key, **answer})
+            full = {**key, **answer}
+            if code in catalogue:
+                differing = [part.name for part in stored.parts
+                             if not matches(catalogue[code][part.name], as_array(full[part.name]), part.tolerance)]
+                if differing:
+                    failures.append(("independent", f"{code} (recomputed) differs from the catalogue on {', '.join(differing)}"))
+            result = module.grade(stored, full)
             if result.score >= 1.0 or result.misconception != code:
                 failures.append(("independent", f"{code} (recomputed) grades {result.score}, named {result.misconception!r}"))
     for first, second in _distinct(stored, {"key": key, **catalogue}):

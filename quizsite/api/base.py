@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -16,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from questions import errors
 from quizsite.bodies import BodyError, declared_length, load_json, read_bounded
+from quizsite.middleware import DATABASE_DOWN, RETRY_AFTER_SECONDS
 
 from . import serializers as s
 
@@ -40,7 +42,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"detail": exc.message, "format_errors": exc.details}
         return Response(s.ErrorSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, errors.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
-        return Response(s.ErrorSerializer({"detail": exc.message}).data, status=exc.status)
+        response = Response(s.ErrorSerializer({"detail": exc.message}).data, status=exc.status)
+        if exc.status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if isinstance(exc, DatabaseError):  # the database went away mid-request: nothing was stored
+        response = Response(s.ErrorSerializer({"detail": DATABASE_DOWN}).data, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.ValidationError):

@@ -143,6 +143,7 @@ def test_cli_batch_writes_one_variant_per_line_in_seed_order(tmp_path):
         assert cli("batch", "flops", "--seeds", "0:1", "--device", "cuda").returncode == 2
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (torch.cuda.is_available() is false)")
 @pytest.mark.parametrize("kind", ATTENTION_KINDS)
 def test_cuda_batch_is_cpu_generate(kind):

@@ -64,3 +64,20 @@ def test_a_5000_digit_number_in_a_form_is_a_4xx_or_ignored_never_a_500(api, nume
     assert builder.status_code == 200
     mock = api.get("/mock/1/?q=" + HUGE)
     assert mock.status_code == 404  # no such interview; the number is simply not read
+
+
+def test_a_dropped_database_connection_is_a_503_with_retry_after(api, numeric_item, monkeypatch):
+    from django.db import OperationalError
+
+    from questions.practice import selectors as practice_selectors
+
+    def dropped(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(practice_selectors, "practice_item_for_learner", dropped)
+    page = api.get(f"/practice/items/{numeric_item.id}/")
+    assert page.status_code == 503 and page["Retry-After"] and "nothing was stored" in page.content.decode()
+    monkeypatch.setattr("quizsite.api.practice.practice_selectors.practice_item_for_learner", dropped)
+    response = api.get(f"/api/v1/practice/items/{numeric_item.id}")
+    assert response.status_code == 503 and response["Retry-After"]
+    assert "nothing was stored" in response.json()["detail"]

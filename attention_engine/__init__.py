@@ -15,6 +15,6 @@ process stays light; see ``attention_engine.api`` for the public functions.
 #          (tolerance, misconception catalogue), or a new kind;
 #   patch: changes that leave every variant and every grade byte-identical (refactors,
 #          performance, docs, CLI cosmetics).
-ENGINE_VERSION = "1.2.0"
+ENGINE_VERSION = "1.2.1"
 
 __all__ = ["ENGINE_VERSION"]

@@ -215,10 +215,8 @@ def _by_hand_mistakes(variant: Variant) -> dict[str, dict[str, Any]]:
     right = sheet(right_scores)
     # e^s in float: the exact exponential cannot be a Fraction (the one route here that is not exact).
     exp_weights = normalise([[math.exp(s) for s in row] for row in right["scaled"]])
-    # round() of a Fraction rounds halves to even, as the catalogue's np.round does. A weight
-    # exactly at x.x5 (1/4, 3/4 ...) is then rounded down where school rounding (half up)
-    # goes up: that learner's answer is another procedure, which neither route names.
-    rounded_weights = [[Fraction(round(w, 1)) for w in row] for row in right["weights"]]
+    # Halves up, as people round by hand (1/4 -> 3/10): floor(20w + 1) // 2 tenths.
+    rounded_weights = [[Fraction((Fraction(w) * 20 + 1) // 2, 10) for w in row] for row in right["weights"]]
     return {
         "row_normalised": sheet(right_scores, by_rows=True),
         "q_k_swapped": sheet(matmul(transpose(q), k)),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -241,7 +242,10 @@ def _misconception_answers(params_json: str) -> dict[str, dict[str, Any]]:
     weights = np.array(right["weights"], dtype=np.float64)
     e = np.exp(np.array(right["scaled"], dtype=np.float64))
     e_weights = e / e.sum(axis=0, keepdims=True)
-    rounded = np.round(weights, 1)
+    # Rounded as people round by hand, halves up (1/4 -> 0.3), exactly on the fractions: np.round
+    # takes halves to the even digit, so a learner's 0.3 for 1/4 matched no named procedure.
+    rounded = np.array([[math.floor(Fraction(w) * 10 + Fraction(1, 2)) / 10 for w in row]
+                        for row in right["weights"]], dtype=np.float64)
     return {
         "row_normalised": wrong(axis=1),
         "q_k_swapped": wrong(transpose_scores=True),

@@ -82,3 +82,29 @@ def test_the_sweep_catches_a_planted_catalogue_fault(monkeypatch):
     # And a catalogued mistake with no independent route is reported as such.
     monkeypatch.setattr(verify, "INDEPENDENT", {**verify.INDEPENDENT, "kv_cache": lambda v: {}})
     assert ("independent", "forgot_k_or_v is catalogued but not recomputed independently") in check_review(kv_cache, v)
+
+
+def test_by_hand_rounded_weights_round_halves_up_as_people_do():
+    """A weight of exactly 1/4 rounds to 0.3 by hand; the catalogue rounded halves to even (0.2),
+    so a learner who rounded as taught got no named mistake in 45 of 600 variants."""
+    from fractions import Fraction
+
+    from attention_engine.api import grade as grade_variant
+    from attention_engine.kinds import by_hand
+
+    found = 0
+    for seed in range(200):
+        variant = by_hand.generate(seed, "medium")
+        weights = [[Fraction(w) for w in row] for row in variant.answer["weights"]]
+        if not any((w * 20).denominator == 1 and (w * 20).numerator % 2 == 1 for row in weights for w in row):
+            continue  # no weight exactly half-way between two tenths
+        found += 1
+        mistake = by_hand.misconception_answers(variant)["weights_rounded"]
+        by_hand_rounding = [[float((w * 20 + 1) // 2) / 10 for w in row] for row in weights]
+        assert [[float(x) for x in row] for row in mistake["weights"]] == by_hand_rounding
+        result = grade_variant(variant.to_dict(), {**variant.to_dict()["answer"], **{
+            k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in mistake.items()}})
+        assert result["misconception"] == "weights_rounded"
+        if found >= 5:
+            break
+    assert found == 5, "fewer than 5 variants with a half-way weight in 200 seeds"

@@ -173,8 +173,8 @@ def _by_hand_habit(v, habit):
     scaled = np.floor(k.T @ q / 2)
     e = np.exp(scaled) if habit == "exact_exp" else 3.0**scaled
     a = e / e.sum(axis=0, keepdims=True)
-    if habit == "weights_rounded":
-        a = np.round(a, 1)
+    if habit == "weights_rounded":  # halves up, as by hand (a float64 sum can sit a hair below x.x5)
+        a = np.floor(a * 10 + 0.5 + 1e-9) / 10
     z = val @ a.T if habit == "output_v_a_transposed" else val @ a
     return {**v["answer"], "weights": a.tolist(), "output": z.tolist()}
 

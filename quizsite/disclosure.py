@@ -25,9 +25,10 @@ from questions.catalogue.theory import theory_key
 from questions.formatting import format_number
 from questions.keyed import keyed_seed
 from questions.practice.models import PracticeItem, Submission
+from questions.practice.rules import kind_titles
 from quizsite.rendering import verbatim
 
-from .presenters import kind_titles, value_table
+from .presenters import value_table
 
 # Kinds whose answer includes attention weights (the part named "weights"), with what the
 # weights' rows and columns are: by_hand normalises K^T Q by columns, so its rows are keys.

@@ -1,9 +1,8 @@
 
 """The answer side of the pages: reading a posted answer (theory fields, numeric grids), the
-grid and the parse preview as typed, stored answers as text, kind titles. Nothing here reads a
+grid and the parse preview as typed, stored answers as text. Nothing here reads a
 key: what of a question or a key may be shown is `quizsite.disclosure`."""
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -12,15 +11,7 @@ from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
 from questions.formatting import format_number
-from questions.practice import rules as practice_rules
 from quizsite.rendering import verbatim
-
-
-@functools.cache
-def kind_titles() -> dict[str, str]:
-    """Each problem kind's name -> its title, as the engine lists them."""
-    return practice_rules.kind_titles()
-
 
 MAX_POSTED_DIGITS = 9  # ids, positions, rungs and counts: 10^9 is far beyond any of them
 
@@ -47,7 +38,7 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
         number = posted_int(value)
         return value if number is None else number
     if kind == "multiple_response":
-        return [v if posted_int(v) is None else posted_int(v) for v in post.getlist("response")]
+        return [v if (n := posted_int(v)) is None else n for v in post.getlist("response")]
     if kind == "true_false":
         return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
     if kind == "matching":

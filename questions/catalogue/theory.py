@@ -98,8 +98,9 @@ def _index(value: Any, size: int) -> int:
 def right_choices(q: dict) -> list[int]:
     """The choices that make the key: the full-credit one of a single choice (the schema allows
     exactly one), every choice with positive weight of a multiple response."""
-    full = 100 if q["type"] == "single_choice" else 0
-    return [i for i, c in enumerate(q["choices"]) if c["weight"] > full - 1e-9 and c["weight"] > 0]
+    if q["type"] == "single_choice":
+        return [i for i, c in enumerate(q["choices"]) if c["weight"] >= 100]
+    return [i for i, c in enumerate(q["choices"]) if c["weight"] > 0]
 
 
 def wrong_choices(q: dict) -> list[int]:

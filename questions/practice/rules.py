@@ -24,8 +24,9 @@ def kinds_by_name() -> dict[str, dict[str, Any]]:
     return {k["name"]: k for k in kinds()}
 
 
+@functools.cache
 def kind_titles() -> dict[str, str]:
-    """Kind name -> its title, for every page and list that names a kind."""
+    """Kind name -> its title, for every page and list that names a kind (read-only: shared)."""
     return {k["name"]: k["title"] for k in kinds()}
 
 

@@ -30,11 +30,12 @@ from questions.courses import services as courses_services
 from questions.courses.models import Membership, Quiz, QuizAttempt
 from questions.courses.rules import STAFF_ROLES
 from questions.errors import AnswerFormatError, ServiceError
+from questions.practice.rules import kind_titles
 from questions.roles import is_instructor
 
 from .. import course_presenters as present
 from ..disclosure import item_view
-from ..presenters import answer_from_post, errors_by_part, kind_titles, posted_int
+from ..presenters import answer_from_post, errors_by_part, posted_int
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
 DEFAULT_SECTIONS = 3
@@ -423,7 +424,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "errors_by_part": errors_by_part(format_errors),
         "format_errors": format_errors,
         "error": error,
-        "saved_number": posted_int(saved) + 1 if posted_int(saved) is not None else None,
+        "saved_number": None if (number := posted_int(saved)) is None else number + 1,
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
         "kind_titles": kind_titles(),
@@ -567,7 +568,8 @@ def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
         for c in courses_selectors.regrade_preview(quiz=quiz, user=request.user)
     ]
     run_id = request.GET.get("run", "")
-    run = courses_selectors.regrade_run_for(user=request.user, run_id=posted_int(run_id)) if posted_int(run_id) else None
+    wanted = posted_int(run_id)
+    run = courses_selectors.regrade_run_for(user=request.user, run_id=wanted) if wanted else None
     if run is not None and run.quiz_id != quiz.id:
         raise Http404("No such regrade.")
     role = courses_selectors.role_in(course=quiz.course, user=request.user)

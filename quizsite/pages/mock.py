@@ -20,13 +20,13 @@ from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
+from questions.practice.rules import kind_titles
 
 from ..disclosure import item_view, key_view, submission_view
 from ..presenters import (
     answer_from_post,
     answer_lines,
     errors_by_part,
-    kind_titles,
     numeric_answer_lines,
     posted_int,
 )

@@ -92,9 +92,9 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
         else:
             return redirect(f"{request.path}?submission={created.submission.id}")
     elif submission_id := request.GET.get("submission", "").strip():
-        if posted_int(submission_id) is not None:
+        if (wanted := posted_int(submission_id)) is not None:
             submission = practice_selectors.submission_for_learner(
-                learner=request.user, submission_id=posted_int(submission_id)
+                learner=request.user, submission_id=wanted
             )
             if submission.item_id != item.id:
                 raise Http404("That answer belongs to another question.")

@@ -5,11 +5,18 @@
 sanitised. Both are cleaned with nh3: the HTML with its default allowlist, each formula with a
 MathML allowlist (latex2mathml copies `\text{...}` into the output unescaped, so its output is
 no more trusted than the LaTeX it came from).
+
+Formulas are put back by tokenizing the sanitised HTML, never by replacing strings in it: a
+formula in a text node becomes MathML; one in an attribute value (a link's title, an image's
+alt) stays its LaTeX source, escaped, and one in a URL attribute is dropped, since a formula
+there was never math and its source (`$javascript:...$`) went past the sanitiser as a
+placeholder.
 """
 
 import html
 import re
 import secrets
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -42,20 +49,97 @@ def _mathml(latex: str, *, display: bool) -> str:
     return nh3.clean(converted, tags=_MATHML_TAGS, attributes={t: _MATHML_ATTRIBUTES for t in _MATHML_TAGS})
 
 
+# Attributes whose value is a URL (of those nh3's default allowlist keeps, and a few more).
+_URL_ATTRIBUTES = {"href", "src", "cite", "longdesc", "action", "formaction", "poster", "srcset", "background"}
+
+
+class _Formulas(HTMLParser):
+    """Re-emits sanitised HTML token by token, putting each formula back where it may go.
+
+    `placeholder` matches a formula's placeholder; `mathml[i]` and `source[i]` are formula i
+    rendered and as written. Attribute values are re-escaped; everything else is copied as it came.
+    """
+
+    def __init__(self, placeholder: re.Pattern, mathml: list[str], source: list[str]) -> None:
+        super().__init__(convert_charrefs=False)
+        self.placeholder, self.mathml, self.source = placeholder, mathml, source
+        self.out: list[str] = []
+        self.text: list[str] = []  # raw pieces of the current text node, entity references included
+
+    def rendered(self, sanitised: str) -> str:
+        self.feed(sanitised)
+        self.close()
+        self.flush()
+        return "".join(self.out)
+
+    def flush(self) -> None:
+        if self.text:
+            raw = "".join(self.text)
+            self.out.append(self.placeholder.sub(lambda m: self.mathml[int(m.group(1))], raw))
+            self.text = []
+
+    def attribute(self, name: str, value: str | None) -> str:
+        if value is None:
+            return f" {name}"
+        if name in _URL_ATTRIBUTES:
+            value = self.placeholder.sub("", value)
+        else:
+            value = self.placeholder.sub(lambda m: self.source[int(m.group(1))], value)
+        return f' {name}="{html.escape(value, quote=True)}"'
+
+    def tag(self, tag: str, attrs: list[tuple[str, str | None]], end: str) -> None:
+        self.flush()
+        self.out.append(f"<{tag}{''.join(self.attribute(n, v) for n, v in attrs)}{end}>")
+
+    def handle_starttag(self, tag, attrs):
+        self.tag(tag, attrs, "")
+
+    def handle_startendtag(self, tag, attrs):
+        self.tag(tag, attrs, " /")
+
+    def handle_endtag(self, tag):
+        self.flush()
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def handle_entityref(self, name):
+        self.text.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.text.append(f"&#{name};")
+
+    # nh3 keeps no comments, declarations or processing instructions; none is passed on.
+    def handle_comment(self, data):
+        self.flush()
+
+    def handle_decl(self, decl):
+        self.flush()
+
+    def handle_pi(self, data):
+        self.flush()
+
+    def unknown_decl(self, data):
+        self.flush()
+
+
 def render_markdown(text: str) -> str:
     """Render learner-facing Markdown with `$`-delimited LaTeX to sanitised HTML."""
     token = secrets.token_hex(8)
-    formulas: list[str] = []
+    mathml: list[str] = []
+    source: list[str] = []
 
     def stash(match: re.Match) -> str:
         display = match.group(1) is not None
-        formulas.append(_mathml(match.group(1) if display else match.group(2), display=display))
-        return f"MATH{token}X{len(formulas) - 1}X"
+        mathml.append(_mathml(match.group(1) if display else match.group(2), display=display))
+        source.append(match.group(0))
+        return f"MATH{token}X{len(mathml) - 1}X"
 
     body = _MATH.sub(stash, text or "")
     rendered = markdown.markdown(body, extensions=["tables", "fenced_code", "sane_lists"])
-    rendered = nh3.clean(rendered)
-    return re.sub(rf"MATH{token}X(\d+)X", lambda m: formulas[int(m.group(1))], rendered)
+    sanitised = nh3.clean(rendered)
+    return _Formulas(re.compile(rf"MATH{token}X(\d+)X"), mathml, source).rendered(sanitised)
 
 
 def verbatim(text: str) -> SafeString:

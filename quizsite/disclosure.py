@@ -23,7 +23,7 @@ from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import as_array
 from questions.catalogue.theory import theory_key
 from questions.formatting import format_number
-from questions.keyed import keyed_seed
+from questions.keyed import choice_ids, keyed_seed
 from questions.practice.models import PracticeItem, Submission
 from questions.practice.rules import kind_titles
 from quizsite.rendering import verbatim
@@ -62,10 +62,9 @@ def item_view(item: PracticeItem) -> dict[str, Any]:
     if item.is_numeric:
         return numeric_item_view(item)
     version = item.question_version
-    view = theory_question_view(version.data, shuffle_seed=keyed_seed("theory-options", item.id))
+    view = theory_question_view(version.data, item_id=item.id)
     topic = version.question.topic
-    view.update({"id": item.id, "type": "theory", "topic": topic.slug, "topic_title": topic.title,
-                 "version": version.number})
+    view.update({"id": item.id, "type": "theory", "topic": topic.slug, "topic_title": topic.title})
     return view
 
 
@@ -241,15 +240,17 @@ def submission_view(submission: Submission, *, with_solution: bool = True) -> di
     return view
 
 
-def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict[str, Any]:
-    """A theory question as a learner sees it before answering: no weights, feedback or key.
+def theory_question_view(data: dict[str, Any], *, item_id: int | None = None) -> dict[str, Any]:
+    """A theory question as a learner sees it before answering: no weights, feedback or key, and
+    neither its slug (it may spell the answer) nor its version.
 
-    Matching answers and ordering items are shuffled (deterministically per seed) so their order
-    gives nothing away; an item's seed is keyed (`questions.keyed`), so nobody can replay it.
+    The item's options come in an order of their own (choices, matching answers, ordering
+    items), drawn from a keyed seed (`questions.keyed`) nobody can replay, and each choice is
+    named by an id of this item (`questions.keyed.choice_ids`), never by its position. Without
+    an item (an author's preview) the order is the author's.
     """
-    rng = random.Random(shuffle_seed)
+    rng = random.Random(keyed_seed("theory-options", item_id) if item_id is not None else 0)
     view: dict[str, Any] = {
-        "slug": data["slug"],
         "type": data["type"],
         "question_type": data["type"],
         "title": data["title"],
@@ -259,7 +260,11 @@ def theory_question_view(data: dict[str, Any], *, shuffle_seed: int = 0) -> dict
     }
     kind = data["type"]
     if kind in ("single_choice", "multiple_response"):
-        view["choices"] = [c["text"] for c in data["choices"]]
+        ids = choice_ids("preview" if item_id is None else item_id, len(data["choices"]))
+        choices = [{"id": cid, "text": c["text"]} for cid, c in zip(ids, data["choices"], strict=True)]
+        if item_id is not None:
+            random.Random(keyed_seed("theory-choices", item_id)).shuffle(choices)
+        view["choices"] = choices
     elif kind == "matching":
         rights = [p["right"] for p in data["pairs"]] + list(data.get("distractors") or [])
         rng.shuffle(rights)
@@ -333,4 +338,9 @@ def item_key(item: PracticeItem) -> dict[str, Any]:
     or a theory question's key with its explanation and source."""
     if item.is_numeric:
         return {"answer": item.variant.data["answer"], "steps": item.variant.data["steps"]}
-    return theory_key(item.question_version.data)
+    data = item.question_version.data
+    key = theory_key(data)
+    if "correct_choices" in key:  # named as the learner's options are: by this item's ids
+        ids = choice_ids(item.id, len(data["choices"]))
+        key["correct_choices"] = [ids[i] for i in key["correct_choices"]]
+    return key

@@ -11,6 +11,7 @@ from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
 from questions.formatting import format_number
+from questions.keyed import choice_ids
 from quizsite.rendering import verbatim
 
 MAX_POSTED_DIGITS = 9  # ids, positions, rungs and counts: 10^9 is far beyond any of them
@@ -34,11 +35,9 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     """
     kind = view["question_type"]
     if kind == "single_choice":
-        value = post.get("response", "")
-        number = posted_int(value)
-        return value if number is None else number
+        return post.get("response", "")  # the chosen option's id
     if kind == "multiple_response":
-        return [v if (n := posted_int(v)) is None else n for v in post.getlist("response")]
+        return post.getlist("response")
     if kind == "true_false":
         return {"true": True, "false": False}.get(post.get("response", ""), post.get("response", ""))
     if kind == "matching":
@@ -52,6 +51,23 @@ def theory_response_from_post(view: dict[str, Any], post) -> Any:
     return post.get("response", "")
 
 
+def chosen_ids(view: dict[str, Any], response: Any) -> list[str]:
+    """The ids of the options a stored choice response names, in its order. Answers stored
+    before options had ids named them by the author's number; those are read through the item's
+    ids (`questions.keyed.choice_ids`)."""
+    choices = view.get("choices") or []
+    if not choices:
+        return []
+    by_author = choice_ids("preview" if view.get("id") is None else view["id"], len(choices))
+    picked = []
+    for value in response if isinstance(response, list) else [response]:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(choices):
+            picked.append(by_author[value])
+        elif isinstance(value, str):
+            picked.append(value)
+    return picked
+
+
 def theory_form_values(view: dict[str, Any], answer: Any) -> dict[str, Any]:
     """A theory question's fields, filled with the learner's answer (refused or graded) read back.
 
@@ -62,8 +78,7 @@ def theory_form_values(view: dict[str, Any], answer: Any) -> dict[str, Any]:
     """
     response = answer.get("response") if isinstance(answer, Mapping) else None
     kind = view["question_type"]
-    picked = [p for p in (response if isinstance(response, list) else [response])
-              if isinstance(p, int) and not isinstance(p, bool)]
+    picked = chosen_ids(view, response)
     chosen = response if isinstance(response, Mapping) else {}
     items = view.get("items") or []
     positions = [""] * len(items)
@@ -76,9 +91,7 @@ def theory_form_values(view: dict[str, Any], answer: Any) -> dict[str, Any]:
     else:
         text = response if isinstance(response, str) and kind != "ordering" else ""
     return {
-        "choices": [
-            {"text": c, "checked": i in picked} for i, c in enumerate(view.get("choices") or [])
-        ],
+        "choices": [{**c, "checked": c["id"] in picked} for c in view.get("choices") or []],
         "matches": [{"left": left, "selected": chosen.get(left)} for left in view.get("lefts") or []],
         "positions": [{"item": item, "position": p} for item, p in zip(items, positions, strict=True)],
         "text": text,
@@ -291,11 +304,11 @@ def answer_lines(view: dict[str, Any], answer: Any) -> list[str]:
     typed answer as typed (escaped HTML, never read as Markdown or LaTeX)."""
     response = answer.get("response") if isinstance(answer, dict) else None
     kind = view.get("question_type")
-    choices = view.get("choices") or []
-    if kind == "single_choice" and isinstance(response, int) and 0 <= response < len(choices):
-        return [choices[response]]
-    if kind == "multiple_response" and isinstance(response, list):
-        return [choices[i] for i in response if isinstance(i, int) and 0 <= i < len(choices)] or ["(none chosen)"]
+    if kind in ("single_choice", "multiple_response"):
+        texts = {c["id"]: c["text"] for c in view.get("choices") or []}
+        lines = [texts[cid] for cid in chosen_ids(view, response) if cid in texts]
+        if lines or kind == "multiple_response":
+            return lines or ["(none chosen)"]
     if kind == "true_false" and isinstance(response, bool):
         return ["True" if response else "False"]
     if kind == "matching" and isinstance(response, dict):

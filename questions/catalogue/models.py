@@ -26,10 +26,20 @@ class Topic(models.Model):
 
 
 class Question(models.Model):
-    """A theory question's stable identity; its content lives in versions."""
+    """A theory question's stable identity; its content lives in versions.
+
+    `owner` is the course whose instructors edit it and whose quizzes alone may draw it; a
+    question without an owner is in the public bank (practice, reviews, mock interviews, any
+    course's quizzes), edited by site staff only. Learners never see the slug (it may spell the
+    answer): they get the item's number.
+    """
 
     slug = models.SlugField(max_length=120, unique=True)
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
+    # A string reference: the catalogue sits below courses and never imports them.
+    owner = models.ForeignKey(
+        "questions.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="owned_questions"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

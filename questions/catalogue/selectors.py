@@ -5,22 +5,25 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 
-from questions.catalogue.models import QuestionVersion, Topic
+from questions.catalogue.models import Question, QuestionVersion, Topic
 
 
 def topics_with_counts():
-    """Topics with their number of published questions, in the bank's order."""
+    """Topics with their number of published public-bank questions, in the bank's order."""
     return Topic.objects.annotate(
         published=Count(
             "questions__versions",
-            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED),
+            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED, questions__owner__isnull=True),
         )
     )
 
 
-def current_versions(*, published_only: bool = True):
-    """The newest version of every question (the newest published one with published_only)."""
+def current_versions(*, published_only: bool = True, questions: Q | None = None):
+    """The newest version of every question (the newest published one with published_only), of
+    the questions `questions` (a filter on `Question`) selects when given."""
     versions = QuestionVersion.objects.all()
+    if questions is not None:
+        versions = versions.filter(question__in=Question.objects.filter(questions))
     if published_only:
         versions = versions.filter(status=QuestionVersion.Status.PUBLISHED)
     newest = versions.filter(question=OuterRef("question")).order_by("-number").values("id")[:1]
@@ -31,10 +34,14 @@ def current_versions(*, published_only: bool = True):
     )
 
 
-def question_latest(*, slug: str):
-    """The newest version of a question, whatever its status (for its authors)."""
+def question_latest(*, slug: str, questions: Q | None = None):
+    """The newest version of a question, whatever its status (for its authors); 404 when it is
+    not among the questions `questions` selects."""
+    versions = QuestionVersion.objects.select_related("question__topic")
+    if questions is not None:
+        versions = versions.filter(question__in=Question.objects.filter(questions))
     version = (
-        QuestionVersion.objects.select_related("question__topic")
+        versions
         .filter(question__slug=slug)
         .order_by("-number")
         .first()

@@ -37,8 +37,13 @@ def question_version_save(
     data: dict[str, Any],
     status: str = QuestionVersion.Status.PUBLISHED,
     created_by=None,
+    owner=None,
 ) -> tuple[QuestionVersion, bool]:
     """Store `data` as the question's current content. Returns (version, changed).
+
+    `owner` is the course the question belongs to (None: the public bank). A slug belongs to
+    one owner for good: saving it for another is refused, so nobody edits a question that is
+    not theirs. Who may save for an owner is the caller's check (`questions.courses.services`).
 
     The same content again changes nothing. New content makes a new version: a published version
     is never edited in place, so what a graded submission points at stays as it was graded.
@@ -47,8 +52,12 @@ def question_version_save(
     content_hash = _content_hash(data)
     with transaction.atomic():
         question, _ = Question.objects.select_for_update().get_or_create(
-            slug=data["slug"], defaults={"topic": topic}
+            slug=data["slug"], defaults={"topic": topic, "owner": owner}
         )
+        if question.owner_id != (owner.id if owner is not None else None):
+            raise QuestionInvalid(
+                f"The slug {data['slug']!r} is taken by a question you cannot edit; choose another slug."
+            )
         if question.topic_id != topic.id:
             question.topic = topic
             question.save(update_fields=["topic"])
@@ -104,8 +113,11 @@ def bank_load(*, path) -> BankLoadReport:
     return BankLoadReport(topics=len(docs), questions=total, changed=changed)
 
 
-def question_author_save(*, topic_slug: str, data: dict[str, Any], publish: bool, author) -> QuestionVersion:
-    """Save an instructor's question as a draft, or publish it (a new version if it changed)."""
+def question_author_save(
+    *, topic_slug: str, data: dict[str, Any], publish: bool, author, owner=None
+) -> QuestionVersion:
+    """Save an author's question for `owner` as a draft, or publish it (a new version if it
+    changed). The caller has checked that `author` may write for `owner`."""
     errors = validate_question(data)
     topic = Topic.objects.filter(slug=topic_slug).first()
     if topic is None:
@@ -116,7 +128,7 @@ def question_author_save(*, topic_slug: str, data: dict[str, Any], publish: bool
             details=[{"line": e.line, "message": e.message} for e in errors],
         )
     status = QuestionVersion.Status.PUBLISHED if publish else QuestionVersion.Status.DRAFT
-    version, _ = question_version_save(topic=topic, data=data, status=status, created_by=author)
+    version, _ = question_version_save(topic=topic, data=data, status=status, created_by=author, owner=owner)
     return version
 
 
@@ -137,7 +149,9 @@ class ImportReport:
     skipped: list[str]
 
 
-def questions_import(*, text: str | bytes, format: str | None, author=None, publish: bool = False) -> ImportReport:
+def questions_import(
+    *, text: str | bytes, format: str | None, author=None, publish: bool = False, owner=None
+) -> ImportReport:
     """Import a GIFT or Moodle XML file: every question or none (a broken file saves nothing).
 
     Imported questions land in the "imported" topic as drafts unless `publish` is set; an
@@ -159,7 +173,9 @@ def questions_import(*, text: str | bytes, format: str | None, author=None, publ
     with transaction.atomic():
         topic = topic_upsert(**IMPORT_TOPIC, position=Topic.objects.count())
         for question in questions:
-            _, changed = question_version_save(topic=topic, data=question, status=status, created_by=author)
+            _, changed = question_version_save(
+                topic=topic, data=question, status=status, created_by=author, owner=owner
+            )
             if changed:
                 saved.append(question["slug"])
     return ImportReport(saved=saved, skipped=[q["slug"] for q in questions if q["slug"] not in saved])

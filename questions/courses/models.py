@@ -108,6 +108,9 @@ class QuizSection(models.Model):
     kind = models.CharField(max_length=64, blank=True)
     difficulty = models.CharField(max_length=16, choices=Difficulty.choices, blank=True)
     questions = models.ManyToManyField(Question, blank=True, related_name="quiz_sections")
+    # The versions the quiz was opened with: attempts draw these, whatever is published later,
+    # until the owner's regrade moves the quiz to the current versions.
+    pinned_versions = models.ManyToManyField(QuestionVersion, blank=True, related_name="+")
     draw_count = models.PositiveSmallIntegerField(default=1)
     points = models.FloatField(default=1.0)
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
-from questions.catalogue.models import QuestionVersion
-from questions.catalogue.theory import grade_theory
+from questions.catalogue.models import Question, QuestionVersion
+from questions.catalogue.visibility import register_withholder
 from questions.courses.models import (
     AttemptSlot,
     Course,
@@ -44,6 +44,7 @@ from questions.courses.rules import (
 )
 from questions.courses.statistics import item_statistics
 from questions.practice.models import Submission
+from questions.practice.rules import grade_item_response
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,72 @@ def courses_of(*, user):
         .annotate(role=F("memberships__role"))
         .order_by("title", "id")
     )
+
+
+PUBLIC_BANK = "public"
+
+
+def question_owners(*, user) -> list[tuple[str, str]]:
+    """Where the user may write questions, as (owner key, label): the public bank for site staff,
+    then each course the user is an instructor of (its id)."""
+    owners = [(PUBLIC_BANK, "Public bank (every learner's practice)")] if user.is_staff else []
+    taught = Course.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR
+    ).order_by("title", "id")
+    return owners + [(str(c.id), f"Course: {c.title}") for c in taught]
+
+
+def question_owner_for(*, user, key: str) -> Course | None:
+    """The owner `key` names (None: the public bank), if the user may write for it; else 403."""
+    allowed = dict(question_owners(user=user))
+    if key not in allowed:
+        raise PermissionDenied(
+            "You can write only the questions of courses you teach"
+            + (" and of the public bank." if user.is_staff else "; the public bank is edited by site staff.")
+        )
+    return None if key == PUBLIC_BANK else Course.objects.get(id=int(key))
+
+
+def question_owner_key(question) -> str:
+    return PUBLIC_BANK if question.owner_id is None else str(question.owner_id)
+
+
+def questions_writable(*, user):
+    """Filter for questions (`Question`) the user may edit: their courses', the bank's for staff."""
+    taught = Membership.objects.filter(user=user, role=Membership.Role.INSTRUCTOR).values("course_id")
+    condition = Q(owner__in=taught)
+    return condition | Q(owner__isnull=True) if user.is_staff else condition
+
+
+def question_writable(*, user, question: Question) -> bool:
+    return Question.objects.filter(questions_writable(user=user), id=question.id).exists()
+
+
+def questions_readable(*, user):
+    """Filter for questions an author may read and export: the public bank and the questions of
+    the courses they teach."""
+    return Q(owner__isnull=True) | questions_writable(user=user)
+
+
+def questions_for_course(course: Course):
+    """Filter for questions the quizzes of `course` may draw: the public bank and its own."""
+    return Q(owner__isnull=True) | Q(owner=course)
+
+
+def quizzes_attemptable(*, now: datetime):
+    """Quizzes a learner can still start or continue: open, and not past their close time."""
+    return Quiz.objects.filter(state=Quiz.State.OPEN).filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+
+
+@register_withholder
+def withheld_questions(*, learner, now: datetime):
+    """The ids of questions drawn by a quiz of a course the user learns in, while that quiz can
+    still be attempted (`questions.catalogue.visibility`): they stay out of practice, reviews
+    and mock interviews until it closes."""
+    quizzes = quizzes_attemptable(now=now).filter(
+        course__memberships__user=learner, course__memberships__role=Membership.Role.LEARNER
+    )
+    return Question.objects.filter(quiz_sections__quiz__in=quizzes).values("id")
 
 
 def quiz_max_score(quiz: Quiz) -> float:
@@ -424,7 +491,7 @@ def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVe
     submitted = answer.submission.answer
     if slot.item.is_numeric:
         return float(engine.grade(current_variant_data(slot.item.variant), submitted)["score"])
-    result = grade_theory(target.data, submitted.get("response"))
+    result = grade_item_response(question=target.data, response=submitted.get("response"), item_id=slot.item_id)
     return float(result["score"] or 0.0)
 
 

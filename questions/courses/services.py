@@ -52,7 +52,7 @@ from questions.courses.rules import (
     normalise_join_code,
     stable_int,
 )
-from questions.courses.selectors import require_role
+from questions.courses.selectors import questions_for_course, require_role
 from questions.courses.tasks import enqueue_regrade
 from questions.errors import AttemptClosed, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
@@ -116,7 +116,7 @@ def membership_set(*, course: Course, actor, user, role: str) -> Membership:
     return membership
 
 
-def _check_section(spec: SectionSpec, index: int) -> list[Question]:
+def _check_section(spec: SectionSpec, index: int, *, course: Course) -> list[Question]:
     where = f"Section {index + 1}"
     if not 1 <= spec.draw <= MAX_DRAW:
         raise ServiceError(f"{where}: draw between 1 and {MAX_DRAW} questions.")
@@ -133,7 +133,9 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     published = {
         v.question.slug: v.question
         for v in QuestionVersion.objects.filter(
-            question__slug__in=slugs, status=QuestionVersion.Status.PUBLISHED
+            question__in=Question.objects.filter(questions_for_course(course)),
+            question__slug__in=slugs,
+            status=QuestionVersion.Status.PUBLISHED,
         )
         .exclude(data__type="essay")
         .select_related("question")
@@ -141,7 +143,8 @@ def _check_section(spec: SectionSpec, index: int) -> list[Question]:
     missing = [s for s in slugs if s not in published]
     if missing:
         raise ServiceError(
-            f"{where}: no published, automatically graded question {', '.join(repr(s) for s in missing)}."
+            f"{where}: no published, automatically graded question {', '.join(repr(s) for s in missing)}"
+            " in the public bank or this course."
         )
     if spec.draw > len(slugs):
         raise ServiceError(f"{where}: cannot draw {spec.draw} of {len(slugs)} questions.")
@@ -197,7 +200,7 @@ def quiz_create(
         raise ServiceError(f"Unknown feedback timing {feedback_timing!r}.")
     if feedback_timing == Quiz.FeedbackTiming.AFTER_CLOSE and closes_at is None:
         raise ServiceError("Feedback after the quiz closes needs a close time.")
-    pools = [_check_section(spec, i) for i, spec in enumerate(sections)]
+    pools = [_check_section(spec, i, course=course) for i, spec in enumerate(sections)]
     with transaction.atomic():
         quiz = Quiz.objects.create(
             course=course,
@@ -228,10 +231,24 @@ def quiz_create(
     return quiz
 
 
+def sections_pin(*, quiz: Quiz) -> None:
+    """Pin every theory section to the questions' current published versions: attempts draw
+    those until the next pin, whatever authors publish meanwhile (`QuizSection.pinned_versions`)."""
+    for section in quiz.sections.exclude(kind__gt=""):
+        section.pinned_versions.set(
+            QuestionVersion.objects.filter(
+                question__in=section.questions.all(), status=QuestionVersion.Status.PUBLISHED
+            )
+        )
+
+
 def quiz_open(*, quiz: Quiz, actor) -> Quiz:
-    """Let learners take the quiz (instructors only). Opening an open quiz changes nothing."""
+    """Let learners take the quiz (instructors only), pinned to the question versions published
+    now; a later version reaches it only through a regrade. Opening an open quiz changes nothing."""
     require_role(course=quiz.course, user=actor, roles=(Membership.Role.INSTRUCTOR,))
-    Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN)
+    with transaction.atomic():
+        if Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN):
+            sections_pin(quiz=quiz)
     quiz.refresh_from_db(fields=["state"])
     return quiz
 
@@ -295,13 +312,17 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
 
 
 def _draw_theory(*, quiz: Quiz, section: QuizSection, learner, number: int) -> list[QuestionVersion]:
-    """`draw_count` current published versions of the pool, preferring questions this learner
-    was not given in earlier attempts; order by the stable hash."""
-    versions = list(
-        QuestionVersion.objects.filter(
-            question__in=section.questions.all(), status=QuestionVersion.Status.PUBLISHED
-        ).select_related("question")
-    )
+    """`draw_count` versions of the pool, preferring questions this learner was not given in
+    earlier attempts; order by the stable hash. An open quiz draws its pinned versions, a draft's
+    preview the current published ones."""
+    if quiz.state == Quiz.State.OPEN:
+        versions = list(section.pinned_versions.select_related("question"))
+    else:
+        versions = list(
+            QuestionVersion.objects.filter(
+                question__in=section.questions.all(), status=QuestionVersion.Status.PUBLISHED
+            ).select_related("question")
+        )
     if len(versions) < section.draw_count:
         raise ServiceError("Some questions of this quiz are no longer published; tell your instructor.")
     earlier = set(
@@ -499,9 +520,12 @@ def answer_submit(
 
 
 def regrade_start(*, quiz: Quiz, user) -> RegradeRun:
-    """Record a regrade and have the worker apply it in batches (instructors only)."""
+    """Record a regrade and have the worker apply it in batches (instructors only). The quiz
+    moves to the current versions: attempts started from now on draw them too."""
     require_role(course=quiz.course, user=user, roles=(Membership.Role.INSTRUCTOR,))
     with transaction.atomic():
+        if quiz.state == Quiz.State.OPEN:
+            sections_pin(quiz=quiz)
         run = RegradeRun.objects.create(
             quiz=quiz, requested_by=user, slots_total=AttemptSlot.objects.filter(attempt__quiz=quiz).count()
         )

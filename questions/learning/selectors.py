@@ -14,7 +14,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from questions.catalogue.models import QuestionVersion, Topic
+from questions.catalogue.visibility import practisable, require_practisable
 from questions.errors import ServiceError
+from questions.keyed import opaque_id
 from questions.learning.models import LearnerProfile, MockInterview, MockInterviewItem, ReviewCard
 from questions.learning.rules import (
     _REVIEW_ORDER,
@@ -32,10 +34,20 @@ from questions.practice.rules import kind_titles
 from questions.practice.rules import kinds_by_topic as practice_kinds_by_topic
 
 
+def _servable(*, learner, now: datetime) -> Q:
+    """Cards a review may serve now: a kind's, or a question's that is not withheld."""
+    return Q(question__isnull=True) | practisable(learner=learner, now=now, prefix="question__")
+
+
 def reviews_due(*, learner, now: datetime | None = None):
-    """The learner's cards due now, most overdue first."""
+    """The learner's cards due now, most overdue first; a question withheld for an open quiz of
+    the learner's course waits until the quiz closes (`questions.catalogue.visibility`)."""
     now = now or timezone.now()
-    return ReviewCard.objects.filter(learner=learner, due__lte=now).order_by("due", "id")
+    return (
+        ReviewCard.objects.filter(learner=learner, due__lte=now)
+        .filter(_servable(learner=learner, now=now))
+        .order_by("due", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,7 @@ def review_counts(*, learner, now: datetime | None = None) -> ReviewCounts:
     """Cards due now and cards that fall due later today (one query)."""
     now = now or timezone.now()
     end_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    counts = ReviewCard.objects.filter(learner=learner).aggregate(
+    counts = ReviewCard.objects.filter(learner=learner).filter(_servable(learner=learner, now=now)).aggregate(
         due_now=Count("id", filter=Q(due__lte=now)),
         later=Count("id", filter=Q(due__gt=now, due__lt=end_of_day)),
     )
@@ -68,7 +80,7 @@ def reviews_due_list(*, learner, now: datetime | None = None) -> list[dict[str, 
                 "subject": "kind" if card.kind else "question",
                 "kind": card.kind or None,
                 "difficulty": card.difficulty if card.kind else None,
-                "question": card.question.slug if card.question_id else None,
+                "question": opaque_id("question", card.question_id) if card.question_id else None,
                 "topic": card.question.topic.slug if card.question_id else None,
                 "title": kinds.get(card.kind, card.kind) if card.kind else titles.get(card.question_id, ""),
                 "due": card.due,
@@ -114,7 +126,7 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
     kinds_by_topic = practice_kinds_by_topic()
     questions_by_topic: dict[int, set[int]] = {}
     for question_id, topic_id in (
-        QuestionVersion.objects.filter(status=QuestionVersion.Status.PUBLISHED)
+        QuestionVersion.objects.filter(status=QuestionVersion.Status.PUBLISHED, question__owner__isnull=True)
         .exclude(data__type="essay")
         .values_list("question_id", "question__topic_id")
         .order_by()
@@ -190,7 +202,7 @@ def practice_topics() -> list[PracticeTopic]:
     topics = Topic.objects.annotate(
         question_count=Count(
             "questions",
-            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED)
+            filter=Q(questions__versions__status=QuestionVersion.Status.PUBLISHED, questions__owner__isnull=True)
             & ~Q(questions__versions__data__type="essay"),
             distinct=True,
         )
@@ -223,7 +235,9 @@ def theory_candidates(*, learner, topic_slugs: list[str], rng: random.Random) ->
     first within each topic, dealt round-robin across topics so a mock covers every topic."""
     versions = list(
         QuestionVersion.objects.filter(
-            question__topic__slug__in=topic_slugs, status=QuestionVersion.Status.PUBLISHED
+            practisable(learner=learner, prefix="question__"),
+            question__topic__slug__in=topic_slugs,
+            status=QuestionVersion.Status.PUBLISHED,
         )
         .exclude(data__type="essay")  # no automatic score: nothing to review at the end
         .select_related("question__topic")
@@ -363,7 +377,13 @@ class MockSummary:
 
 
 def mock_summary(*, mock: MockInterview) -> MockSummary:
-    return MockSummary(mock, mock_entries(mock=mock))
+    """The interview with its entries, for its review; refused (403) while one of its questions
+    is withheld for an open quiz of the learner's course, since the review shows keys."""
+    entries = mock_entries(mock=mock)
+    for entry in entries:
+        if entry.item.question_version_id:
+            require_practisable(learner=mock.learner, question=entry.item.question_version.question)
+    return MockSummary(mock, entries)
 
 
 def mock_history(*, learner, limit: int = 20) -> list[MockSummary]:

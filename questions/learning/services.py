@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from questions.catalogue.models import QuestionVersion
+from questions.catalogue.visibility import practisable
 from questions.errors import MockClosed, ServiceError, ServiceUnavailable
 from questions.learning.jobs import mock_finish_locked
 from questions.learning.models import (
@@ -77,7 +78,11 @@ def review_item_next(*, learner, now: datetime | None = None) -> ReviewStarted |
             )
             return ReviewStarted(item, created=True)
         version = (
-            QuestionVersion.objects.filter(question_id=card.question_id, status=QuestionVersion.Status.PUBLISHED)
+            QuestionVersion.objects.filter(
+                practisable(learner=learner, now=now, prefix="question__"),
+                question_id=card.question_id,
+                status=QuestionVersion.Status.PUBLISHED,
+            )
             .exclude(data__type="essay")
             .order_by("-number")
             .first()

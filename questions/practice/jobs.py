@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
-from questions.catalogue.theory import grade_theory
 from questions.practice import dispatch
 from questions.practice.models import Submission, Variant
+from questions.practice.rules import grade_item_response
 
 
 def variant_for_seed(*, kind: str, difficulty: str, seed: int) -> tuple[Variant, bool]:
@@ -64,7 +64,9 @@ def submission_grade(*, submission_id: int) -> Submission:
         if item.is_numeric:
             result = engine.grade(item.variant.data, submission.answer)
         else:
-            result = grade_theory(item.question_version.data, submission.answer.get("response"))
+            result = grade_item_response(
+                question=item.question_version.data, response=submission.answer.get("response"), item_id=item.id
+            )
         invalid = bool(result.get("format_errors") or result.get("format_error"))
         submission.status = Submission.Status.INVALID if invalid else Submission.Status.GRADED
         # An essay has no automatic score: graded (read) with score None, for a person to mark.

@@ -11,6 +11,9 @@ from attention_engine.grading import read_response
 from attention_engine.variant import Variant as EngineVariant
 from questions.catalogue.theory import grade_theory
 from questions.errors import ServiceError
+from questions.keyed import choice_ids
+
+CHOICE_TYPES = ("single_choice", "multiple_response")
 
 
 @functools.cache
@@ -83,13 +86,45 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
     return [error.to_dict() for error in errors]
 
 
-def theory_format_errors(*, question: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
-    """Why a theory answer (``{"response": ...}``) cannot be read, in the engine's error shape."""
+def response_by_index(*, question: dict[str, Any], response: Any, item_id: int) -> Any:
+    """A response as `grade_theory` reads it: the options of a choice question are named by their
+    ids on this item (`questions.keyed.choice_ids`, shuffled per learner), the grader counts them
+    by the author's order. Anything that is not one of the item's ids is passed on unchanged
+    (answers stored before ids were given held the author's numbers)."""
+    if question.get("type") not in CHOICE_TYPES:
+        return response
+    index = {cid: i for i, cid in enumerate(choice_ids(item_id, len(question["choices"])))}
+    if isinstance(response, list):
+        return [index.get(r, r) if isinstance(r, str) else r for r in response]
+    return index.get(response, response) if isinstance(response, str) else response
+
+
+def grade_item_response(*, question: dict[str, Any], response: Any, item_id: int) -> dict[str, Any]:
+    """`grade_theory` for a response given on one item (its choice ids read back)."""
+    return grade_theory(question, response_by_index(question=question, response=response, item_id=item_id))
+
+
+def _error(message: str) -> list[dict[str, Any]]:
+    return [{"part": "response", "row": None, "col": None, "message": message}]
+
+
+def theory_format_errors(*, question: dict[str, Any], answer: Any, item_id: int) -> list[dict[str, Any]]:
+    """Why a theory answer (``{"response": ...}``) cannot be read, in the engine's error shape.
+
+    A choice is named by its id on this item: a number (a position) is refused, since the
+    options are shown in an order of their own to each learner."""
     if not isinstance(answer, dict) or "response" not in answer:
-        return [{"part": "response", "row": None, "col": None, "message": "No answer given."}]
+        return _error("No answer given.")
     extra = _unknown_parts(answer, {"response"})
     if extra:
         return extra
-    problem = grade_theory(question, answer["response"]).get("format_error")
-    return [{"part": "response", "row": None, "col": None, "message": problem}] if problem else []
+    response = answer["response"]
+    if question.get("type") in CHOICE_TYPES:
+        ids = set(choice_ids(item_id, len(question["choices"])))
+        named = response if isinstance(response, list) else [response]
+        if not all(isinstance(r, str) and r in ids for r in named):
+            return _error("Choose among the options of this question, each named by its id "
+                          "(the `id` given with every choice).")
+    problem = grade_item_response(question=question, response=response, item_id=item_id).get("format_error")
+    return _error(problem) if problem else []
 

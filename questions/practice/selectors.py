@@ -6,6 +6,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 
 from attention_engine import ENGINE_VERSION
+from questions.catalogue.visibility import require_practisable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 
 # Items the practice pages and the practice API may show. Mock-interview and quiz items have
@@ -13,22 +14,33 @@ from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 PRACTICE_PAGE_PURPOSES = (Purpose.PRACTICE, Purpose.REVIEW)
 
 
+def _question(item: PracticeItem):
+    return item.question_version.question if item.question_version_id else None
+
+
 def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
-    return get_object_or_404(
+    """The learner's practice or review item; 403 while its question is withheld for a quiz
+    (`questions.catalogue.visibility`), even if it was served before the quiz opened."""
+    item = get_object_or_404(
         PracticeItem.objects.select_related("variant", "question_version__question__topic"),
         id=item_id,
         learner=learner,
         purpose__in=PRACTICE_PAGE_PURPOSES,
     )
+    require_practisable(learner=learner, question=_question(item))
+    return item
 
 
 def submission_for_learner(*, learner, submission_id: int) -> Submission:
-    return get_object_or_404(
-        Submission.objects.select_related("item__variant", "item__question_version"),
+    """The learner's practice or review submission; 403 while its question is withheld."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("item__variant", "item__question_version__question"),
         id=submission_id,
         learner=learner,
         item__purpose__in=PRACTICE_PAGE_PURPOSES,
     )
+    require_practisable(learner=learner, question=_question(submission.item))
+    return submission
 
 
 def stock_missing(*, kind: str, difficulty: str) -> int:

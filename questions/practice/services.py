@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from questions.catalogue.models import QuestionVersion, Topic
+from questions.catalogue.visibility import practisable
 from questions.errors import AnswerFormatError, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import (
@@ -95,7 +96,9 @@ def practice_item_create_for_topic(
         raise ServiceError(f"Unknown topic {topic_slug!r}.")
     versions = (
         QuestionVersion.objects.filter(
-            question__topic=topic, status=QuestionVersion.Status.PUBLISHED
+            practisable(learner=learner, prefix="question__"),
+            question__topic=topic,
+            status=QuestionVersion.Status.PUBLISHED,
         ).exclude(data__type="essay")
         if topic
         else QuestionVersion.objects.none()
@@ -146,7 +149,7 @@ def submission_create(
     if item.is_numeric:
         errors = answer_format_errors(variant=item.variant.data, answer=answer)
     else:
-        errors = theory_format_errors(question=item.question_version.data, answer=answer)
+        errors = theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
     if errors:
         raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
     try:

@@ -212,8 +212,8 @@ class AttemptAnswer(JsonView):
     @extend_schema(
         request=s.AnswerRequest,
         parameters=[IDEMPOTENCY_KEY],
-        examples=[OpenApiExample("Theory, single choice", {"answer": {"response": 0}}, request_only=True),
-                  OpenApiExample("With certainty", {"answer": {"response": 0}, "certainty": 2}, request_only=True)],
+        examples=[OpenApiExample("Theory, single choice (an option's id)", {"answer": {"response": "k7q2mxw4b9tz3d5a"}}, request_only=True),
+                  OpenApiExample("With certainty", {"answer": {"response": "k7q2mxw4b9tz3d5a"}, "certainty": 2}, request_only=True)],
         responses={202: s.AnswerAcceptedSerializer, **s.error_responses(400, 404, 409, 415)},
         summary="Answer the question at this position; graded by the worker",
     )

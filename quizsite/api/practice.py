@@ -139,7 +139,7 @@ class SubmissionCreate(JsonView):
         request=s.SubmissionRequest,
         parameters=[IDEMPOTENCY_KEY],
         examples=[OpenApiExample("Numeric", {"answer": {"scores": [[1, 0.5], [0.5, 1]]}}, request_only=True),
-                  OpenApiExample("Theory, single choice", {"answer": {"response": 0}}, request_only=True)],
+                  OpenApiExample("Theory, single choice (an option's id)", {"answer": {"response": "k7q2mxw4b9tz3d5a"}}, request_only=True)],
         responses={202: s.SubmissionSerializer, **s.error_responses(400, 404, 415)},
     )
     def post(self, request, item_id: int):

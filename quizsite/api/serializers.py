@@ -194,6 +194,11 @@ class PartSerializer(ViewSerializer):
     weight = serializers.FloatField(help_text="The part's share of the score", required=False)
 
 
+class ChoiceSerializer(ViewSerializer):
+    id = serializers.CharField(help_text="Names the option in an answer (this item's own id, not a position)")
+    text = serializers.CharField(help_text="Markdown with $LaTeX$")
+
+
 class ItemSerializer(ViewSerializer):
     """An item as its learner sees it before answering: never the answer key.
 
@@ -212,7 +217,6 @@ class ItemSerializer(ViewSerializer):
     params = serializers.DictField(help_text="numeric: the variant's inputs (matrices as lists of rows)", required=False)
     parts = PartSerializer(many=True, help_text="numeric: what to answer", required=False)
     # theory
-    slug = serializers.CharField(help_text="theory: the question", required=False)
     title = serializers.CharField(help_text="theory: the question's title", required=False)
     question_type = serializers.ChoiceField(
         choices=["single_choice", "multiple_response", "true_false", "numeric", "short_answer", "matching", "ordering"],
@@ -220,8 +224,9 @@ class ItemSerializer(ViewSerializer):
     hint_count = serializers.IntegerField(help_text="theory: the question's own hints", required=False)
     topic = serializers.CharField(help_text="theory: the topic's slug", required=False)
     topic_title = serializers.CharField(required=False)
-    version = serializers.IntegerField(help_text="theory: the question version shown", required=False)
-    choices = serializers.ListField(child=serializers.CharField(), help_text="answer with indices", required=False)
+    choices = ChoiceSerializer(
+        many=True, help_text="choice questions: the options, in this item's order; answer with their ids",
+        required=False)
     lefts = serializers.ListField(child=serializers.CharField(), help_text="matching: the items to match", required=False)
     rights = serializers.ListField(child=serializers.CharField(), help_text="matching: the answers offered", required=False)
     items = serializers.ListField(child=serializers.CharField(), help_text="answer with the texts in order", required=False)
@@ -390,7 +395,7 @@ class ReviewCardSerializer(ViewSerializer):
     subject = serializers.ChoiceField(choices=["question", "kind"])
     kind = serializers.CharField(allow_null=True)
     difficulty = serializers.CharField(allow_null=True, help_text="kind cards: the difficulty of the next variant")
-    question = serializers.CharField(allow_null=True, help_text="question cards: the question's slug")
+    question = serializers.CharField(allow_null=True, help_text="question cards: an opaque id of the question")
     topic = serializers.CharField(allow_null=True)
     title = serializers.CharField(allow_blank=True)
     due = serializers.DateTimeField()
@@ -539,7 +544,8 @@ class KeySerializer(ViewSerializer):
 
     answer = serializers.JSONField(help_text="numeric: part -> value; true_false: true or false", required=False)
     steps = SolutionStepSerializer(many=True, help_text="numeric: the worked solution", required=False)
-    correct_choices = serializers.ListField(child=serializers.IntegerField(), required=False)
+    correct_choices = serializers.ListField(
+        child=serializers.CharField(), help_text="choice questions: the ids of the right options", required=False)
     answers = serializers.ListField(child=serializers.JSONField(), help_text="numeric and short answer: the accepted ones", required=False)
     pairs = serializers.DictField(child=serializers.CharField(), help_text="matching: item -> answer", required=False)
     order = serializers.ListField(child=serializers.CharField(), required=False)

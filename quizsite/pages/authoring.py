@@ -18,6 +18,7 @@ from questions.catalogue import services as catalogue_services
 from questions.catalogue.interchange import dump
 from questions.catalogue.models import Topic
 from questions.catalogue.schema import DIFFICULTIES, QUESTION_TYPES, validate_question
+from questions.courses import selectors as courses_selectors
 from questions.roles import is_instructor
 
 from ..disclosure import theory_question_view
@@ -62,7 +63,16 @@ class TextField(forms.CharField):
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
+class OwnerField(forms.ChoiceField):
+    """Where a question lives: a course the author teaches, or the public bank (site staff)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(label="Belongs to", help_text="A course's questions appear only in its own quizzes; "
+                         "the public bank's in everyone's practice and in any course's quizzes.", **kwargs)
+
+
 class QuestionForm(forms.Form):
+    owner = OwnerField()
     topic = forms.ChoiceField()
     slug = forms.SlugField(max_length=120, help_text="Stable identity: lower-case words joined by hyphens.")
     type = forms.ChoiceField(choices=[(t, t.replace("_", " ")) for t in QUESTION_TYPES])
@@ -78,8 +88,9 @@ class QuestionForm(forms.Form):
         help_text="The fields of the chosen type, as in questions/bank/FORMAT.md.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owners: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owners
         self.fields["topic"].choices = [(t.slug, t.title) for t in Topic.objects.all()]
 
     def clean_spec(self) -> dict:
@@ -109,10 +120,10 @@ class QuestionForm(forms.Form):
         return data
 
     @classmethod
-    def initial_for(cls, topic_slug: str, data: dict) -> dict:
+    def initial_for(cls, owner: str, topic_slug: str, data: dict) -> dict:
         spec = {k: data[k] for k in TYPE_FIELDS if k in data}
         return {
-            "topic": topic_slug, "slug": data["slug"], "type": data["type"], "difficulty": data["difficulty"],
+            "owner": owner, "topic": topic_slug, "slug": data["slug"], "type": data["type"], "difficulty": data["difficulty"],
             "title": data["title"], "prompt": data["prompt"], "explanation": data["explanation"],
             "source": data["source"], "tags": ", ".join(data.get("tags") or []),
             "hints": "\n".join(data.get("hints") or []),
@@ -123,24 +134,39 @@ class QuestionForm(forms.Form):
 @instructor_required
 @require_GET
 def question_list(request: HttpRequest) -> HttpResponse:
-    versions = catalogue_selectors.current_versions(published_only=False)
+    """The questions this author may edit: their courses' (and the public bank's for staff)."""
+    versions = catalogue_selectors.current_versions(
+        published_only=False, questions=courses_selectors.questions_writable(user=request.user)
+    ).select_related("question__owner")
     return render(request, "quizsite/author/list.html", {"versions": versions, "formats": EXPORT_FORMATS})
 
 
 @instructor_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    current = catalogue_selectors.question_latest(slug=slug) if slug else None
+    user = request.user
+    current = None
+    if slug:  # another course's question reads as missing; the bank's, to a non-staff author, as 403
+        current = catalogue_selectors.question_latest(
+            slug=slug, questions=courses_selectors.questions_readable(user=user)
+        )
+        if not courses_selectors.question_writable(user=user, question=current.question):
+            raise PermissionDenied("The public bank is edited by site staff; put your own version in a course.")
+    owners = courses_selectors.question_owners(user=user)
+    if not owners:
+        raise PermissionDenied("You teach no course yet: create one, then write its questions.")
     if request.method == "GET":
         if current is not None:
-            initial = QuestionForm.initial_for(current.question.topic.slug, current.data)
+            initial = QuestionForm.initial_for(
+                courses_selectors.question_owner_key(current.question), current.question.topic.slug, current.data
+            )
         else:
             initial = {"type": "single_choice", "difficulty": "medium",
                        "spec": yaml.safe_dump(SPEC_EXAMPLES["single_choice"], sort_keys=False)}
-        form = QuestionForm(initial=initial)
+        form = QuestionForm(initial=initial, owners=owners)
         return render(request, "quizsite/author/edit.html", {"form": form, "current": current, "examples": SPEC_EXAMPLES})
 
-    form = QuestionForm(request.POST)
+    form = QuestionForm(request.POST, owners=owners)
     context = {"form": form, "current": current, "examples": SPEC_EXAMPLES}
     if not form.is_valid():
         return render(request, "quizsite/author/edit.html", context, status=400)
@@ -156,7 +182,8 @@ def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse
         return render(request, "quizsite/author/edit.html", context)
     try:
         version = catalogue_services.question_author_save(
-            topic_slug=form.cleaned_data["topic"], data=data, publish=action == "publish", author=request.user
+            topic_slug=form.cleaned_data["topic"], data=data, publish=action == "publish", author=user,
+            owner=courses_selectors.question_owner_for(user=user, key=form.cleaned_data["owner"]),
         )
     except errors.ServiceError as exc:
         context["error"] = exc.message
@@ -168,7 +195,8 @@ def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse
 @instructor_required
 @require_http_methods(["GET", "POST"])
 def question_import(request: HttpRequest) -> HttpResponse:
-    context: dict = {}
+    owners = courses_selectors.question_owners(user=request.user)
+    context: dict = {"owners": owners}
     if request.method == "POST":
         upload = request.FILES.get("file")
         fmt = request.POST.get("format") or None
@@ -176,8 +204,10 @@ def question_import(request: HttpRequest) -> HttpResponse:
             context["error"] = "Choose a GIFT (.txt, .gift) or Moodle XML (.xml) file to import."
             return render(request, "quizsite/author/import.html", context, status=400)
         try:
+            owner = courses_selectors.question_owner_for(user=request.user, key=request.POST.get("owner", ""))
             report = catalogue_services.questions_import(
-                text=upload.read(), format=fmt, author=request.user, publish=bool(request.POST.get("publish"))
+                text=upload.read(), format=fmt, author=request.user, publish=bool(request.POST.get("publish")),
+                owner=owner,
             )
         except errors.ServiceError as exc:
             context.update(error=exc.message, problems=exc.details or [])
@@ -196,7 +226,8 @@ def question_export(request: HttpRequest) -> HttpResponse:
     if fmt not in EXPORT_FORMATS:
         return HttpResponse(f"Unknown format {fmt!r}: use gift or moodle_xml.", status=400, content_type="text/plain")
     content_type, extension = EXPORT_FORMATS[fmt]
-    body = dump([v.data for v in catalogue_selectors.current_versions()], fmt)
+    versions = catalogue_selectors.current_versions(questions=courses_selectors.questions_readable(user=request.user))
+    body = dump([v.data for v in versions], fmt)
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attention-questions.{extension}"'
     return response

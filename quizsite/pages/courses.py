@@ -105,9 +105,13 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [("", "—"), *kind_titles().items()]
 
 
-def _pool_versions() -> list:
-    """Published, automatically graded questions: what a theory pool may draw from."""
-    return [v for v in catalogue_selectors.current_versions(published_only=True) if v.data.get("type") != "essay"]
+def _pool_versions(course) -> list:
+    """Published, automatically graded questions of the public bank and of this course: what a
+    theory pool of its quizzes may draw from."""
+    versions = catalogue_selectors.current_versions(
+        published_only=True, questions=courses_selectors.questions_for_course(course)
+    )
+    return [v for v in versions if v.data.get("type") != "essay"]
 
 
 class SectionForm(forms.Form):
@@ -283,7 +287,7 @@ def _builder(request: HttpRequest, course, quiz_form, section_forms, *, status=2
 @require_http_methods(["GET", "POST"])
 def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
     course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
-    versions = _pool_versions()
+    versions = _pool_versions(course)
     count = _section_count(request)
     if request.method == "GET":
         sections = [SectionForm(prefix=f"s{i}", versions=versions) for i in range(count)]

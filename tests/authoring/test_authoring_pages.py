@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion, Topic
+from questions.courses import services as courses_services
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +19,22 @@ def instructor(django_user_model):
 
 
 @pytest.fixture
-def author(client, instructor):
+def course(instructor):
+    return courses_services.course_create(title="Attention 101", instructor=instructor)
+
+
+@pytest.fixture
+def author(client, instructor, course):
+    """An instructor's browser; their questions belong to the course they teach."""
     catalogue_services.topic_upsert(slug="masking", title="Masking")
     client.force_login(instructor)
+    client.owner = str(course.id)
     return client
 
 
-def form_for(**overrides) -> dict:
+def form_for(author, **overrides) -> dict:
     form = {
+        "owner": author.owner,
         "topic": "masking",
         "slug": "causal-triangular",
         "type": "true_false",
@@ -43,14 +52,15 @@ def form_for(**overrides) -> dict:
     return form
 
 
-def test_learners_cannot_author(client, learner):
+def test_learners_cannot_author(client, learner, course):
     client.force_login(learner)
+    client.owner = str(course.id)
     assert client.get("/author/").status_code == 403
-    assert client.post("/author/questions/new", form_for()).status_code == 403
+    assert client.post("/author/questions/new", form_for(client)).status_code == 403
 
 
 def test_preview_shows_the_question_as_a_learner_sees_it_and_saves_nothing(author):
-    response = author.post("/author/questions/new", form_for(action="preview"))
+    response = author.post("/author/questions/new", form_for(author, action="preview"))
     assert response.status_code == 200
     page = response.content.decode()
     assert 'aria-label="Preview as a learner sees it"' in page
@@ -59,10 +69,10 @@ def test_preview_shows_the_question_as_a_learner_sees_it_and_saves_nothing(autho
 
 
 def test_publish_then_edit_makes_version_two(author):
-    assert author.post("/author/questions/new", form_for()).status_code == 302
+    assert author.post("/author/questions/new", form_for(author)).status_code == 302
     v1 = QuestionVersion.objects.get()
     assert v1.status == "published" and v1.data["answer"] is True and v1.data["tags"] == ["masking", "decoder"]
-    response = author.post("/author/questions/causal-triangular/", form_for(title="Causal masks, again"))
+    response = author.post("/author/questions/causal-triangular/", form_for(author, title="Causal masks, again"))
     assert response.status_code == 302
     assert list(QuestionVersion.objects.order_by("number").values_list("number", "status")) == [
         (1, "retired"), (2, "published"),
@@ -74,9 +84,9 @@ def test_text_posted_by_a_browser_with_crlf_line_ends_is_saved_with_unix_ones(au
         "prompt": "A causal mask hides positions $j > i$.\r\n\r\nFrom query $i$.",
         "explanation": "Line one.\r\nLine two.",
         "hints": "Think of generation order.\r\nWhich tokens exist yet?",
-        "spec": form_for()["spec"].replace("\n", "\r\n"),
+        "spec": form_for(author)["spec"].replace("\n", "\r\n"),
     }
-    response = author.post("/author/questions/new", form_for(**crlf))
+    response = author.post("/author/questions/new", form_for(author, **crlf))
     assert response.status_code == 302, response.content.decode()[:3000]
     data = QuestionVersion.objects.get().data
     assert data["prompt"] == "A causal mask hides positions $j > i$.\n\nFrom query $i$."
@@ -85,18 +95,18 @@ def test_text_posted_by_a_browser_with_crlf_line_ends_is_saved_with_unix_ones(au
 
 
 def test_draft_is_edited_in_place(author):
-    author.post("/author/questions/new", form_for(action="draft"))
-    author.post("/author/questions/causal-triangular/", form_for(action="draft", title="Better title"))
+    author.post("/author/questions/new", form_for(author, action="draft"))
+    author.post("/author/questions/causal-triangular/", form_for(author, action="draft", title="Better title"))
     version = QuestionVersion.objects.get()
     assert version.status == "draft" and version.data["title"] == "Better title"
 
 
 def test_invalid_question_is_a_400_with_the_rule_broken(author):
-    response = author.post("/author/questions/new", form_for(spec="answer: maybe"))
+    response = author.post("/author/questions/new", form_for(author, spec="answer: maybe"))
     assert response.status_code == 400
     assert "answer" in response.content.decode()
     assert not QuestionVersion.objects.exists()
-    bad_yaml = author.post("/author/questions/new", form_for(spec="answer: [unclosed"))
+    bad_yaml = author.post("/author/questions/new", form_for(author, spec="answer: [unclosed"))
     assert bad_yaml.status_code == 400 and "Not valid YAML" in bad_yaml.content.decode()
 
 
@@ -112,12 +122,12 @@ def test_bare_moodle_questions_come_in_as_drafts(author):
 
     bare = "::Bare:: Attention weights in a row sum to one. {T}\n"
     upload = SimpleUploadedFile("q.gift", bare.encode(), content_type="text/plain")
-    response = author.post("/author/import", {"file": upload, "format": "gift"})
+    response = author.post("/author/import", {"owner": author.owner, "file": upload, "format": "gift"})
     assert response.status_code == 200, response.content.decode()
     assert QuestionVersion.objects.get().status == "draft"
     # Publishing it as it is would break the bank's rules (no explanation, no feedback).
     upload = SimpleUploadedFile("q.gift", bare.encode(), content_type="text/plain")
-    refused = author.post("/author/import", {"file": upload, "format": "gift", "publish": "1"})
+    refused = author.post("/author/import", {"owner": author.owner, "file": upload, "format": "gift", "publish": "1"})
     assert refused.status_code == 400 and "explanation" in refused.content.decode()
 
 
@@ -125,7 +135,7 @@ def test_import_gift_from_the_web_then_export(author):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("q.gift", GIFT.encode(), content_type="text/plain")
-    response = author.post("/author/import", {"file": upload, "format": "gift", "publish": "1"})
+    response = author.post("/author/import", {"owner": author.owner, "file": upload, "format": "gift", "publish": "1"})
     assert response.status_code == 200, response.content.decode()
     assert "Imported 2 questions" in response.content.decode()
     assert Topic.objects.filter(slug="imported").exists()
@@ -142,7 +152,7 @@ def test_broken_import_saves_nothing_and_names_the_line(author):
 
     broken = GIFT + "\n::Q3:: Unclosed {=yes ~no\n"
     upload = SimpleUploadedFile("q.gift", broken.encode(), content_type="text/plain")
-    response = author.post("/author/import", {"file": upload, "format": "gift"})
+    response = author.post("/author/import", {"owner": author.owner, "file": upload, "format": "gift"})
     assert response.status_code == 400
     assert "line" in response.content.decode().lower()
     assert not QuestionVersion.objects.exists()

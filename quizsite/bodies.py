@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 
 MAX_JSON_DEPTH = 32  # the deepest body the API takes is an answer's grid: 4 levels
 
@@ -71,3 +72,34 @@ def load_json(raw: bytes) -> Any:
     if json_depth(value) > MAX_JSON_DEPTH:
         raise BodyError(f"The JSON nests more than {MAX_JSON_DEPTH} levels deep.")
     return value
+
+
+# Paths that take a question file (GIFT or Moodle XML): their own, larger cap.
+UPLOAD_PATHS = ("/author/import",)
+
+
+def body_cap(path: str) -> int:
+    """The largest body a request to `path` may declare: `QUESTION_UPLOAD_MAX_BYTES` for the
+    question-file import, `API_MAX_BODY_BYTES` for everything else (forms and the API)."""
+    if path.startswith(UPLOAD_PATHS):
+        return settings.QUESTION_UPLOAD_MAX_BYTES
+    return settings.API_MAX_BODY_BYTES
+
+
+class BodySizeMiddleware:
+    """Refuse (413) a request whose declared body is over its cap before any view, form parser or
+    upload handler reads a byte of it. A body without a Content-Length reads as empty in Django's
+    WSGI request, so the declared length is the one to check."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = declared_length(request.META)
+        cap = body_cap(request.path_info)
+        if length is not None and length > cap:
+            message = f"The body is larger than {cap:,} bytes."
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

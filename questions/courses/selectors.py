@@ -28,6 +28,7 @@ from questions.courses.models import (
     Quiz,
     QuizAnswer,
     QuizAttempt,
+    QuizSection,
     RegradeRun,
 )
 from questions.courses.rules import (
@@ -548,6 +549,37 @@ def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
                 )
             )
     return changes
+
+
+@dataclass(frozen=True)
+class PinnedBehind:
+    slug: str
+    title: str
+    pinned: int
+    current: int
+
+
+def pinned_behind(*, quiz: Quiz, user) -> list[PinnedBehind]:
+    """The quiz's pinned question versions that a newer published version has replaced (staff):
+    what applying a regrade would move the quiz to."""
+    require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
+    pinned = QuestionVersion.objects.filter(
+        id__in=QuizSection.pinned_versions.through.objects.filter(quizsection__quiz=quiz).values("questionversion_id")
+    ).select_related("question")
+    current = {
+        v.question_id: v
+        for v in QuestionVersion.objects.filter(
+            question_id__in=[p.question_id for p in pinned], status=QuestionVersion.Status.PUBLISHED
+        )
+    }
+    return sorted(
+        (
+            PinnedBehind(p.question.slug, current[p.question_id].data["title"], p.number, current[p.question_id].number)
+            for p in pinned
+            if p.question_id in current and current[p.question_id].number > p.number
+        ),
+        key=lambda b: b.slug,
+    )
 
 
 def regrade_run_for(*, user, run_id: int) -> RegradeRun:

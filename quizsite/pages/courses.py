@@ -579,5 +579,6 @@ def quiz_regrade(request: HttpRequest, quiz_id: int) -> HttpResponse:
     role = courses_selectors.role_in(course=quiz.course, user=request.user)
     return render(request, "quizsite/courses/regrade.html", {
         "quiz": quiz, "course": quiz.course, "changes": changes, "run": run,
+        "behind": courses_selectors.pinned_behind(quiz=quiz, user=request.user),
         "can_edit": role == Membership.Role.INSTRUCTOR,
     })

@@ -22,6 +22,7 @@ from questions.practice import jobs as practice_jobs
 from quizsite.disclosure import item_view
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_grid import paste, softmax_rows, step_value
+from tests.choices import by_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
@@ -75,10 +76,10 @@ def full_marks(item) -> tuple[str, object]:
 
     data = item.question_version.data
     kind = data["type"]
-    if kind == "single_choice":
-        return kind, max(range(len(data["choices"])), key=lambda i: data["choices"][i]["weight"])
+    if kind == "single_choice":  # options are named by their ids on this item
+        return kind, by_id(item, max(range(len(data["choices"])), key=lambda i: data["choices"][i]["weight"]))
     if kind == "multiple_response":
-        return kind, [i for i, c in enumerate(data["choices"]) if c["weight"] > 0]
+        return kind, by_id(item, [i for i, c in enumerate(data["choices"]) if c["weight"] > 0])
     if kind == "true_false":
         return kind, "true" if data["answer"] else "false"
     if kind in ("numeric", "short_answer"):
@@ -97,8 +98,8 @@ def answer_theory(page, item) -> None:
     if kind in ("single_choice", "true_false"):
         page.check(f'input[name="response"][value="{answer}"]')
     elif kind == "multiple_response":
-        for index in answer:
-            page.check(f'input[name="response"][value="{index}"]')
+        for choice in answer:
+            page.check(f'input[name="response"][value="{choice}"]')
     elif kind in ("numeric", "short_answer"):
         page.fill('input[name="response"]', answer)
     elif kind == "matching":

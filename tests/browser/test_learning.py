@@ -18,14 +18,15 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     page.wait_for_selector("form.answer")
     assert "Alpha" in page.inner_text(".meta")  # the run starts with the first chosen topic, by title
 
-    page.check('input[name="response"][value="2"]')  # an answer typed, not yet submitted
+    chosen = 'input[name="response"] >> nth=2'
+    page.check(chosen)  # an answer typed, not yet submitted
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     page.click("form[data-hints] button")
     hint = page.wait_for_selector("#hint-1")
     assert "variance of a sum" in hint.inner_text()
     assert navigations == [], "the hint opened in place"
-    assert page.is_checked('input[name="response"][value="2"]'), "the typed answer is still there"
+    assert page.is_checked(chosen), "the typed answer is still there"
     assert page.evaluate("document.activeElement.id") == "hint-1"  # focus moves to the new hint
     page.keyboard.press("Tab")  # the next rung's button is reachable from the keyboard
     assert page.evaluate("document.activeElement.textContent").startswith("Show the next hint")

@@ -15,6 +15,7 @@ from questions.practice import jobs as practice_jobs
 from questions.practice import services as practice_services
 from questions.practice.models import Submission
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.choices import by_id
 
 pytestmark = [pytest.mark.browser]
 
@@ -87,7 +88,7 @@ def test_a_short_mock_answered_in_part_then_finished_shows_the_review(page, live
     # One theory question answered; the other left unanswered.
     answered = theory[0]
     open_question(page, answered.position)
-    page.check(f'input[name="response"][value="{best_choice(answered.item)}"]')
+    page.check(f'input[name="response"][value="{by_id(answered.item, best_choice(answered.item))}"]')
     page.click("text=Save answer")
     page.wait_for_selector(f"text=Answer to question {answered.position} saved.")
     assert page.locator(".mock-nav a.answered").count() == 2
@@ -158,7 +159,7 @@ def test_the_review_fills_in_as_the_worker_grades(page, live_server, learner, to
     mock = learning_services.mock_interview_start(learner=learner, topic_slugs=["decoder"], preset_key="quick").mock
     entry = next(e for e in mock.entries.select_related("item__question_version") if not e.item.is_numeric)
     learning_services.mock_answer_submit(
-        learner=learner, mock_id=mock.id, position=entry.position, answer={"response": best_choice(entry.item)}
+        learner=learner, mock_id=mock.id, position=entry.position, answer={"response": by_id(entry.item, best_choice(entry.item))}
     )
     learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     log_in(page, live_server.url)

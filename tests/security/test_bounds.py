@@ -81,3 +81,25 @@ def test_a_dropped_database_connection_is_a_503_with_retry_after(api, numeric_it
     response = api.get(f"/api/v1/practice/items/{numeric_item.id}")
     assert response.status_code == 503 and response["Retry-After"]
     assert "nothing was stored" in response.json()["detail"]
+
+
+def test_every_request_over_its_cap_is_413_before_a_form_or_upload_is_read(learner):
+    """Forms and uploads too (finding 4): the declared length is checked before Django parses a
+    form or streams an upload to disk; the question-file import has its own, larger cap."""
+    from django.conf import settings
+
+    client = Client()
+    client.force_login(learner)
+    login_form = Client().post("/accounts/login/", {"username": "x", "password": "y" * BIG})
+    assert login_form.status_code == 413
+    practice_form = client.post("/practice/new", {"kind": "k" * BIG})
+    assert practice_form.status_code == 413 and b"larger than" in practice_form.content
+    # An upload just over the forms' cap is within the import's (it then fails on the role: 403).
+    upload = b"x" * (settings.API_MAX_BODY_BYTES + 1024)
+    assert len(upload) < settings.QUESTION_UPLOAD_MAX_BYTES
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    within = client.post("/author/import", {"file": SimpleUploadedFile("q.gift", upload)})
+    assert within.status_code == 403
+    over = client.post("/author/import", {"file": SimpleUploadedFile("q.gift", b"x" * (settings.QUESTION_UPLOAD_MAX_BYTES + 1))})
+    assert over.status_code == 413

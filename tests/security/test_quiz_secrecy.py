@@ -301,7 +301,10 @@ def test_a_quiz_keeps_the_versions_it_opened_with_until_its_owner_regrades(teach
         return AttemptSlot.objects.get(attempt=attempt).item.question_version
 
     assert drawn_version("early") == v1
+    regrade_page = browser(teacher).get(f"/quizzes/{quiz.id}/regrade").content.decode()
+    assert "v1 → v2" in regrade_page and "Apply the regrade" in regrade_page
     courses_services.regrade_start(quiz=quiz, user=teacher)  # the owner moves the quiz on
+    assert "v1 → v2" not in browser(teacher).get(f"/quizzes/{quiz.id}/regrade").content.decode()
     assert drawn_version("late") == v2
 
 

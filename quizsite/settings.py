@@ -8,6 +8,7 @@ Two run modes share this file:
 Misconfiguration fails at start-up with a message that says what to set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,7 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "questions",
     "quizsite",
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: a request over its size cap is a 413 (quizsite/bodies.py).
+    "quizsite.bodies.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +71,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "quizsite.middleware.PrivateResponsesMiddleware",
     "quizsite.middleware.DomainErrorMiddleware",
+    "quizsite.api.throttles.PageThrottleMiddleware",
+    # Last, as django-axes asks: it turns a sign-in refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and everything else from this site only, so a
@@ -128,6 +135,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# One backend: django-axes' lockout check, then the password check (quizsite/lockout.py).
+AUTHENTICATION_BACKENDS = ["quizsite.lockout.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -163,11 +172,31 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Mail (password reset) ---------------------------------------------------------------------
+# The console backend prints the reset mail where `make run` runs; set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST... to send it.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Attention Quiz <noreply@localhost>")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 # Without Redis, tasks run in-process right after the transaction commits (embedded mode).
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# The cache holds the throttles' counters: shared by every web process on Redis (full stack),
+# per process in memory (embedded).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "quizsite"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_RESULT_EXPIRES = 3600
@@ -221,18 +250,47 @@ VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 20)
 # Request bodies: forms and the API's JSON are refused above this size before any parsing (413).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# The question-file import (GIFT, Moodle XML) takes larger bodies: the whole bank is ~200 kB.
+QUESTION_UPLOAD_MAX_BYTES = env_int("QUESTION_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Scopes and rates: quizsite/api/throttles.py (README "Limits").
+    "DEFAULT_THROTTLE_CLASSES": ["quizsite.api.throttles.ScopeByUrlThrottle"],
+    # Proxies in front that append the client's address to X-Forwarded-For; with 0 the
+    # connection's address is the client's (a client-sent X-Forwarded-For is never believed).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "quizsite.api.base.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# --- Limits (README "Limits"; the request rates are in quizsite/api/throttles.py) -------------
+# API tokens (django-rest-knox): one per sign-in, so per device; stored hashed; revoked by
+# auth/logout (this one) and auth/logoutall (all of the user's).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# Sign-in lockout (django-axes) on the login form, the admin login and auth/token: the
+# LOGIN_FAILURE_LIMIT-th failure for one username from one address locks that pair out for
+# LOGIN_COOLOFF_MINUTES (429 with Retry-After); a failure while locked out restarts the wait, a
+# success clears the count. By username and address together, so one classroom behind one
+# address is not locked out by one learner's typos.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "quizsite.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "quizsite.api.throttles.client_address"  # the throttles' rule
+if min(AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME.total_seconds(), REST_KNOX["TOKEN_TTL"].total_seconds()) < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT, LOGIN_COOLOFF_MINUTES and API_TOKEN_TTL_HOURS must be at least 1.")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attention quiz API",
     "DESCRIPTION": "Practise and grade questions on the attention mechanism of transformers.",

@@ -16,3 +16,12 @@ from .settings import *  # noqa: E402,F403
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation in tests
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Each test process counts its own requests; RedisCache.clear() would empty the broker's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests post many answers quickly; tests/security/test_throttles.py sets low rates itself.
+for _name in ("THROTTLE_SIGN_IN", "THROTTLE_ANSWERS", "THROTTLE_CREATIONS"):
+    os.environ.setdefault(_name, "100000/minute")
+# Client.login() calls authenticate() without a request, which axes refuses; the lockout is
+# switched on in tests/security/test_lockout.py.
+AXES_ENABLED = False

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.db import DatabaseError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from knox import views as knox_views
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -97,16 +99,58 @@ def idempotency_key(request) -> str | None:
     return key
 
 
-class ObtainToken(ObtainAuthToken):
-    """POST username and password, get `{"token": ...}` for `Authorization: Token ...`."""
+class IssuedTokenSerializer(s.ViewSerializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown once, stored hashed")
+    expiry = serializers.DateTimeField(help_text="After this the token is refused (401); sign in again")
 
+
+WRONG_CREDENTIALS = "Unable to log in with the username and password given."
+TOO_MANY = OpenApiResponse(
+    s.ErrorSerializer, description="Too many requests, or too many failed sign-ins (see Retry-After)"
+)
+
+
+class ObtainToken(knox_views.LoginView):
+    """POST username and password, get a new token (one per sign-in, so one per device) that
+    expires after API_TOKEN_TTL_HOURS. The password is checked through `authenticate(request=...)`,
+    so django-axes counts failures and refuses a locked-out client (429)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     renderer_classes = APIView.renderer_classes
     parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=s.TokenRequestSerializer, auth=[],
-        responses={200: s.TokenSerializer, 400: OpenApiResponse(s.ErrorSerializer, description="Wrong credentials"),
-                   415: OpenApiResponse(s.ErrorSerializer, description="The body is not JSON")},
+        responses={200: IssuedTokenSerializer, 400: OpenApiResponse(s.ErrorSerializer, description="Wrong credentials"),
+                   415: OpenApiResponse(s.ErrorSerializer, description="The body is not JSON"), 429: TOO_MANY},
     )
-    def post(self, request, *args, **kwargs):
-        return Response(s.TokenSerializer(super().post(request, *args, **kwargs).data).data)
+    def post(self, request, format=None):
+        body = s.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # Django's request, not DRF's wrapper: axes marks a lockout on it for its middleware.
+        user = authenticate(request._request, **body.validated_data)
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError(WRONG_CREDENTIALS)
+        request.user = user
+        return Response(IssuedTokenSerializer(super().post(request, format).data).data)
+
+
+SIGNED_OUT = {204: OpenApiResponse(description="Revoked"),
+              401: OpenApiResponse(s.ErrorSerializer, description="No valid token")}
+
+
+class RevokeToken(knox_views.LogoutView):
+    """Revokes the token this request is signed with; the user's other devices stay signed in."""
+
+    @extend_schema(request=None, responses=SIGNED_OUT)
+    def post(self, request, format=None):
+        return super().post(request, format)
+
+
+class RevokeAllTokens(knox_views.LogoutAllView):
+    """Revokes every token of the user: every device must sign in again."""
+
+    @extend_schema(request=None, responses=SIGNED_OUT)
+    def post(self, request, format=None):
+        return super().post(request, format)

@@ -16,6 +16,8 @@ def not_found(request, path: str) -> JsonResponse:
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("v1/auth/token", base.ObtainToken.as_view(), name="api-token"),
+    path("v1/auth/logout", base.RevokeToken.as_view(), name="api-logout"),
+    path("v1/auth/logoutall", base.RevokeAllTokens.as_view(), name="api-logout-all"),
     path("v1/topics", practice.TopicList.as_view(), name="api-topics"),
     path("v1/kinds", practice.KindList.as_view(), name="api-kinds"),
     path("v1/practice/items", practice.PracticeItemCreate.as_view(), name="api-items"),

@@ -17,7 +17,7 @@ from django.core import signals
 from django.db import close_old_connections
 from django.test import TestCase
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -31,6 +31,7 @@ from questions.catalogue import services as catalogue_services
 from questions.courses import rules as courses_rules
 from questions.courses import services as courses_services
 from questions.practice import services as practice_services
+from tests.choices import answer_by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,8 @@ def seeded(django_user_model):
         courses_services.quiz_open(quiz=quiz, actor=instructor)
         done = courses_services.attempt_start(quiz=quiz, learner=learner)
         for slot in done.slots.all():
-            body = slot.item.variant.data["answer"] if slot.item.is_numeric else {"response": 0}
+            # The key: choice 0, sent by its id on the item.
+            body = slot.item.variant.data["answer"] if slot.item.is_numeric else answer_by_id(slot.item, {"response": 0})
             courses_services.answer_submit(attempt=done, learner=learner, position=slot.position, answer=body,
                                            certainty=None, idempotency_key=None)
         courses_services.attempt_submit(attempt=done, learner=learner)
@@ -94,9 +96,9 @@ def seeded(django_user_model):
         run = courses_services.regrade_start(quiz=quiz, user=instructor)
     common = {"course_id": course.id, "quiz_id": quiz.id, "position": 1}
     return {
-        "learner": (Token.objects.create(user=learner).key,
+        "learner": (AuthToken.objects.create(user=learner)[1],
                     {**common, "item_id": item.id, "submission_id": submission.id, "attempt_id": attempt.id}),
-        "instructor": (Token.objects.create(user=instructor).key,
+        "instructor": (AuthToken.objects.create(user=instructor)[1],
                        {**common, "attempt_id": done.id, "run_id": run.id}),
     }
 

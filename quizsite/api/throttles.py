@@ -1,0 +1,130 @@
+"""Request rates (DRF throttles, counted in Django's cache): one table of scopes, each with its
+environment variable, its default rate and the URL names it covers, API and pages alike.
+
+Only writes count (GET, HEAD and OPTIONS never do). A signed-in user is counted by account, an
+anonymous client by address (`client_address`, also django-axes' rule). Over the rate: 429 with
+Retry-After, `{"detail": ...}` on the API, a page saying when to try again on the site.
+
+The API views need no code: `ScopeByUrlThrottle` is REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES and
+picks the scope from the URL name. The pages get the same throttle from `PageThrottleMiddleware`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
+
+from quizsite.env import env_str
+
+
+@dataclass(frozen=True)
+class Limit:
+    env: str  # the environment variable that sets the rate
+    default: str  # "<count>/<second|minute|hour|day>"
+    url_names: tuple[str, ...]
+    what: str
+
+
+LIMITS: dict[str, Limit] = {
+    "sign-in": Limit(
+        "THROTTLE_SIGN_IN", "10/minute", ("api-token", "password_reset"),
+        "token requests and password-reset mails, per client address",
+    ),
+    "answers": Limit(
+        "THROTTLE_ANSWERS", "60/minute",
+        ("api-item-submissions", "api-attempt-answers", "practice-item", "attempt-answer", "mock-answer"),
+        "answers sent, per learner (practice, quiz and mock-interview answers; API and pages)",
+    ),
+    "creations": Limit(
+        "THROTTLE_CREATIONS", "100/hour",
+        ("api-items", "api-courses", "api-course-quizzes", "api-quiz-preview", "api-regrade-preview",
+         "api-regrades", "practice-new", "course-create", "quiz-create", "quiz-preview", "quiz-regrade"),
+        "practice items, courses, quizzes, quiz previews, regrade previews and regrades made, per user",
+    ),
+}
+PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}  # DRF reads a period's first letter
+SCOPE_OF_URL: dict[str, str] = {name: scope for scope, limit in LIMITS.items() for name in limit.url_names}
+
+
+def _rate(limit: Limit) -> str:
+    rate = env_str(limit.env, limit.default).strip()
+    count, _, period = rate.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period[:1] in PERIODS):
+        raise ImproperlyConfigured(
+            f"{limit.env}={rate!r} is not a rate: use <count>/<second|minute|hour|day>, e.g. {limit.default}."
+        )
+    return rate
+
+
+# Read once, at start-up (this module is loaded with the middleware); tests replace entries.
+RATES: dict[str, str] = {scope: _rate(limit) for scope, limit in LIMITS.items()}
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the connection's, or the one REST_FRAMEWORK["NUM_PROXIES"] trusted
+    proxies reported in X-Forwarded-For."""
+    return BaseThrottle().get_ident(request)
+
+
+class ScopeByUrlThrottle(ScopedRateThrottle):
+    """ScopedRateThrottle with the scope found from the URL name (`LIMITS`), not on the view."""
+
+    THROTTLE_RATES = RATES
+
+    def allow_request(self, request, view) -> bool:
+        match = request.resolver_match
+        self.scope = SCOPE_OF_URL.get(match.url_name) if match is not None else None
+        if self.scope is None or request.method in SAFE_METHODS:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return SimpleRateThrottle.allow_request(self, request, view)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
+def too_many_requests(request: HttpRequest, message: str, retry_after: float | None) -> HttpResponse:
+    """429 with Retry-After: `{"detail": ...}` under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        context = {"heading": "Too many requests", "message": message}
+        response = TemplateResponse(request, "error.html", context, status=429).render()
+    response["Retry-After"] = str(_seconds(retry_after))
+    return response
+
+
+def _seconds(wait: float | None) -> int:
+    return max(1, math.ceil(wait or 1))
+
+
+class PageThrottleMiddleware:
+    """The API's throttle on the pages' forms (the API's views throttle themselves)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if request.path.startswith("/api/"):
+            return None
+        throttle = ScopeByUrlThrottle()
+        if throttle.allow_request(request, None):
+            return None
+        wait = throttle.wait()
+        count, _, period = throttle.rate.partition("/")
+        return too_many_requests(
+            request,
+            f"That is more than {count} per {PERIODS[period[0]]}, so it was not sent. "
+            f"Try again in {_seconds(wait)} seconds.",
+            wait,
+        )

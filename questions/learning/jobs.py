@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import fsrs
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from questions.learning.rules import (
     expected_seconds,
     rating_for,
 )
+from questions.learning.spacing import fsrs
 from questions.practice import dispatch
 from questions.practice.models import PracticeItem, Purpose, Submission
 

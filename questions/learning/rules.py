@@ -11,13 +11,13 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-import fsrs
 from django.utils import timezone
 
 from questions.catalogue.theory import wrong_choices
 from questions.errors import ServiceError
 from questions.keyed import keyed_seed
 from questions.learning.models import MockInterview
+from questions.learning.spacing import fsrs
 from questions.practice.models import PracticeItem, Purpose
 
 # One scheduler for everybody, with FSRS's default parameters and 90 % desired retention.

@@ -296,6 +296,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Practise and grade questions on the attention mechanism of transformers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "quizsite.api.throttles.document_throttles",  # the 429s
+    ],
     # Several models have a `state`; each choice set gets its own name in the schema. The
     # serializers offer the values (`Choices.values`), so the sets are named by their values.
     "ENUM_NAME_OVERRIDES": {

@@ -1,9 +1,10 @@
 """Request rates (DRF throttles, counted in Django's cache): one table of scopes, each with its
 environment variable, its default rate and the URL names it covers, API and pages alike.
 
-Only writes count (GET, HEAD and OPTIONS never do). A signed-in user is counted by account, an
-anonymous client by address (`client_address`, also django-axes' rule). Over the rate: 429 with
-Retry-After, `{"detail": ...}` on the API, a page saying when to try again on the site.
+Only writes count, and the few reads that compute as much as a write (`costly_reads`). A signed-in
+user is counted by account, an anonymous client by address (`client_address`, also django-axes'
+rule). Over the rate: 429 with Retry-After, `{"detail": ...}` on the API, a page saying when to
+try again on the site; the schema lists the 429s (`document_throttles`).
 
 The API views need no code: `ScopeByUrlThrottle` is REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES and
 picks the scope from the URL name. The pages get the same throttle from `PageThrottleMiddleware`.
@@ -12,11 +13,13 @@ picks the scope from the URL name. The pages get the same throttle from `PageThr
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, SimpleRateThrottle
 
@@ -28,28 +31,35 @@ class Limit:
     env: str  # the environment variable that sets the rate
     default: str  # "<count>/<second|minute|hour|day>"
     url_names: tuple[str, ...]
-    what: str
+    costly_reads: tuple[str, ...] = ()  # of url_names, those whose GET counts too: it computes as much
 
 
 LIMITS: dict[str, Limit] = {
-    "sign-in": Limit(
-        "THROTTLE_SIGN_IN", "10/minute", ("api-token", "password_reset"),
-        "token requests and password-reset mails, per client address",
-    ),
+    # Token requests and password-reset mails, per client address (anonymous).
+    "sign-in": Limit("THROTTLE_SIGN_IN", "10/minute", ("api-token", "password_reset")),
+    # Answers sent, per learner: practice, quiz and mock-interview answers, API and pages.
     "answers": Limit(
         "THROTTLE_ANSWERS", "60/minute",
         ("api-item-submissions", "api-attempt-answers", "practice-item", "attempt-answer", "mock-answer"),
-        "answers sent, per learner (practice, quiz and mock-interview answers; API and pages)",
     ),
+    # Practice items, courses, quizzes, quiz previews, regrade previews and regrades, per user.
     "creations": Limit(
         "THROTTLE_CREATIONS", "100/hour",
         ("api-items", "api-courses", "api-course-quizzes", "api-quiz-preview", "api-regrade-preview",
          "api-regrades", "practice-new", "course-create", "quiz-create", "quiz-preview", "quiz-regrade"),
-        "practice items, courses, quizzes, quiz previews, regrade previews and regrades made, per user",
+        costly_reads=("api-regrade-preview", "quiz-regrade"),
     ),
 }
 PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}  # DRF reads a period's first letter
 SCOPE_OF_URL: dict[str, str] = {name: scope for scope, limit in LIMITS.items() for name in limit.url_names}
+COSTLY_READS: frozenset[str] = frozenset(name for limit in LIMITS.values() for name in limit.costly_reads)
+
+
+def counted(url_name: str | None, method: str) -> bool:
+    """Whether a request to this URL name with this method counts against its scope's rate."""
+    if url_name not in SCOPE_OF_URL:
+        return False
+    return method not in SAFE_METHODS or (method == "GET" and url_name in COSTLY_READS)
 
 
 def _rate(limit: Limit) -> str:
@@ -79,9 +89,10 @@ class ScopeByUrlThrottle(ScopedRateThrottle):
 
     def allow_request(self, request, view) -> bool:
         match = request.resolver_match
-        self.scope = SCOPE_OF_URL.get(match.url_name) if match is not None else None
-        if self.scope is None or request.method in SAFE_METHODS:
+        url_name = match.url_name if match is not None else None
+        if not counted(url_name, request.method):
             return True
+        self.scope = SCOPE_OF_URL[url_name]
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return SimpleRateThrottle.allow_request(self, request, view)
@@ -128,3 +139,24 @@ class PageThrottleMiddleware:
             f"Try again in {_seconds(wait)} seconds.",
             wait,
         )
+
+
+THROTTLED = {
+    "description": "Too many requests: over this scope's rate (README \"Limits\")",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def document_throttles(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: a 429 on every operation a throttle can refuse, so the
+    schema states every status (the views' own `extend_schema` need not repeat it)."""
+    for path, operations in result.get("paths", {}).items():
+        try:
+            match = resolve(re.sub(r"\{[^}/]+\}", "1", path))
+        except Resolver404:
+            continue
+        for method, operation in operations.items():
+            if counted(match.url_name, method.upper()) and "responses" in operation:
+                operation["responses"].setdefault("429", THROTTLED)
+    return result

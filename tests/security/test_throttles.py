@@ -121,3 +121,17 @@ def test_every_scoped_url_name_exists():
                 continue
         else:
             pytest.fail(f"{name} is in throttles.LIMITS but no URL has that name")
+
+
+def test_only_writes_and_costly_reads_count():
+    assert throttles.counted("api-courses", "POST") and not throttles.counted("api-courses", "GET")
+    assert throttles.counted("api-regrade-preview", "GET")  # it regrades every answer to show the change
+    assert not throttles.counted("api-topics", "POST")  # not in any scope
+
+
+def test_the_schema_lists_the_429_where_a_throttle_can_refuse(learner):
+    schema = signed_in(learner).get("/api/schema/?format=json").json()["paths"]
+    assert "429" in schema["/api/v1/practice/items/{item_id}/submissions"]["post"]["responses"]
+    assert "429" in schema["/api/v1/quizzes/{quiz_id}/regrade/preview"]["get"]["responses"]
+    assert "429" in schema["/api/v1/auth/token"]["post"]["responses"]
+    assert "429" not in schema["/api/v1/courses"]["get"]["responses"]

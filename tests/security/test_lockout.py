@@ -110,3 +110,19 @@ def test_the_lock_ends_after_the_cool_off(learner):
 
 def test_test_client_login_works_with_axes_given_a_request(learner):
     assert Client().login(request=HttpRequest(), username="ada", password=PASSWORD)
+
+
+def test_a_token_success_clears_the_count_too(learner):
+    client = APIClient()
+    for _ in range(LIMIT - 1):
+        token_login(client, "ada", "wrong")
+    assert token_login(client, "ada", PASSWORD).status_code == 200
+    for _ in range(LIMIT - 1):
+        assert token_login(client, "ada", "wrong").status_code == 400
+
+
+def test_a_failure_is_recorded_without_the_password(learner):
+    form_login(Client(), "ada", "hunter2-guess")
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.ip_address, attempt.failures_since_start) == ("ada", "127.0.0.1", 1)
+    assert "hunter2-guess" not in attempt.post_data

@@ -24,6 +24,14 @@ class ServiceUnavailable(ServiceError):
     status = 503
 
 
+class Preparing(ServiceError):
+    """Accepted but not ready: the worker is making what the request needs (a quiz's problem
+    variants); nothing was stored, and the same request succeeds shortly. 202 with Retry-After."""
+
+    status = 202
+    retry_after = 2
+
+
 class AnswerFormatError(ServiceError):
     """The answer cannot be read; `details` lists {part, row, col, message}. Costs no attempt."""
 

@@ -203,7 +203,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Two queues, so that grading never waits behind bulk work: `grading` (answers, the sweep,
+# deadlines, a variant a request is waiting for) and `bulk` (stock refills, a quiz's variants made
+# ahead, regrades), which goes to `gpu` when CELERY_GPU_QUEUE=1 and a gpu worker runs.
+GRADING_QUEUE = "grading"
+BULK_QUEUE = "gpu" if env_bool("CELERY_GPU_QUEUE", False) else "bulk"
+CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
 # Tasks are idempotent, so a message is acknowledged only after the task ran and is redelivered
 # when the worker dies mid-task.
 CELERY_TASK_ACKS_LATE = True
@@ -217,7 +222,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-submissions": {
         "task": "questions.tasks.sweep_pending_submissions",
-        "schedule": float(env_int("SWEEP_INTERVAL_SECONDS", 30)),
+        "schedule": float(env_int("SWEEP_INTERVAL_SECONDS", 2)),
     },
     # Quiz attempts past their deadline are submitted at it even if nobody looks at them.
     "close-overdue-attempts": {
@@ -230,17 +235,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("ATTEMPT_CLOSE_INTERVAL_SECONDS", 30)),
     },
 }
-# Bulk variant generation goes to the `gpu` queue when the operator runs a worker for it.
-CELERY_TASK_ROUTES = (
-    {"questions.tasks.refill_stock": {"queue": "gpu"}} if env_bool("CELERY_GPU_QUEUE", False) else {}
-)
+# /healthz (quizsite/health.py): the queues some worker must consume, and how long the broker
+# and worker checks are reused.
+HEALTH_EXPECTED_QUEUES = env_list("HEALTH_EXPECTED_QUEUES", [GRADING_QUEUE, BULK_QUEUE])
+HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
+CELERY_TASK_ROUTES = {
+    name: {"queue": BULK_QUEUE}
+    for name in ("questions.tasks.refill_stock", "questions.tasks.prepare_quiz_variants", "questions.tasks.regrade_quiz")
+}
 
 # --- The product -------------------------------------------------------------------------------
 ATTN_DEVICE = env_str("ATTN_DEVICE", "auto")
 if ATTN_DEVICE not in {"auto", "cpu", "cuda"}:
     raise ImproperlyConfigured(f"ATTN_DEVICE={ATTN_DEVICE!r}: use auto, cpu or cuda.")
 # A submission still pending after this many seconds is re-enqueued by the sweep.
-SUBMISSION_STALE_SECONDS = env_int("SUBMISSION_STALE_SECONDS", 60)
+SUBMISSION_STALE_SECONDS = env_int("SUBMISSION_STALE_SECONDS", 5)
 # How many verified variants the worker keeps ready per (kind, difficulty).
 VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 5)
 # How long a page waits for the worker to make a variant when the stock is empty.

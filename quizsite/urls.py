@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from . import health
 from .pages import authoring, courses, learning, mock, practice
 
 urlpatterns = [
@@ -93,7 +94,7 @@ urlpatterns = [
     path("author/questions/<slug:slug>/", authoring.question_edit, name="author-edit"),
     path("author/import", authoring.question_import, name="author-import"),
     path("author/export", authoring.question_export, name="author-export"),
-    path("healthz", practice.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("api/", include("quizsite.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from questions.courses.models import (
     AttemptSlot,
+    Membership,
+    Quiz,
     QuizAnswer,
     QuizAttempt,
     RegradeRun,
@@ -18,10 +20,14 @@ from questions.courses.models import (
 from questions.courses.rules import (
     attempt_marks,
     is_overdue,
+    numeric_slot_seeds,
 )
 from questions.courses.selectors import current_versions_for_slots, regrade_slots, slot_regrade
 from questions.practice import dispatch
+from questions.practice.jobs import variants_reserve_for_seeds
 from questions.practice.models import Purpose, Submission
+
+MAX_PREPARE_LEARNERS = 5000  # learners prepared by one run; a class larger than this is done in runs
 
 
 def attempt_expire_if_overdue(*, attempt: QuizAttempt, now: datetime | None = None) -> QuizAttempt:
@@ -145,3 +151,37 @@ def quiz_item_graded(*, item_id: int) -> None:
     with transaction.atomic():
         attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=slot.attempt_id)
         attempt_refresh_marks(attempt)
+
+
+def quiz_variants_prepare(*, quiz_id: int, learner_ids: list[int] | None = None) -> int:
+    """Make, ahead of time, the numeric variants of each learner's next attempt of an open quiz
+    (of `learner_ids`, or of every learner of the course), so that starting an attempt only reads.
+
+    The seeds are the ones `attempt_start` draws first (`rules.numeric_slot_seeds`); the variants
+    are made in bulk through the engine's batch API and stored reserved. Idempotent: what exists
+    is skipped. Returns how many variants were made."""
+    quiz = Quiz.objects.filter(id=quiz_id, state=Quiz.State.OPEN).first()
+    if quiz is None:
+        return 0
+    sections = list(quiz.sections.order_by("position"))
+    if not any(s.is_numeric for s in sections):
+        return 0
+    learners = Membership.objects.filter(course_id=quiz.course_id, role=Membership.Role.LEARNER)
+    if learner_ids is not None:
+        learners = learners.filter(user_id__in=learner_ids)
+    ids = list(learners.order_by("user_id").values_list("user_id", flat=True)[:MAX_PREPARE_LEARNERS])
+    done = dict(
+        QuizAttempt.objects.filter(quiz=quiz, learner_id__in=ids, is_preview=False)
+        .values("learner_id").annotate(n=Count("id")).values_list("learner_id", "n")
+    )
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for learner_id in ids:
+        number = done.get(learner_id, 0) + 1
+        if quiz.attempts_allowed and number > quiz.attempts_allowed:
+            continue
+        for section, _, seed in numeric_slot_seeds(quiz_id=quiz.id, sections=sections, learner_id=learner_id, number=number):
+            wanted.setdefault((section.kind, section.difficulty), []).append(seed)
+    return sum(
+        variants_reserve_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
+        for (kind, difficulty), seeds in wanted.items()
+    )

@@ -132,6 +132,20 @@ def stable_int(*parts: Any) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def numeric_slot_seeds(*, quiz_id: int, sections, learner_id: int, number: int) -> list[tuple[Any, int, int]]:
+    """(section, slot, first seed) of every numeric slot of a learner's attempt `number`, in slot
+    order: slots count every drawn question in section order, theory ones included. Starting an
+    attempt and preparing its variants ahead (`questions.courses.jobs.quiz_variants_prepare`)
+    both read the seeds from here, so what is prepared is what is drawn."""
+    seeds, slot = [], 0
+    for section in sections:
+        for _ in range(section.draw_count):
+            if section.is_numeric:
+                seeds.append((section, slot, stable_int("seed", quiz_id, slot, learner_id, number) % SEED_SPACE))
+            slot += 1
+    return seeds
+
+
 @dataclass(frozen=True)
 class SectionSpec:
     """A section as given to `quiz_create`: `questions` (slugs) for a theory pool, or `kind` and

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -50,15 +51,20 @@ from questions.courses.rules import (
     attempt_deadline,
     new_join_code,
     normalise_join_code,
+    numeric_slot_seeds,
     stable_int,
 )
 from questions.courses.selectors import questions_for_course, require_role
-from questions.courses.tasks import enqueue_regrade
-from questions.errors import AttemptClosed, ServiceError, ServiceUnavailable
+from questions.courses.tasks import enqueue_prepare, enqueue_regrade
+from questions.errors import AttemptClosed, Preparing, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import check_kind
 from questions.practice.services import submission_create
-from questions.practice.tasks import generate_seeded_variants, worker_result
+from questions.practice.tasks import (
+    enqueue_seeded_variants,
+    generate_seeded_variants,
+    worker_result,
+)
 from questions.roles import is_instructor
 
 log = logging.getLogger(__name__)
@@ -88,9 +94,13 @@ def course_join(*, user, code: str) -> Membership:
     course = Course.objects.filter(join_code=normalise_join_code(code)).first()
     if course is None:
         raise ServiceError("No course has this join code. Check it with your instructor.")
-    membership, _ = Membership.objects.get_or_create(
-        course=course, user=user, defaults={"role": Membership.Role.LEARNER}
-    )
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            course=course, user=user, defaults={"role": Membership.Role.LEARNER}
+        )
+        if created:  # a late joiner's variants of the open quizzes are made as they join
+            for quiz_id in course.quizzes.filter(state=Quiz.State.OPEN).values_list("id", flat=True):
+                transaction.on_commit(lambda q=quiz_id: enqueue_prepare(q, [user.id]))
     return membership
 
 
@@ -249,6 +259,8 @@ def quiz_open(*, quiz: Quiz, actor) -> Quiz:
     with transaction.atomic():
         if Quiz.objects.filter(id=quiz.id, state=Quiz.State.DRAFT).update(state=Quiz.State.OPEN):
             sections_pin(quiz=quiz)
+            # Every learner's variants are made now, in bulk on the worker: a start only reads.
+            transaction.on_commit(lambda: enqueue_prepare(quiz.id))
     quiz.refresh_from_db(fields=["state"])
     return quiz
 
@@ -270,6 +282,36 @@ def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
     attempts_close_overdue(now=now, attempts=quiz.attempts.all())
     quiz.refresh_from_db(fields=["closes_at"])
     return quiz
+
+
+def _require_prepared(*, sections: list[QuizSection], seeds: dict[int, int]) -> None:
+    """The attempt's first-choice variants exist (made when the quiz opened or the learner joined),
+    or else are asked of the worker now and the start refused for a moment (`Preparing`, 202):
+    no request waits on a worker. Without a worker (embedded mode) they are made in-process."""
+    kinds, slot = {}, 0
+    for section in sections:
+        for _ in range(section.draw_count):
+            if section.is_numeric:
+                kinds.setdefault((section.kind, section.difficulty), []).append(seeds[slot])
+            slot += 1
+    missing = {}
+    for (kind, difficulty), wanted in kinds.items():
+        present = set(
+            Variant.objects.filter(kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, seed__in=wanted)
+            .values_list("seed", flat=True)
+        )
+        if absent := [seed for seed in wanted if seed not in present]:
+            missing[(kind, difficulty)] = absent
+    if not missing:
+        return
+    for (kind, difficulty), absent in missing.items():
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            worker_result(generate_seeded_variants, kind=kind, difficulty=difficulty, seeds=absent,
+                          unavailable="The problems of this quiz could not be prepared; please try again.")
+        else:
+            enqueue_seeded_variants(kind=kind, difficulty=difficulty, seeds=absent)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        raise Preparing("Your problems are being prepared; the attempt starts in a few seconds.")
 
 
 def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner) -> PracticeItem:
@@ -404,14 +446,18 @@ def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview:
         max_score=sum(s.points * s.draw_count for s in sections),
         is_preview=preview,
     )
+    seeds = {
+        slot: seed
+        for _, slot, seed in numeric_slot_seeds(quiz_id=quiz.id, sections=sections, learner_id=learner.id, number=number)
+    }
+    _require_prepared(sections=sections, seeds=seeds)
     drawn: list[tuple[QuizSection, PracticeItem]] = []
     slot = 0
     for section in sections:
         if section.is_numeric:
             for _ in range(section.draw_count):
-                base = stable_int("seed", quiz.id, slot, learner.id, number) % SEED_SPACE
                 item = _claim_seeded_variant(
-                    kind=section.kind, difficulty=section.difficulty, base_seed=base, learner=learner
+                    kind=section.kind, difficulty=section.difficulty, base_seed=seeds[slot], learner=learner
                 )
                 drawn.append((section, item))
                 slot += 1
@@ -443,7 +489,10 @@ def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     attempt = attempt_expire_if_overdue(attempt=attempt)
     if attempt.state == QuizAttempt.State.SUBMITTED:
         return attempt
-    return attempt_finish(attempt_id=attempt.id, at=timezone.now(), by=QuizAttempt.SubmittedBy.LEARNER)
+    finished = attempt_finish(attempt_id=attempt.id, at=timezone.now(), by=QuizAttempt.SubmittedBy.LEARNER)
+    if not attempt.is_preview:  # the next attempt's variants, if one is allowed, are made now
+        transaction.on_commit(lambda: enqueue_prepare(attempt.quiz_id, [learner.id]))
+    return finished
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from questions.courses.jobs import attempts_close_overdue, regrade_run_batch
+from questions.courses.jobs import attempts_close_overdue, quiz_variants_prepare, regrade_run_batch
 from questions.courses.models import RegradeRun
 from questions.practice.tasks import RETRY
 
@@ -45,3 +45,17 @@ def regrade_resume() -> list[int]:
     for run_id in ids:
         enqueue_regrade(run_id)
     return ids
+
+
+@shared_task(name="questions.tasks.prepare_quiz_variants", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=600, time_limit=660, **RETRY)
+def prepare_quiz_variants(quiz_id: int, learner_ids: list[int] | None = None) -> int:
+    """Make the numeric variants of the learners' next attempts ahead of time (bulk queue)."""
+    return quiz_variants_prepare(quiz_id=quiz_id, learner_ids=learner_ids)
+
+
+def enqueue_prepare(quiz_id: int, learner_ids: list[int] | None = None) -> None:
+    try:
+        prepare_quiz_variants.delay(quiz_id, learner_ids)
+    except Exception:  # broker down: an attempt start finds its variants missing and asks again
+        log.warning("could not enqueue the preparation of quiz %s", quiz_id, exc_info=True)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
@@ -44,10 +44,44 @@ def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
     return ids
 
 
+STALE_BACKOFF_STEPS = 6
+STALE_BACKOFF_CAP = timedelta(minutes=5)
+
+RESERVE_CHUNK = 256  # variants made per call of the engine's batch API: bounded memory
+
+
+def variants_reserve_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> int:
+    """Make the missing variants of these seeds (a quiz's deterministic draws) through the engine's
+    batch API, in chunks, stored *reserved* (`claimed_at` set): the practice stock never hands a
+    quiz's variant to anybody. Runs in the worker (it loads torch); returns how many were made."""
+    wanted = sorted(set(seeds))
+    identity = {"kind": kind, "difficulty": difficulty, "engine_version": ENGINE_VERSION}
+    made = 0
+    for start in range(0, len(wanted), RESERVE_CHUNK):
+        chunk = wanted[start:start + RESERVE_CHUNK]
+        present = set(Variant.objects.filter(**identity, seed__in=chunk).values_list("seed", flat=True))
+        missing = [seed for seed in chunk if seed not in present]
+        if not missing:
+            continue
+        now = timezone.now()
+        Variant.objects.bulk_create(
+            [Variant(**identity, seed=seed, data=data, claimed_at=now)
+             for seed, data in zip(missing, engine.generate_batch(kind, missing, difficulty), strict=True)],
+            ignore_conflicts=True,  # made concurrently: the same variant
+        )
+        made += len(missing)
+    return made
+
+
 def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> list[int]:
-    """Make (or find) the variant of each seed under the current engine (runs in the worker:
-    it loads torch). Returns the variant ids in the order of `seeds`."""
-    return [variant_for_seed(kind=kind, difficulty=difficulty, seed=seed)[0].id for seed in seeds]
+    """Make (or find) the variant of each seed under the current engine, reserved for the quiz
+    that asked (runs in the worker: it loads torch). Returns the variant ids in seed order."""
+    variants_reserve_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
+    ids = dict(
+        Variant.objects.filter(kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, seed__in=seeds)
+        .values_list("seed", "id")
+    )
+    return [ids[seed] for seed in seeds]
 
 
 def submission_grade(*, submission_id: int) -> Submission:
@@ -81,15 +115,26 @@ def submission_grade(*, submission_id: int) -> Submission:
 
 
 def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]:
-    """Mark submissions left pending (worker killed, Redis restarted) as enqueued again, and return
-    their ids for the sweep (`questions.practice.tasks.submissions_sweep`) to enqueue."""
+    """Mark submissions left pending (worker killed, Redis restarted, enqueue failed) as enqueued
+    again, and return their ids for the sweep (`questions.practice.tasks.submissions_sweep`).
+
+    A submission counts as stale `stale_after` after its first enqueue, then twice as long after
+    each re-enqueue (5, 10, 20 ... s, at most STALE_BACKOFF_CAP): a lost message is sent again
+    within seconds, while one that only waits behind a burst is not copied again and again.
+    Copies are harmless anyway: grading happens once (`submission_grade`)."""
     if stale_after is None:
         stale_after = timedelta(seconds=settings.SUBMISSION_STALE_SECONDS)
-    cutoff = timezone.now() - stale_after
+    now = timezone.now()
+    stale_now = Q()
+    for count in range(1, STALE_BACKOFF_STEPS + 1):
+        wait = min(stale_after * 2 ** (count - 1), STALE_BACKOFF_CAP)
+        stale_now |= Q(enqueue_count=count, enqueued_at__lt=now - wait)
+    stale_now |= Q(enqueue_count__gt=STALE_BACKOFF_STEPS, enqueued_at__lt=now - STALE_BACKOFF_CAP)
+    stale_now |= Q(enqueue_count__lt=1, enqueued_at__lt=now - stale_after)
     with transaction.atomic():
         stale = list(
             Submission.objects.select_for_update(skip_locked=True)
-            .filter(status=Submission.Status.PENDING, enqueued_at__lt=cutoff)
+            .filter(stale_now, status=Submission.Status.PENDING)
             .order_by("id")
             .values_list("id", flat=True)[:500]
         )

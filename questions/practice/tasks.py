@@ -95,6 +95,13 @@ def enqueue_refill(*, kind: str, difficulty: str) -> None:
         log.warning("could not enqueue a stock refill for %s/%s", kind, difficulty, exc_info=True)
 
 
+def enqueue_seeded_variants(*, kind: str, difficulty: str, seeds: list[int]) -> None:
+    try:
+        generate_seeded_variants.delay(kind=kind, difficulty=difficulty, seeds=seeds)
+    except Exception:  # broker down: the start is refused for now and asks again when retried
+        log.warning("could not enqueue seeded variants of %s/%s", kind, difficulty, exc_info=True)
+
+
 def enqueue_grading(submission_id: int) -> None:
     try:
         grade_submission.delay(submission_id)

@@ -45,8 +45,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(s.ErrorSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, errors.ServiceError):  # 400; 409 for a closed attempt; 503 worker down
         response = Response(s.ErrorSerializer({"detail": exc.message}).data, status=exc.status)
-        if exc.status == 503:
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if exc.status in (202, 503):  # not ready (Preparing) or not available: when to ask again
+            response["Retry-After"] = str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))
         return response
     if isinstance(exc, DatabaseError):  # the database went away mid-request: nothing was stored
         response = Response(s.ErrorSerializer({"detail": DATABASE_DOWN}).data, status=503)

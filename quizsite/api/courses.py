@@ -184,8 +184,8 @@ class QuizAttempts(JsonView):
                      for a in mine]
         return Response(s.AttemptSummarySerializer(views, many=True).data)
 
-    @extend_schema(request=None, responses={201: s.AttemptSerializer, **s.error_responses(400, 404, 503)},
-                   summary="Start an attempt (or get the one in progress)")
+    @extend_schema(request=None, responses={201: s.AttemptSerializer, **s.error_responses(202, 400, 404, 503)},
+                   summary="Start an attempt (or get the one in progress); 202 while its problems are prepared")
     def post(self, request, quiz_id: int):
         quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
         attempt = courses_services.attempt_start(quiz=quiz, learner=request.user)
@@ -193,7 +193,7 @@ class QuizAttempts(JsonView):
 
 
 class QuizPreview(JsonView):
-    @extend_schema(request=None, responses={201: s.AttemptSerializer, **s.error_responses(400, 404, 503)},
+    @extend_schema(request=None, responses={201: s.AttemptSerializer, **s.error_responses(202, 400, 404, 503)},
                    summary="Staff take their own quiz as a learner would: a preview attempt, not graded into anything")
     def post(self, request, quiz_id: int):
         quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)

@@ -129,6 +129,7 @@ class ErrorSerializer(ViewSerializer):
 
 
 _ERROR_TEXT = {
+    202: "Not ready: the worker is preparing it; repeat the request after Retry-After seconds (nothing was stored)",
     400: "Refused: the message says why (nothing was changed)",
     401: "No or wrong credentials",
     403: "Signed in, but the role (or a session's CSRF check) does not allow this",

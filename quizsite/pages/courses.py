@@ -29,7 +29,7 @@ from questions.courses import selectors as courses_selectors
 from questions.courses import services as courses_services
 from questions.courses.models import Membership, Quiz, QuizAttempt
 from questions.courses.rules import STAFF_ROLES
-from questions.errors import AnswerFormatError, ServiceError
+from questions.errors import AnswerFormatError, Preparing, ServiceError
 from questions.practice.rules import kind_titles
 from questions.roles import is_instructor
 
@@ -341,7 +341,9 @@ def quiz_close(request: HttpRequest, quiz_id: int) -> HttpResponse:
 # --- A quiz's page -----------------------------------------------------------------------------
 
 
-def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200) -> HttpResponse:
+def _quiz_page(
+    request: HttpRequest, quiz, *, error: str = "", notice: str = "", preparing: int = 0, status: int = 200
+) -> HttpResponse:
     role = courses_selectors.role_in(course=quiz.course, user=request.user)
     staff = role in STAFF_ROLES
     context: dict[str, Any] = {
@@ -355,6 +357,8 @@ def _quiz_page(request: HttpRequest, quiz, *, error: str = "", status: int = 200
         "max_score": present.marks(courses_selectors.quiz_max_score(quiz)),
         "cbm": present.cbm_choices() if quiz.certainty_based_marking else [],
         "error": error,
+        "notice": notice,
+        "preparing": preparing,
     }
     if staff:
         context["sections"] = list(quiz.sections.prefetch_related("questions").order_by("position"))
@@ -386,6 +390,10 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     try:
         attempt = courses_services.attempt_start(quiz=quiz, learner=request.user)
+    except Preparing as exc:  # the page asks again by itself (quiz.js) after Retry-After seconds
+        response = _quiz_page(request, quiz, notice=exc.message, preparing=exc.retry_after, status=exc.status)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except ServiceError as exc:
         return _quiz_page(request, quiz, error=exc.message, status=exc.status)
     return redirect("attempt-take", attempt_id=attempt.id)

@@ -4,7 +4,6 @@
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -136,9 +135,3 @@ def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
         return HttpResponse(status=202)
     return render(request, "quizsite/_result.html", {"s": submission_view(submission)})
 
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})

@@ -13,8 +13,10 @@ from rest_framework.test import APIClient
 
 from attention_engine import api as engine
 from questions.catalogue.models import QuestionVersion
+from questions.keyed import opaque_id
 from questions.learning.models import ReviewCard
 from questions.practice.models import PracticeItem, Submission
+from tests.choices import answer_by_id, by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -122,11 +124,18 @@ def test_bad_item_requests_are_400_with_a_message(api, bank, body, message):
 
 def test_theory_submission_with_idempotency_key_then_read(api, learner, bank, django_capture_on_commit_callbacks):
     item = theory_item(learner, "single_choice")
-    right = next(i for i, c in enumerate(item.question_version.data["choices"]) if c["weight"] == 100)
+    right_text = next(c["text"] for c in item.question_version.data["choices"] if c["weight"] == 100)
+    # The client reads the options, each with its id, and answers with the id of the one it picks.
+    shown = api.get(f"/api/v1/practice/items/{item.id}").json()["choices"]
+    assert all(set(c) == {"id", "text"} for c in shown)
+    assert sorted(c["id"] for c in shown) == sorted(by_id(item, list(range(len(shown)))))
+    right = next(c["id"] for c in shown if c["text"] == right_text)
     url = f"/api/v1/practice/items/{item.id}/submissions"
     with django_capture_on_commit_callbacks(execute=True):
+        refused = api.post(url, {"answer": {"response": 0}}, format="json")  # a number is not an id
         first = api.post(url, {"answer": {"response": right}}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
         second = api.post(url, {"answer": {"response": right}}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert refused.status_code == 400 and "each named by its id" in refused.content.decode()
     assert first.status_code == second.status_code == 202
     assert first.json()["id"] == second.json()["id"] and Submission.objects.count() == 1
     graded = api.get(f"/api/v1/submissions/{first.json()['id']}").json()
@@ -174,7 +183,9 @@ def test_reviews_list_and_next(api, learner, bank, django_capture_on_commit_call
     assert listed["due"] == 2
     assert [c["subject"] for c in listed["cards"]] == ["kind", "question"]  # most overdue first
     assert listed["cards"][0]["kind"] == "self_attention" and listed["cards"][0]["difficulty"] == "easy"
-    assert listed["cards"][1]["question"] == theory.question_version.question.slug
+    # The card names its question by an opaque id, never by its slug.
+    assert listed["cards"][1]["question"] == opaque_id("question", theory.question_version.question_id)
+    assert theory.question_version.question.slug not in json.dumps(listed)
     assert listed["cards"][0]["last_rating"] == 4  # right, first try, fast: Easy
     started = api.post("/api/v1/reviews/next", format="json")
     assert started.status_code == 201
@@ -188,11 +199,15 @@ def test_reviews_list_and_next(api, learner, bank, django_capture_on_commit_call
 def test_other_learners_ids_are_404(api, learner, other_learner, bank, django_capture_on_commit_callbacks):
     item = theory_item(learner, "single_choice")
     with django_capture_on_commit_callbacks(execute=True):
-        submission = api.post(f"/api/v1/practice/items/{item.id}/submissions", {"answer": {"response": 0}}, format="json").json()
+        submission = api.post(
+            f"/api/v1/practice/items/{item.id}/submissions", {"answer": answer_by_id(item, {"response": 0})}, format="json"
+        ).json()
     theirs = login(other_learner)
     assert theirs.get(f"/api/v1/practice/items/{item.id}").status_code == 404
     assert theirs.post(f"/api/v1/practice/items/{item.id}/hints", {}, format="json").status_code == 404
-    assert theirs.post(f"/api/v1/practice/items/{item.id}/submissions", {"answer": {"response": 0}}, format="json").status_code == 404
+    assert theirs.post(
+        f"/api/v1/practice/items/{item.id}/submissions", {"answer": answer_by_id(item, {"response": 0})}, format="json"
+    ).status_code == 404
     assert theirs.get(f"/api/v1/submissions/{submission['id']}").status_code == 404
     assert theirs.get("/api/v1/reviews").json()["due"] == 0
     assert PracticeItem.objects.get(id=item.id).hints_revealed == 0
@@ -289,7 +304,7 @@ def test_no_key_in_any_learner_response_before_grading(api, learner, bank):
             if hint["title"] == "Not this one":
                 struck_feedback.add(hint["text"])
         # Answers stay pending: the grading callbacks are never run in this test.
-        answer = {"response": 0} if not item.is_numeric else {
+        answer = answer_by_id(item, {"response": 0}) if not item.is_numeric else {
             p["name"]: json.dumps([[0] * (p["shape"][1] if len(p["shape"]) > 1 else 1)] * p["shape"][0])
             if p["shape"] else "0"
             for p in item.variant.data["parts"]

@@ -6,6 +6,7 @@ from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion
 from questions.courses import rules as courses_rules
 from questions.courses import services as courses_services
+from tests.choices import answer_by_id
 
 POOL_SLUGS = ("quiz-pool-a", "quiz-pool-b", "quiz-pool-c")
 
@@ -88,11 +89,29 @@ def make_quiz(course, instructor, pool):
     return make
 
 
+def slot_item(attempt, position):
+    """The item shown at `position` of the attempt (None where there is no such slot)."""
+    from questions.courses.models import AttemptSlot
+
+    slot = (
+        AttemptSlot.objects.select_related("item__question_version")
+        .filter(attempt=attempt, position=position)
+        .first()
+    )
+    return slot.item if slot is not None else None
+
+
 def answer(attempt, learner, position, body, *, certainty=None, key=None):
-    """Answer through the service and let the (in-process) grading task run on commit."""
+    """Answer through the service and let the (in-process) grading task run on commit.
+
+    A choice in `body` is the author's number (`{"response": 0}` is choice 0, "Alpha"); it is sent
+    as the option's id on the slot's item, as a learner's browser would send it.
+    """
     from django.test import TestCase
 
-
+    item = slot_item(attempt, position)
+    if item is not None:
+        body = answer_by_id(item, body)
     with TestCase.captureOnCommitCallbacks(execute=True):
         return courses_services.answer_submit(
             attempt=attempt, learner=learner, position=position, answer=body,

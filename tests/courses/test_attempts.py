@@ -14,10 +14,12 @@ from questions.courses.rules import SEED_SPACE, SectionSpec, stable_int
 from questions.errors import ServiceError
 from questions.practice import jobs as practice_jobs
 from questions.practice.models import PracticeItem, Submission, Variant
-from tests.courses.conftest import POOL_SLUGS, answer
+from tests.choices import answer_by_id, by_id
+from tests.courses.conftest import POOL_SLUGS, answer, slot_item
 
 pytestmark = pytest.mark.django_db
 
+# The author's choice numbers; `answer` (and `answer_by_id` for the API) send them as option ids.
 RIGHT, WRONG = {"response": 0}, {"response": 1}
 
 
@@ -50,6 +52,10 @@ def test_unreadable_answers_cost_no_try(make_quiz, enrolled):
     attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
     with pytest.raises(AnswerFormatError):
         answer(attempt, lea, 0, {"response": "not a choice"})
+    # A choice's number (its place in the author's list) is not its id: refused, no try spent.
+    with pytest.raises(AnswerFormatError) as caught:
+        courses_services.answer_submit(attempt=attempt, learner=lea, position=0, answer={"response": 0})
+    assert "each named by its id" in str(caught.value.details)
     answer(attempt, lea, 0, RIGHT)
     assert only_slot(attempt).mark == 1.0
     assert Submission.objects.filter(learner=lea).count() == 1
@@ -105,7 +111,7 @@ def test_learner_responses_hide_feedback_and_keys_until_the_timing_allows(
     key_value = str(numeric.variant.data["answer"]["params"])
     explanation = slots[0].item.question_version.data["explanation"]
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": WRONG}, format="json")
+        client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": answer_by_id(slots[0].item, WRONG)}, format="json")
         client.post(f"/api/v1/attempts/{view['id']}/slots/1/answers", {"answer": {"params": "12"}}, format="json")
     assert Submission.objects.filter(learner=lea, status="graded").count() == 2
     submitted = client.post(f"/api/v1/attempts/{view['id']}/submit")
@@ -123,6 +129,7 @@ def test_learner_responses_hide_feedback_and_keys_until_the_timing_allows(
     shown = {s["position"]: s for s in after["slots"]}
     assert str(shown[1]["key"]["answer"]["params"]) == key_value
     assert shown[0]["key"]["explanation"] == explanation
+    assert shown[0]["key"]["correct_choices"] == [by_id(slots[0].item, 0)]  # "Alpha", by its id on the item
     assert shown[1]["answers"][0]["feedback"]
 
 
@@ -160,7 +167,7 @@ def test_immediate_feedback_keeps_explanations_and_worked_solutions_until_submis
     numeric_position = next(pos for pos, item in slots.items() if item.variant_id)
     theory_position = next(pos for pos, item in slots.items() if item.question_version_id)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/api/v1/attempts/{view['id']}/slots/{theory_position}/answers", {"answer": {"response": 1}}, format="json")
+        client.post(f"/api/v1/attempts/{view['id']}/slots/{theory_position}/answers", {"answer": {"response": by_id(theory, 1)}}, format="json")
         client.post(
             f"/api/v1/attempts/{view['id']}/slots/{numeric_position}/answers",
             {"answer": {"scores": [["0", "0"], ["0", "0"]], "weights": [["0.5", "0.5"], ["0.5", "0.5"]], "output": [["0", "0"], ["0", "0"]]}},
@@ -285,9 +292,10 @@ def test_idempotency_key_gives_one_try(make_quiz, enrolled, client_for, django_c
     client = client_for(enrolled[0])
     view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
     url = f"/api/v1/attempts/{view['id']}/slots/0/answers"
+    wrong = answer_by_id(slot_item(view["id"], 0), WRONG)
     with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(url, {"answer": WRONG}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
-        second = client.post(url, {"answer": WRONG}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+        first = client.post(url, {"answer": wrong}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+        second = client.post(url, {"answer": wrong}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     assert first.status_code == second.status_code == 202
     assert first.json()["submission"] == second.json()["submission"]
     assert Submission.objects.filter(learner=enrolled[0]).count() == 1
@@ -300,7 +308,11 @@ def test_quiz_submissions_are_not_readable_through_the_practice_api(
     client = client_for(enrolled[0])
     view = client.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
     with django_capture_on_commit_callbacks(execute=True):
-        posted = client.post(f"/api/v1/attempts/{view['id']}/slots/0/answers", {"answer": WRONG}, format="json")
+        posted = client.post(
+            f"/api/v1/attempts/{view['id']}/slots/0/answers",
+            {"answer": answer_by_id(slot_item(view["id"], 0), WRONG)},
+            format="json",
+        )
     submission_id = posted.json()["submission"]
     assert Submission.objects.get(id=submission_id).status == "graded"
     # The practice routes would show the result: they refuse quiz items and submissions.

@@ -14,6 +14,7 @@ from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion
 from questions.courses.models import AttemptSlot, QuizAttempt
 from questions.practice.models import Submission
+from tests.choices import answer_by_id
 from tests.courses.conftest import POOL_SLUGS, choice_question, numeric_key_answer
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +32,10 @@ PLAN = {
 
 
 def answer_for(slot: AttemptSlot, right: bool) -> dict:
+    """What the learner posts: the key or a wrong answer; a choice by its id on the slot's item."""
     if slot.item.is_numeric:
         return numeric_key_answer(slot.item) if right else {"params": "1"}
-    return RIGHT if right else WRONG
+    return answer_by_id(slot.item, RIGHT if right else WRONG)
 
 
 def test_instructor_and_four_learners_run_a_timed_quiz(
@@ -82,7 +84,7 @@ def test_instructor_and_four_learners_run_a_timed_quiz(
         again = client.post(f"/api/v1/quizzes/{quiz['id']}/attempts").json()
         assert again["id"] == view["id"] and [s["item"] for s in again["slots"]] == [s["item"] for s in view["slots"]]
         attempts[user.username] = view["id"]
-        slots = list(AttemptSlot.objects.filter(attempt_id=view["id"]).select_related("item__variant").order_by("slot"))
+        slots = list(AttemptSlot.objects.filter(attempt_id=view["id"]).select_related("item__variant", "item__question_version").order_by("slot"))
         with django_capture_on_commit_callbacks(execute=True):
             for slot, right in zip(slots, PLAN[user.username], strict=True):
                 if right is None:
@@ -103,8 +105,11 @@ def test_instructor_and_four_learners_run_a_timed_quiz(
     deadline = timezone.now() - timedelta(seconds=5)
     QuizAttempt.objects.filter(id=lou_attempt.id).update(deadline=deadline)
     stored_before = Submission.objects.filter(learner__username="lou").count()
+    lou_slot = AttemptSlot.objects.select_related("item__variant", "item__question_version").get(
+        attempt=lou_attempt, position=1
+    )
     late = clients["lou"].post(
-        f"/api/v1/attempts/{lou_attempt.id}/slots/1/answers", {"answer": RIGHT}, format="json"
+        f"/api/v1/attempts/{lou_attempt.id}/slots/1/answers", {"answer": answer_for(lou_slot, True)}, format="json"
     )
     assert late.status_code == 409 and "Time is up" in late.json()["detail"]
     assert Submission.objects.filter(learner__username="lou").count() == stored_before

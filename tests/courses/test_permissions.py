@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group
 from questions.courses import rules as courses_rules
 from questions.courses import services as courses_services
 from questions.courses.models import Membership
+from tests.choices import answer_by_id
+from tests.courses.conftest import slot_item
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +84,8 @@ def test_learners_get_403_on_instructor_routes_and_404_on_each_others_attempts(
                        format="json").status_code == 403
     assert client.get(f"/api/v1/attempts/{theirs.id}").status_code == 404
     assert client.post(f"/api/v1/attempts/{theirs.id}/submit").status_code == 404
-    answer = client.post(f"/api/v1/attempts/{theirs.id}/slots/0/answers", {"answer": {"response": 0}}, format="json")
+    body = {"answer": answer_by_id(slot_item(theirs, 0), {"response": 0})}  # a well-formed answer
+    answer = client.post(f"/api/v1/attempts/{theirs.id}/slots/0/answers", body, format="json")
     assert answer.status_code == 404
     # Only their own attempts are listed.
     assert client.get(f"/api/v1/quizzes/{quiz.id}/attempts").json() == []
@@ -108,8 +111,8 @@ def test_teaching_assistants_read_everything_and_change_nothing(client_for, cour
     assert client.post(f"/api/v1/quizzes/{quiz.id}/regrades").status_code == 403
     # A TA cannot take the quiz or answer for a learner.
     assert client.post(f"/api/v1/quizzes/{quiz.id}/attempts").status_code == 403
-    assert client.post(f"/api/v1/attempts/{attempt.id}/slots/0/answers", {"answer": {"response": 0}},
-                       format="json").status_code == 404
+    body = {"answer": answer_by_id(slot_item(attempt, 0), {"response": 0})}
+    assert client.post(f"/api/v1/attempts/{attempt.id}/slots/0/answers", body, format="json").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -154,8 +157,10 @@ def test_bad_join_code_and_bad_answers_are_400(client_for, course, make_quiz, en
     view = lea.post(f"/api/v1/quizzes/{quiz.id}/attempts").json()
     url = f"/api/v1/attempts/{view['id']}/slots/0/answers"
     assert lea.post(url, {"answer": "zero"}, format="json").status_code == 400
-    assert lea.post(url, {"answer": {"response": 0}, "certainty": 7}, format="json").status_code == 400
-    assert lea.post(f"/api/v1/attempts/{view['id']}/slots/9/answers", {"answer": {"response": 0}},
+    readable = answer_by_id(slot_item(view["id"], 0), {"response": 0})  # choice 0 by its id
+    assert lea.post(url, {"answer": readable, "certainty": 7}, format="json").status_code == 400
+    assert lea.post(url, {"answer": {"response": 0}}, format="json").status_code == 400  # a number, not an id
+    assert lea.post(f"/api/v1/attempts/{view['id']}/slots/9/answers", {"answer": readable},
                     format="json").status_code == 404
     # A learner from outside the course cannot start it: 404.
     assert client.post(f"/api/v1/quizzes/{quiz.id}/attempts").status_code == 404

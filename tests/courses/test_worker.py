@@ -5,6 +5,7 @@ import pytest
 from questions.courses import services as courses_services
 from questions.courses.models import AttemptSlot, QuizAttempt
 from questions.courses.rules import SectionSpec
+from tests.choices import answer_by_id
 from tests.conftest import wait_for
 from tests.courses.conftest import POOL_SLUGS, numeric_key_answer
 
@@ -21,8 +22,13 @@ def test_real_worker_grades_quiz_answers(worker_process, instructor, learners, p
     courses_services.quiz_open(quiz=quiz, actor=instructor)
     # The numeric slot's variant for its seed is made by the worker, synchronously.
     attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
-    slots = {s.slot: s for s in AttemptSlot.objects.filter(attempt=attempt).select_related("item__variant")}
-    courses_services.answer_submit(attempt=attempt, learner=lea, position=slots[0].position, answer={"response": 0})
+    slots = {
+        s.slot: s
+        for s in AttemptSlot.objects.filter(attempt=attempt).select_related("item__variant", "item__question_version")
+    }
+    courses_services.answer_submit(  # choice 0 ("Alpha", the key), by its id on the item
+        attempt=attempt, learner=lea, position=slots[0].position, answer=answer_by_id(slots[0].item, {"response": 0})
+    )
     courses_services.answer_submit(
         attempt=attempt, learner=lea, position=slots[1].position, answer=numeric_key_answer(slots[1].item)
     )

@@ -15,6 +15,7 @@ from attention_engine.variant import to_jsonable
 from questions import errors as errors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.models import QuestionVersion
+from questions.keyed import opaque_id
 from questions.learning import jobs as learning_jobs
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
@@ -23,6 +24,7 @@ from questions.learning.models import LearnerProfile, ReviewCard, ReviewLog
 from questions.practice import jobs as practice_jobs
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from tests.choices import by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,8 @@ def choice_question(slug="why-scale", topic_slug="why-scaling", *, choices=None,
 
 
 def answer(item, response, *, capture, key=None):
-    payload = response if item.is_numeric else {"response": response}
+    """Answer the item; a choice is given by the author's number and sent as the item's option id."""
+    payload = response if item.is_numeric else {"response": by_id(item, response)}
     with capture(execute=True):
         created = practice_services.submission_create(learner=item.learner, item=item, answer=payload, idempotency_key=key)
     return Submission.objects.get(id=created.submission.id)
@@ -282,7 +285,9 @@ def test_most_overdue_card_comes_first_and_counts(learner, django_capture_on_com
     assert learning_selectors.review_counts(learner=learner).due_now == 2
     assert learning_services.review_item_next(learner=learner).item.question_version.question_id == b.question_id
     rows = learning_selectors.reviews_due_list(learner=learner)
-    assert [r["question"] for r in rows] == ["q-b", "q-a"] and rows[0]["title"] == "Why scale?"
+    expected = [opaque_id("question", v.question_id) for v in (b, a)]  # an opaque id, never the slug
+    assert [r["question"] for r in rows] == expected and rows[0]["title"] == "Why scale?"
+    assert not {"q-a", "q-b"} & {r["question"] for r in rows}
 
 
 def test_a_card_whose_question_lost_its_published_version_is_passed_over(learner, django_capture_on_commit_callbacks):

@@ -16,6 +16,7 @@ from questions.learning import services as learning_services
 from questions.learning.models import MockInterview
 from questions.practice import jobs as practice_jobs
 from questions.practice.models import PracticeItem, Purpose, Submission
+from tests.choices import by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +34,16 @@ def choice_topic(bank):
     return topic
 
 
-def best_choice(item) -> int:
+def best_choice(item) -> str:
+    """The id of the item's best option, as a learner would send it."""
     choices = item.question_version.data["choices"]
-    return max(range(len(choices)), key=lambda i: choices[i]["weight"])
+    return by_id(item, max(range(len(choices)), key=lambda i: choices[i]["weight"]))
 
 
-def worst_choice(item) -> int:
+def worst_choice(item) -> str:
+    """The id of the item's worst option, as a learner would send it."""
     choices = item.question_version.data["choices"]
-    return min(range(len(choices)), key=lambda i: choices[i]["weight"])
+    return by_id(item, min(range(len(choices)), key=lambda i: choices[i]["weight"]))
 
 
 def entry_items(mock) -> list[PracticeItem]:
@@ -129,7 +132,9 @@ def test_an_answer_before_the_deadline_is_stored_and_after_it_refused_and_not_st
     # The clock moves past the deadline (shifted in the database, as the server sees it).
     MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now() - timedelta(seconds=1))
     with pytest.raises(errors.MockClosed) as caught:
-        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=2, answer={"response": 0})
+        learning_services.mock_answer_submit(
+            learner=learner, mock_id=mock.id, position=2, answer={"response": by_id(entry_items(mock)[1], 0)}
+        )
     assert "Time is up" in caught.value.message
     assert Submission.objects.count() == 1
 
@@ -138,7 +143,9 @@ def test_an_answer_after_finishing_is_refused_even_before_the_deadline(learner, 
     mock = start(learner, [choice_topic.slug]).mock
     learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     with pytest.raises(errors.MockClosed) as caught:
-        learning_services.mock_answer_submit(learner=learner, mock_id=mock.id, position=1, answer={"response": 0})
+        learning_services.mock_answer_submit(
+            learner=learner, mock_id=mock.id, position=1, answer={"response": by_id(entry_items(mock)[0], 0)}
+        )
     assert "finished" in caught.value.message
     assert not Submission.objects.exists()
 
@@ -177,7 +184,9 @@ def test_another_learner_gets_404_everywhere(learner, other_learner, choice_topi
     with pytest.raises(Http404):
         learning_selectors.mock_for_learner(learner=other_learner, mock_id=mock.id)
     with pytest.raises(Http404):
-        learning_services.mock_answer_submit(learner=other_learner, mock_id=mock.id, position=1, answer={"response": 0})
+        learning_services.mock_answer_submit(
+            learner=other_learner, mock_id=mock.id, position=1, answer={"response": by_id(entry_items(mock)[0], 0)}
+        )
     with pytest.raises(Http404):
         learning_services.mock_interview_finish(learner=other_learner, mock_id=mock.id)
     assert not Submission.objects.exists()

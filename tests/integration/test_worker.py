@@ -42,7 +42,7 @@ def test_worker_grades_a_pending_submission(item, learner, worker_process):
 def test_nothing_is_lost_when_redis_forgets_the_queue(item, learner, worker_process, redis_client):
     # The worker is down when the answer arrives; then Redis restarts empty (it keeps no data).
     created = practice_services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
-    assert redis_client.llen("default") == 1
+    assert redis_client.llen("grading") == 1
     redis_client.flushdb()
     worker_process.start()
     # The sweep finds the submission still pending and enqueues it again.
@@ -58,12 +58,12 @@ def test_duplicate_delivery_is_graded_once(item, learner, worker_process, redis_
     # not a dead one). The worker then receives it twice and must grade it once.
     created = practice_services.submission_create(learner=learner, item=item, answer=dict(item.variant.data["answer"]))
     practice_tasks.submissions_sweep(stale_after=timedelta(seconds=0))
-    assert redis_client.llen("default") == 2  # the original message and the sweep's
+    assert redis_client.llen("grading") == 2  # the original message and the sweep's
     worker_process.start()
     wait_for(lambda: status_of(created.submission.id) == "graded", timeout=90,
              what=f"a new worker to grade; worker log:\n{worker_process.output()}")
     graded_at = Submission.objects.get(id=created.submission.id).graded_at
-    wait_for(lambda: redis_client.llen("default") == 0, timeout=30, what="the queue to drain")
+    wait_for(lambda: redis_client.llen("grading") == 0, timeout=30, what="the queue to drain")
     assert Submission.objects.get(id=created.submission.id).graded_at == graded_at
 
 

@@ -18,6 +18,7 @@ from questions.courses import selectors as courses_selectors
 from questions.courses import services as courses_services
 from questions.courses.models import AttemptSlot, Membership, Quiz, QuizAnswer, QuizAttempt
 from questions.practice.models import Submission
+from tests.choices import by_id
 from tests.courses.conftest import (  # noqa: F401 - fixtures used by name
     POOL_SLUGS,
     choice_question,
@@ -75,6 +76,18 @@ def post_answer(client, attempt, position, data, django_capture_on_commit_callba
 def slot_at(attempt, position) -> AttemptSlot:
     return AttemptSlot.objects.select_related("item__variant", "item__question_version").get(
         attempt=attempt, position=position
+    )
+
+
+def choice(attempt, position, number: int) -> str:
+    """The id the form posts for the author's choice `number` (0 is "Alpha", the pool's key)."""
+    return by_id(slot_at(attempt, position).item, number)
+
+
+def submit(attempt, learner, position, number: int):
+    """Answer the slot at `position` through the service with the author's choice `number`."""
+    return courses_services.answer_submit(
+        attempt=attempt, learner=learner, position=position, answer={"response": choice(attempt, position, number)}
     )
 
 
@@ -152,7 +165,7 @@ def taken(make_quiz, enrolled, django_capture_on_commit_callbacks):  # noqa: F81
     quiz = make_quiz(title="Week 1")
     attempt = courses_services.attempt_start(quiz=quiz, learner=enrolled[0])
     with django_capture_on_commit_callbacks(execute=True):
-        courses_services.answer_submit(attempt=attempt, learner=enrolled[0], position=0, answer={"response": 0})
+        submit(attempt, enrolled[0], 0, 0)
     courses_services.attempt_submit(attempt=attempt, learner=enrolled[0])
     return quiz, attempt
 
@@ -222,7 +235,7 @@ def test_learners_get_403_on_staff_pages_and_404_on_others_attempts(client, cour
     # Lea's attempt does not exist for Leo.
     for url in (f"/attempts/{attempt.id}/", f"/attempts/{attempt.id}/review"):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/attempts/{attempt.id}/questions/0", {"response": "0"}).status_code == 404
+    assert client.post(f"/attempts/{attempt.id}/questions/0", {"response": choice(attempt, 0, 0)}).status_code == 404
     # Learners do not see drafts.
     draft = courses_services.quiz_create(course=course, actor=course.memberships.get(role="instructor").user,
                                 title="Hidden", sections=[courses_rules.SectionSpec(questions=POOL_SLUGS)])
@@ -324,7 +337,8 @@ def test_learner_takes_a_quiz_and_sees_nothing_graded_before_submitting(
     assert 590 <= seconds <= 600
     assert "Question 1 of 2" in page and "Theory" in page and 'name="response"' in page
     # Right on the theory question, wrong on the numeric one: nothing of either shows.
-    assert post_answer(client, attempt, 0, {"response": "0"}, django_capture_on_commit_callbacks).status_code == 302
+    right = {"response": choice(attempt, 0, 0)}
+    assert post_answer(client, attempt, 0, right, django_capture_on_commit_callbacks).status_code == 302
     numeric = slot_at(attempt, 1)
     parts = {f"part-{name}": "1" for name in numeric.item.variant.data["answer"]}
     response = post_answer(client, attempt, 1, parts, django_capture_on_commit_callbacks)
@@ -349,7 +363,7 @@ def test_learner_takes_a_quiz_and_sees_nothing_graded_before_submitting(
     # The take page now redirects to the review; a late answer is refused and not stored.
     assert client.get(f"/attempts/{attempt.id}/")["Location"] == f"/attempts/{attempt.id}/review"
     before = Submission.objects.count()
-    late = post_answer(client, attempt, 0, {"response": "1"}, django_capture_on_commit_callbacks)
+    late = post_answer(client, attempt, 0, {"response": choice(attempt, 0, 1)}, django_capture_on_commit_callbacks)
     assert late.status_code == 409 and "already submitted" in text(late)
     assert Submission.objects.count() == before
     grade = text(client.get(f"/courses/{course.id}/"))
@@ -387,7 +401,7 @@ def test_after_the_deadline_answers_are_refused_and_the_attempt_shows_as_submitt
     attempt = start(client, quiz)
     deadline = timezone.now() - timedelta(seconds=1)
     QuizAttempt.objects.filter(id=attempt.id).update(deadline=deadline)
-    response = post_answer(client, attempt, 0, {"response": "0"}, django_capture_on_commit_callbacks)
+    response = post_answer(client, attempt, 0, {"response": choice(attempt, 0, 0)}, django_capture_on_commit_callbacks)
     assert response.status_code == 409
     assert "Time is up: the attempt was submitted at its deadline. This answer was not stored." in text(response)
     assert not Submission.objects.exists()
@@ -407,7 +421,7 @@ def test_feedback_after_close_shows_no_mark_or_key_until_the_quiz_closes(
     quiz = make_quiz(feedback_timing="after_close", closes_at=closes)
     as_user(client, enrolled[0])
     attempt = start(client, quiz)
-    post_answer(client, attempt, 0, {"response": "0"}, django_capture_on_commit_callbacks)
+    post_answer(client, attempt, 0, {"response": choice(attempt, 0, 0)}, django_capture_on_commit_callbacks)
     client.post(f"/attempts/{attempt.id}/submit")
     review = text(client.get(f"/attempts/{attempt.id}/review"))
     assert "Answers saved: 1 of 1" in review and "after the quiz closes" in review
@@ -452,11 +466,12 @@ def test_certainty_based_marking_asks_for_a_certainty(client, make_quiz, enrolle
     assert page.count('name="certainty"') == 3 and "How sure are you?" in page
     # The scheme's own numbers: +3 right and -6 wrong at certainty 3.
     assert "(3 if right, -6 if wrong)" in page
-    missing = post_answer(client, attempt, 0, {"response": "0"}, django_capture_on_commit_callbacks)
+    alpha, beta = choice(attempt, 0, 0), choice(attempt, 0, 1)
+    missing = post_answer(client, attempt, 0, {"response": alpha}, django_capture_on_commit_callbacks)
     assert missing.status_code == 400 and "give a certainty of 1, 2 or 3" in text(missing)
-    assert 'name="response" value="0" checked>' in text(missing)  # the choice made is kept
+    assert f'name="response" value="{alpha}" checked>' in text(missing)  # the choice made is kept
     assert not Submission.objects.exists()
-    post_answer(client, attempt, 0, {"response": "1", "certainty": "3"}, django_capture_on_commit_callbacks)
+    post_answer(client, attempt, 0, {"response": beta, "certainty": "3"}, django_capture_on_commit_callbacks)
     assert QuizAnswer.objects.get().certainty == 3
     client.post(f"/attempts/{attempt.id}/submit")
     attempt.refresh_from_db()
@@ -471,7 +486,7 @@ def test_the_learner_sees_a_regrade_as_was_and_now(
     lea = enrolled[0]
     as_user(client, lea)
     attempt = start(client, quiz)
-    post_answer(client, attempt, 0, {"response": "1"}, django_capture_on_commit_callbacks)  # wrong under v1
+    post_answer(client, attempt, 0, {"response": choice(attempt, 0, 1)}, django_capture_on_commit_callbacks)  # wrong under v1
     client.post(f"/attempts/{attempt.id}/submit")
     first = QuestionVersion.objects.get(question__slug=POOL_SLUGS[0], status="published")
     catalogue_services.question_version_save(
@@ -501,7 +516,7 @@ def test_the_learner_sees_a_regrade_as_was_and_now(
 def finish_quiz(quiz, learner, right: bool, django_capture_on_commit_callbacks):
     attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
     with django_capture_on_commit_callbacks(execute=True):
-        courses_services.answer_submit(attempt=attempt, learner=learner, position=0, answer={"response": 0 if right else 1})
+        submit(attempt, learner, 0, 0 if right else 1)
     return courses_services.attempt_submit(attempt=attempt, learner=learner)
 
 
@@ -554,8 +569,7 @@ def test_statistics_page_shows_the_domain_figures_as_percentages(
             for position in (0, 1):
                 slot = AttemptSlot.objects.get(attempt=attempt, position=position)
                 right = first_right if slot.slot == 0 else second_right
-                courses_services.answer_submit(attempt=attempt, learner=learner, position=position,
-                                      answer={"response": 0 if right else 1})
+                submit(attempt, learner, position, 0 if right else 1)
         courses_services.attempt_submit(attempt=attempt, learner=learner)
 
     for learner, a, b in zip(enrolled, (True, True, False, True), (True, False, False, True), strict=True):
@@ -579,7 +593,7 @@ def test_review_queries_do_not_grow_with_questions(client, make_quiz, enrolled, 
         attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
         with django_capture_on_commit_callbacks(execute=True):
             for position in range(draw):
-                courses_services.answer_submit(attempt=attempt, learner=learner, position=position, answer={"response": 0})
+                submit(attempt, learner, position, 0)
         courses_services.attempt_submit(attempt=attempt, learner=learner)
         as_user(client, learner)
         with CaptureQueriesContext(connection) as queries:

@@ -11,6 +11,7 @@ from questions.learning import selectors as learning_selectors
 from questions.learning.models import LearnerProfile, ReviewCard
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem, Purpose, Submission
+from tests.choices import by_id
 from tests.domain.test_learning import answer, choice_question, right_index
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,7 @@ def test_reviewing_goes_item_by_item_with_next_review_offered(logged_in, learner
     assert item.purpose == Purpose.REVIEW
     assert logged_in.post("/reviews/next")["Location"] == response["Location"]  # a double click
     with django_capture_on_commit_callbacks(execute=True):
-        logged_in.post(response["Location"], {"response": str(right_index(item.question_version))})
+        logged_in.post(response["Location"], {"response": by_id(item, right_index(item.question_version))})
     submission = Submission.objects.filter(item=item).get()
     page = logged_in.get(f"{response['Location']}?submission={submission.id}").content.decode()
     assert "Next review (1 due)" in page
@@ -154,7 +155,7 @@ def test_reviewing_goes_item_by_item_with_next_review_offered(logged_in, learner
     assert second != response["Location"]
     second_item = PracticeItem.objects.get(id=int(second.split("/")[-2]))
     with django_capture_on_commit_callbacks(execute=True):
-        logged_in.post(second, {"response": str(right_index(second_item.question_version))})
+        logged_in.post(second, {"response": by_id(second_item, right_index(second_item.question_version))})
     page = logged_in.get(second).content.decode()
     assert "Next review" not in page and "No more reviews due." in page
 

@@ -14,6 +14,7 @@ from questions.learning.models import MockInterview
 from questions.learning.tasks import close_overdue_mocks
 from questions.practice import jobs as practice_jobs
 from questions.practice.models import Submission
+from tests.choices import by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +46,25 @@ def entry(mock, position):
     return mock.entries.select_related("item__question_version", "item__variant").get(position=position).item
 
 
-def best(item) -> str:
+def worst_index(item) -> int:
     choices = item.question_version.data["choices"]
-    return str(max(range(len(choices)), key=lambda i: choices[i]["weight"]))
+    return min(range(len(choices)), key=lambda i: choices[i]["weight"])
+
+
+def best(item) -> str:
+    """The id the form posts for the item's best option."""
+    choices = item.question_version.data["choices"]
+    return by_id(item, max(range(len(choices)), key=lambda i: choices[i]["weight"]))
 
 
 def worst(item) -> str:
-    choices = item.question_version.data["choices"]
-    return str(min(range(len(choices)), key=lambda i: choices[i]["weight"]))
+    """The id the form posts for the item's worst option."""
+    return by_id(item, worst_index(item))
+
+
+def first_choice(mock, position) -> str:
+    """The id the form posts for the first option the author wrote for the question at `position`."""
+    return by_id(entry(mock, position), 0)
 
 
 def key_text(value) -> str:
@@ -190,7 +202,7 @@ def test_an_answer_after_the_deadline_is_refused_and_stores_the_finish(logged_in
     mock = start(logged_in, [choice_topic.slug])
     deadline = timezone.now() - timedelta(minutes=1)
     MockInterview.objects.filter(id=mock.id).update(deadline=deadline)
-    response = logged_in.post(f"/mock/{mock.id}/questions/1", {"response": "0"})
+    response = logged_in.post(f"/mock/{mock.id}/questions/1", {"response": first_choice(mock, 1)})
     assert response.status_code == 409 and "Time is up" in response.content.decode()
     assert MockInterview.objects.get(id=mock.id).finished_at == deadline
 
@@ -216,7 +228,7 @@ def test_finish_asks_first_then_finishes_once(logged_in, choice_topic):
     assert MockInterview.objects.get(id=mock.id).finished_at == finished_at
     assert logged_in.get(f"/mock/{mock.id}/finish")["Location"] == f"/mock/{mock.id}/review"
     # After finishing, an answer is refused.
-    assert logged_in.post(f"/mock/{mock.id}/questions/1", {"response": "0"}).status_code == 409
+    assert logged_in.post(f"/mock/{mock.id}/questions/1", {"response": first_choice(mock, 1)}).status_code == 409
     assert not Submission.objects.exists()
 
 
@@ -238,7 +250,7 @@ def test_the_review_puts_missed_questions_first_with_answers_results_and_practic
     assert 'data-pending="0"' in page
     assert page.count('data-score="') == 2  # the two graded answers, through _result.html
     assert "You did not answer this question." in page
-    wrong_choice = wrong.question_version.data["choices"][int(worst(wrong))]
+    wrong_choice = wrong.question_version.data["choices"][worst_index(wrong)]
     assert wrong_choice["feedback"][:30] in page  # the grader's feedback for the pick
     assert "Source:" in page
     assert page.count(f'action="/practice/topics/{choice_topic.slug}"') == 3
@@ -286,7 +298,7 @@ def test_another_learner_gets_404_on_every_page(logged_in, client, other_learner
     for url in (f"/mock/{mock.id}/", f"/mock/{mock.id}/finish", f"/mock/{mock.id}/review",
                 f"/mock/{mock.id}/review/body"):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/mock/{mock.id}/questions/1", {"response": "0"}).status_code == 404
+    assert client.post(f"/mock/{mock.id}/questions/1", {"response": first_choice(mock, 1)}).status_code == 404
     assert client.post(f"/mock/{mock.id}/finish").status_code == 404
     assert not Submission.objects.exists()
     assert MockInterview.objects.get(id=mock.id).finished_at is None
@@ -294,7 +306,7 @@ def test_another_learner_gets_404_on_every_page(logged_in, client, other_learner
 
 def test_a_question_the_interview_does_not_have_is_a_404(logged_in, choice_topic):
     mock = start(logged_in, [choice_topic.slug])
-    assert logged_in.post(f"/mock/{mock.id}/questions/9", {"response": "0"}).status_code == 404
+    assert logged_in.post(f"/mock/{mock.id}/questions/9", {"response": first_choice(mock, 1)}).status_code == 404
 
 
 def test_pages_keep_their_query_count_as_interviews_grow(
@@ -302,7 +314,8 @@ def test_pages_keep_their_query_count_as_interviews_grow(
 ):
     mock = start(logged_in, [choice_topic.slug], preset="short")
     for position in range(1, 6):
-        logged_in.post(f"/mock/{mock.id}/questions/{position}", {"response": "0"})
+        saved = logged_in.post(f"/mock/{mock.id}/questions/{position}", {"response": first_choice(mock, position)})
+        assert saved.status_code == 302
     with django_assert_max_num_queries(12):
         assert logged_in.get(f"/mock/{mock.id}/?q=3").status_code == 200
     logged_in.post(f"/mock/{mock.id}/finish")

@@ -98,10 +98,6 @@ def test_pages_need_login(client):
     assert client.get("/practice/items/1/").status_code == 302
 
 
-def test_healthz(client):
-    assert client.get("/healthz").json() == {"ok": True}
-
-
 @pytest.mark.django_db
 def test_navigation_links_every_learner_page_and_authoring_for_instructors_only(client, learner):
     from django.contrib.auth.models import Group

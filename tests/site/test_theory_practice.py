@@ -5,6 +5,7 @@ import pytest
 
 from questions.catalogue import services as catalogue_services
 from questions.practice.models import PracticeItem, Submission
+from tests.choices import by_id
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_answering_a_theory_question_shows_score_feedback_and_source(client, lea
     page = client.get(f"/practice/items/{item.id}/").content.decode()
     assert "weight" not in page and version.data["choices"][0]["feedback"] not in page
     best = max(range(len(version.data["choices"])), key=lambda i: version.data["choices"][i]["weight"])
-    fields = {"response": str(best)}
+    fields = {"response": by_id(item, best)}  # the form posts the option's id
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/practice/items/{item.id}/", fields)
     assert response.status_code == 302
@@ -92,8 +93,10 @@ def theory_item(learner, question_type):
     "question_type, fields, message",
     [
         ("multiple_response", {}, "Tick at least one answer."),
-        ("multiple_response", {"response": ["0", "abc"]}, "Choose one of the answers."),
-        ("multiple_response", {"response": ["-1"]}, "Choose one of the answers."),
+        # CHOICE-0 stands for the id of the item's first option (a real choice beside junk).
+        ("multiple_response", {"response": ["CHOICE-0", "abc"]}, "Choose among the options of this question"),
+        ("multiple_response", {"response": ["-1"]}, "Choose among the options of this question"),
+        ("multiple_response", {"response": ["0"]}, "each named by its id"),  # a number is not an id
         ("true_false", {}, "Choose True or False."),
         ("short_answer", {"response": "  "}, "Type an answer."),
         ("numeric", {"response": ""}, "Type a number."),
@@ -105,6 +108,8 @@ def test_an_unreadable_theory_answer_is_refused_in_words_and_costs_nothing(
     client, learner, bank, question_type, fields, message
 ):
     item = theory_item(learner, question_type)
+    if "response" in fields and isinstance(fields["response"], list):
+        fields = {"response": [by_id(item, 0) if r == "CHOICE-0" else r for r in fields["response"]]}
     client.force_login(learner)
     response = client.post(f"/practice/items/{item.id}/", fields)
     assert response.status_code == 400
@@ -134,12 +139,13 @@ def test_a_graded_theory_answer_is_shown_in_its_fields_beside_the_result(
     item = theory_item(learner, "multiple_response")
     client.force_login(learner)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/practice/items/{item.id}/", {"response": ["0", "2"]})
+        response = client.post(f"/practice/items/{item.id}/", {"response": by_id(item, [0, 2])})
     page = client.get(response["Location"]).content.decode()
     assert 'data-score="' in page
     assert page.count('name="response"') == len(item.question_version.data["choices"])
     assert page.count(" checked>") == 2
-    assert 'value="0" checked>' in page and 'value="2" checked>' in page
+    first, third = by_id(item, [0, 2])
+    assert f'value="{first}" checked>' in page and f'value="{third}" checked>' in page
 
 
 def test_a_result_of_another_question_is_not_shown_under_this_one(

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test lint up worker gpu-worker beat web bench verify verify-full clean
+.PHONY: install run test lint up worker gpu-worker beat web bench audit verify verify-full clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ verify-full: install
 
 bench: install
 	$(BIN)/python -m bench
+
+## Issue #11's figures over HTTP (access holes, key leaks, XSS, CSRF, 5xx) on a server the audit
+## starts on a scratch database; table printed, JSON in bench/results/ (SECURITY.md).
+audit: install
+	$(BIN)/python -m bench.security_audit $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -252,8 +252,9 @@ if ATTN_DEVICE not in {"auto", "cpu", "cuda"}:
 SUBMISSION_STALE_SECONDS = env_int("SUBMISSION_STALE_SECONDS", 5)
 # How many verified variants the worker keeps ready per (kind, difficulty).
 VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 5)
-# How long a page waits for the worker to make a variant when the stock is empty.
-VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 20)
+# How long a request waits for the worker to make a variant when the stock is empty; then it
+# answers 202 (`Preparing`, Retry-After) and the variant is ready for the next try.
+VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 2)
 
 # --- API ---------------------------------------------------------------------------------------
 # Request bodies: forms and the API's JSON are refused above this size before any parsing (413).

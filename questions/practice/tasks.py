@@ -13,10 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.db import OperationalError, transaction
 
-from questions.errors import ServiceUnavailable
+from questions.errors import Preparing, ServiceUnavailable
 from questions.practice.jobs import (
     submission_grade,
     submissions_mark_stale,
@@ -79,10 +80,19 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
 
 
 def worker_result(task, *, unavailable: str, **kwargs: Any) -> Any:
-    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS; a broker
-    that is down, a timeout or a failure in the task is ServiceUnavailable(`unavailable`)."""
+    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS (2 s: no
+    request holds a web process longer). Still running then: `Preparing` (202), and the task goes
+    on, so the same request succeeds a moment later. A broker that is down or a failure in the
+    task: ServiceUnavailable(`unavailable`), 503."""
     try:
-        return task.delay(**kwargs).get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+        result = task.delay(**kwargs)
+    except Exception as exc:
+        log.exception("could not send %s(%s)", task.name, kwargs)
+        raise ServiceUnavailable(unavailable) from exc
+    try:
+        return result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+    except CeleryTimeoutError as exc:
+        raise Preparing("The problem is being prepared; ask again in a moment.") from exc
     except Exception as exc:
         log.exception("the worker did not complete %s(%s)", task.name, kwargs)
         raise ServiceUnavailable(unavailable) from exc

@@ -67,7 +67,7 @@ def item_body(item: PracticeItem) -> dict[str, Any]:
 
 class PracticeItemCreate(JsonView):
     @extend_schema(request=s.PracticeItemRequest,
-                   responses={201: s.PracticeItemSerializer, **s.error_responses(400, 415, 503)},
+                   responses={201: s.PracticeItemSerializer, **s.error_responses(202, 400, 415, 503)},
                    examples=[OpenApiExample("A problem kind", {"kind": "self_attention", "difficulty": "easy"},
                                             request_only=True),
                              OpenApiExample("A topic", {"topic": "scaled-dot-product"}, request_only=True)])
@@ -121,7 +121,7 @@ class ReviewNext(JsonView):
 
     @extend_schema(request=None, responses={
         201: s.PracticeItemSerializer, 200: s.PracticeItemSerializer,
-        **s.error_responses(503),
+        **s.error_responses(202, 503),
         409: OpenApiResponse(s.ErrorSerializer, description="No review is due right now"),
     })
     def post(self, request):

@@ -137,3 +137,24 @@ def test_the_sweep_sends_a_lost_message_again_within_seconds_then_backs_off(nume
     # 5 s after the first enqueue, then 10, 20, 40 ... (at most 5 minutes) after each re-enqueue.
     assert swept == {rows[(1, 6)], rows[(2, 11)], rows[(4, 41)], rows[(9, 301)]}
     assert Submission.objects.get(id=rows[(1, 6)]).enqueue_count == 2
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_an_empty_stock_waits_at_most_the_sync_timeout_then_answers_202(learner, monkeypatch):
+    """No request holds a web process on the worker for long: a variant that is not made within
+    VARIANT_SYNC_TIMEOUT_SECONDS is a 202 (the task goes on; the next try finds it in stock)."""
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+    waited = []
+
+    class Pending:
+        def get(self, timeout, propagate):
+            waited.append(timeout)
+            raise CeleryTimeoutError("still running")
+
+    monkeypatch.setattr(practice_tasks.generate_variants, "delay", lambda **kw: Pending())
+    api = APIClient()
+    api.force_authenticate(learner)
+    response = api.post("/api/v1/practice/items", {"kind": "mha_params", "difficulty": "hard"}, format="json")
+    assert response.status_code == 202 and response["Retry-After"] == "2"
+    assert waited == [settings.VARIANT_SYNC_TIMEOUT_SECONDS] and settings.VARIANT_SYNC_TIMEOUT_SECONDS <= 2

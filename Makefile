@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test lint up worker gpu-worker beat web bench audit verify verify-full clean
+.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench audit verify verify-full clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,13 +43,18 @@ up: install
 	$(BIN)/python manage.py load_bank
 	mkdir -p $${VAR_DIR:-var}
 	trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A quizsite worker -Q default -c $(WORKERS) -n default@%h --loglevel INFO & \
+	$(BIN)/celery -A quizsite worker -Q grading -c $(WORKERS) -n grading@%h --loglevel INFO & \
+	$(BIN)/celery -A quizsite worker -Q bulk -c 1 -n bulk@%h --loglevel INFO & \
 	$(BIN)/celery -A quizsite beat --loglevel INFO --schedule $${VAR_DIR:-var}/celerybeat-schedule & \
 	$(BIN)/gunicorn quizsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - & \
 	wait
 
+## Workers by queue: grading (answers, the sweep, deadlines) never waits behind bulk work.
 worker: install
-	$(BIN)/celery -A quizsite worker -Q default -c $(WORKERS) -n default@%h --loglevel INFO
+	$(BIN)/celery -A quizsite worker -Q grading -c $(WORKERS) -n grading@%h --loglevel INFO
+
+bulk-worker: install
+	$(BIN)/celery -A quizsite worker -Q bulk -c 1 -n bulk@%h --loglevel INFO
 
 ## A worker for the gpu queue: one process (solo pool), CUDA initialised inside it only.
 gpu-worker: install

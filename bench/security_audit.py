@@ -18,8 +18,9 @@ creates and drops (PostgreSQL when 127.0.0.1:5432 answers, else a SQLite file), 
     explanation does (neither is in the question itself). Slugs are counted apart.
 (c) XSS: 30 payloads as course titles, quiz titles, questions (prompt, title, choices,
     explanation), usernames at sign-up and a learner's typed answer; every page that shows them
-    is tokenized and any script, event handler or script URL a payload made is counted. With
-    `--browser` each page is also opened in headless Chromium and any dialog counted.
+    is tokenized and any script, event handler or script URL a payload made is counted; where
+    /usr/bin/chromium exists (or with `--browser`) each page is also opened in headless Chromium
+    and any dialog counted (a page that does call alert() is the control).
 (d) CSRF: every page route and every API write posted with a session cookie and no token.
 (e) server errors: every response of every part with status >= 500.
 
@@ -114,7 +115,7 @@ COURSE_QUESTION = {
     "slug": "audit-course-own", "title": "Which scaling?", "type": "single_choice", "difficulty": "easy",
     "prompt": "Scores are divided by what?", "explanation": "The variance of a dot product grows with d_k.",
     "source": "Vaswani et al. 2017",
-    "choices": [{"text": "sqrt(d_k)", "weight": 100, "feedback": ""}, {"text": "d_k", "weight": 0, "feedback": ""}],
+    "choices": [{"text": "sqrt(d_k)", "weight": 100, "feedback": "Yes."}, {"text": "d_k", "weight": 0, "feedback": "Too much."}],
 }
 
 
@@ -562,6 +563,7 @@ def mock_interview(client: Client, topics: list[str], world: World) -> None:
 # --- (c) XSS ------------------------------------------------------------------------------------
 
 MARKER = "Xq7z"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def xss(world: World, clients: dict[str, Client], *, browser: bool) -> dict[str, Any]:
@@ -620,14 +622,33 @@ def xss(world: World, clients: dict[str, Client], *, browser: bool) -> dict[str,
     attempt_id = world.ids.get("attempt_id")
     if attempt_id:
         pages += [(teacher, f"/attempts/{attempt_id}/review"), (learner, f"/attempts/{attempt_id}/review")]
+    # Another learner types the payloads as answers to the quiz; the instructor reads them.
+    other = clients[OTHER]
+    started = other.post(f"/api/v1/quizzes/{world.quiz.id}/attempts", json={})
+    if started.status_code in (200, 201):
+        attempt = started.json()
+        typed = [s for s in attempt.get("slots", []) if (s.get("item") or {}).get("question_type")
+                 in ("short_answer", "numeric")]
+        for index, (_, payload) in enumerate(payloads):
+            if typed:
+                slot = typed[index % len(typed)]
+                made = other.post(f"/api/v1/attempts/{attempt['id']}/slots/{slot['position']}/answers",
+                                  json={"answer": {"response": payload}})
+                stored["typed answer"] += made.status_code in (200, 201, 202)
+        other.post(f"/api/v1/attempts/{attempt['id']}/submit", json={})
+        pages += [(teacher, f"/attempts/{attempt['id']}/review"), (other, f"/attempts/{attempt['id']}/review"),
+                  (teacher, f"/quizzes/{world.quiz.id}/statistics")]
 
     found: list[dict[str, str]] = []
+    shown = 0  # pages where a payload arrived (as text): the check had something to find
     for client, path in pages:
         page = client.get(path)
+        shown += MARKER in page.text
         for hit in audit_scan.injected(page.text, MARKER):
             found.append({"role": client.role, "path": path, "hit": hit})
     dialogs = browser_dialogs(clients, pages) if browser else None
     return {"payloads": len(payloads), "stored": dict(stored), "pages_checked": len(pages),
+            "pages_showing_a_payload": shown,
             "injections": len(found), "found": found[:20], "browser_dialogs": dialogs}
 
 
@@ -636,9 +657,10 @@ def browser_dialogs(clients: dict[str, Client], pages: list[tuple[Client, str]])
     from playwright.sync_api import sync_playwright
 
     dialogs: list[str] = []
+    at_login = 0
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
+            executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"])
         try:
@@ -651,10 +673,18 @@ def browser_dialogs(clients: dict[str, Client], pages: list[tuple[Client, str]])
                 page.on("dialog", lambda d, role=role: (dialogs.append(f"{role}: {d.message}"), d.dismiss()))
                 for _, path in (p for p in pages if p[0].role == role):
                     page.goto(client.base + path, wait_until="load", timeout=30_000)
+                    at_login += "/login/" in page.url
                 context.close()
+            # The control: a script that does run must be counted.
+            control: list[str] = []
+            page = chromium.new_page()
+            page.on("dialog", lambda d: (control.append(d.message), d.dismiss()))
+            page.set_content("<script>alert('control')</script>")
+            page.close()
         finally:
             chromium.close()
-    return {"pages_opened": len(pages), "dialogs": len(dialogs), "messages": dialogs[:20]}
+    return {"pages_opened": len(pages), "dialogs": len(dialogs), "messages": dialogs[:20],
+            "pages_that_ended_at_a_login_page": at_login, "control_dialogs": len(control)}
 
 
 # --- Routes with an id, from the resolver -------------------------------------------------------
@@ -837,10 +867,13 @@ def table(report: dict[str, Any]) -> str:
                  ("    theory keys of the quiz seen (of theory slots)", f"{b['theory_keys_seen']} / {b['theory_slots']}"),
                  ("    quiz slugs seen by the learner (of theory slots)", f"{b['slugs_seen']} / {b['theory_slots']}")]
     if c := report.get("xss"):
-        rows += [("(c) XSS: payloads / pages checked", f"{c['payloads']} / {c['pages_checked']}"),
+        rows += [("(c) XSS: payloads / pages checked (showing a payload)",
+                  f"{c['payloads']} / {c['pages_checked']} ({c['pages_showing_a_payload']})"),
                  ("    injected elements or handlers found", c["injections"])]
         if c.get("browser_dialogs"):
-            rows.append(("    dialogs in headless Chromium", c["browser_dialogs"]["dialogs"]))
+            browser = c["browser_dialogs"]
+            rows.append(("    dialogs in headless Chromium (the control's: 1)",
+                         f"{browser['dialogs']} ({browser['control_dialogs']})"))
     if d := report.get("csrf"):
         rows.append(("(d) CSRF: posts without a token refused", f"{d['refused']} / {d['posts']}"))
     rows.append(("(e) responses >= 500 (of all requests)", f"{len(report['server_errors'])} / {report['requests']}"))
@@ -850,7 +883,8 @@ def table(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.security_audit", description=__doc__.split("\n")[0])
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file even where PostgreSQL answers")
-    parser.add_argument("--browser", action="store_true", help="also open the XSS pages in headless Chromium")
+    parser.add_argument("--browser", action=argparse.BooleanOptionalAction, default=Path(CHROMIUM).exists(),
+                        help=f"also open the XSS pages in headless Chromium (default: when {CHROMIUM} exists)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--only", default="leaks,xss,csrf,access",
                         help="the parts to run, comma-separated (default: all; access runs last)")

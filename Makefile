@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# Threads per gunicorn worker: a request waiting for a grade (a long poll) holds one, never a process.
+THREADS ?= 16
 
 .PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench audit verify verify-full clean
 
@@ -46,7 +48,7 @@ up: install
 	$(BIN)/celery -A quizsite worker -Q grading -c $(WORKERS) -n grading@%h --loglevel INFO & \
 	$(BIN)/celery -A quizsite worker -Q bulk -c 1 -n bulk@%h --loglevel INFO & \
 	$(BIN)/celery -A quizsite beat --loglevel INFO --schedule $${VAR_DIR:-var}/celerybeat-schedule & \
-	$(BIN)/gunicorn quizsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - & \
+	$(BIN)/gunicorn quizsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --access-logfile - & \
 	wait
 
 ## Workers by queue: grading (answers, the sweep, deadlines) never waits behind bulk work.

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+
 from attention_engine.grading import read_response
 from attention_engine.parsing import ParseError, parse_number
 from attention_engine.variant import Variant as EngineVariant
@@ -25,6 +27,16 @@ def posted_int(raw: str | None) -> int | None:
     if not raw or len(raw) > MAX_POSTED_DIGITS or not (raw.isascii() and raw.isdigit()):
         return None
     return int(raw)
+
+
+def wait_seconds(raw: str | None) -> int:
+    """A long poll's `?wait=N`: whole seconds, 0 (no wait) to LONG_POLL_SECONDS; else ValueError."""
+    if raw in (None, ""):
+        return 0
+    seconds = posted_int(raw)
+    if seconds is None or not 0 <= seconds <= settings.LONG_POLL_SECONDS:
+        raise ValueError(f"wait must be a whole number of seconds from 0 to {settings.LONG_POLL_SECONDS}.")
+    return seconds
 
 
 def theory_response_from_post(view: dict[str, Any], post) -> Any:

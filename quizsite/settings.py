@@ -256,6 +256,11 @@ VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 5)
 # answers 202 (`Preparing`, Retry-After) and the variant is ready for the next try.
 VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 2)
 
+# A request waiting for a grade (`?wait=N`, questions/practice/notify.py) waits at most this long;
+# each web process lets this many wait at once (gunicorn's gthread workers: `make up`).
+LONG_POLL_SECONDS = env_int("LONG_POLL_SECONDS", 10)
+LONG_POLL_MAX_WAITERS = env_int("LONG_POLL_MAX_WAITERS", 8)  # half of the 16 threads
+
 # --- API ---------------------------------------------------------------------------------------
 # Request bodies: forms and the API's JSON are refused above this size before any parsing (413).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)

@@ -16,6 +16,7 @@ from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
 from questions.practice import dispatch
 from questions.practice.models import Submission, Variant
+from questions.practice.notify import announce_graded
 from questions.practice.rules import grade_item_response
 
 
@@ -109,6 +110,7 @@ def submission_grade(*, submission_id: int) -> Submission:
         submission.result = result
         submission.graded_at = timezone.now()
         submission.save(update_fields=["status", "score", "result", "graded_at"])
+        transaction.on_commit(lambda: announce_graded(submission.id))
         # The review rating, or the quiz mark, in this transaction: exactly once, with the grade.
         dispatch.graded(submission)
     return submission

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from attention_engine import ENGINE_VERSION
 from questions.catalogue.visibility import require_practisable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from questions.practice.notify import wait_graded
 
 # Items the practice pages and the practice API may show. Mock-interview and quiz items have
 # their own pages, which decide when feedback and keys may be seen.
@@ -31,8 +32,14 @@ def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
     return item
 
 
-def submission_for_learner(*, learner, submission_id: int) -> Submission:
-    """The learner's practice or review submission; 403 while its question is withheld."""
+def submission_for_learner(*, learner, submission_id: int, wait: float = 0) -> Submission:
+    """The learner's practice or review submission; 403 while its question is withheld. With
+    `wait`, a pending one is read again as soon as it is graded, or after `wait` seconds at most
+    (`questions.practice.notify`: a long poll)."""
+    if wait:
+        submission = submission_for_learner(learner=learner, submission_id=submission_id)
+        pending = Submission.objects.filter(id=submission.id, status=Submission.Status.PENDING)
+        wait_graded(submission.id, pending.exists, seconds=wait)
     submission = get_object_or_404(
         Submission.objects.select_related("item__variant", "item__question_version__question"),
         id=submission_id,

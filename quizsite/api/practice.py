@@ -6,12 +6,13 @@ serializer (`quizsite.api.serializers`) rendering a `quizsite.disclosure` view, 
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from attention_engine import api as engine
 from questions.catalogue.models import Difficulty, Topic
+from questions.errors import ServiceError
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
@@ -20,6 +21,7 @@ from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
 from ..disclosure import item_view, submission_view
+from ..presenters import wait_seconds
 from . import serializers as s
 from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
 
@@ -156,7 +158,20 @@ class SubmissionCreate(JsonView):
 
 
 class SubmissionDetail(JsonView):
-    @extend_schema(responses={200: s.SubmissionSerializer, **s.error_responses(404)})
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "wait", int, required=False,
+            description="Long poll: if the answer is still pending, answer as soon as it is graded, or after "
+                        "this many seconds (0 to LONG_POLL_SECONDS, 10 by default settings)",
+        )],
+        responses={200: s.SubmissionSerializer, **s.error_responses(400, 404)},
+    )
     def get(self, request, submission_id: int):
-        submission = practice_selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
+        try:
+            wait = wait_seconds(request.query_params.get("wait"))
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
+        submission = practice_selectors.submission_for_learner(
+            learner=request.user, submission_id=submission_id, wait=wait
+        )
         return Response(s.SubmissionSerializer(submission_view(submission)).data)

@@ -16,7 +16,7 @@ from questions.practice.models import PracticeItem
 
 from ..bodies import BodyError, declared_length, load_json, read_bounded
 from ..disclosure import item_view, submission_view
-from ..presenters import answer_from_post, errors_by_part, parse_preview, posted_int
+from ..presenters import answer_from_post, errors_by_part, parse_preview, posted_int, wait_seconds
 from .learning import home_context, item_context
 
 
@@ -129,8 +129,15 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
 @login_required
 @require_GET
 def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
-    """The result fragment for polling: 202 while pending, 200 with the HTML once graded."""
-    submission = practice_selectors.submission_for_learner(learner=request.user, submission_id=submission_id)
+    """The result fragment for polling: 202 while pending, 200 with the HTML once graded; with
+    `?wait=N` a pending answer is answered as soon as it is graded (a long poll, poll.js)."""
+    try:
+        wait = wait_seconds(request.GET.get("wait"))
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    submission = practice_selectors.submission_for_learner(
+        learner=request.user, submission_id=submission_id, wait=wait
+    )
     if submission.status == submission.Status.PENDING:
         return HttpResponse(status=202)
     return render(request, "quizsite/_result.html", {"s": submission_view(submission)})

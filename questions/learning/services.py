@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from questions.catalogue.models import QuestionVersion
 from questions.catalogue.visibility import practisable
-from questions.errors import MockClosed, ServiceError, ServiceUnavailable
+from questions.errors import MockClosed, Preparing, ServiceError, ServiceUnavailable
 from questions.learning.jobs import mock_finish_locked
 from questions.learning.models import (
     LearnerProfile,
@@ -153,8 +153,8 @@ class MockStarted:
 def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) -> MockStarted:
     """Make every question of a new interview, then start its clock.
 
-    Numeric variants come from the worker's stock; when the worker cannot make one
-    (ServiceUnavailable) the place goes to a theory question instead. A learner with an
+    Numeric variants come from the worker's stock; when the worker cannot make one in time
+    (ServiceUnavailable, Preparing) the place goes to a theory question instead. A learner with an
     interview still running gets that one back (created=False), so a double click starts one.
     """
     preset = preset_for(preset_key)
@@ -181,7 +181,7 @@ def mock_interview_start(*, learner, topic_slugs: list[str], preset_key: str) ->
                     purpose=Purpose.MOCK,
                 )
             )
-        except ServiceUnavailable:
+        except (ServiceUnavailable, Preparing):
             # Each further try would wait for the worker again: theory fills the rest.
             log.warning("mock interview: no numeric variant available, using theory", exc_info=True)
             break

@@ -76,12 +76,14 @@ def test_start_makes_every_question_up_front_mixing_theory_and_numeric(learner, 
     assert mock.topics == ["masking", "softmax"]
 
 
-def test_numeric_places_fall_back_to_theory_when_the_worker_cannot_make_a_variant(learner, bank, monkeypatch):
+@pytest.mark.parametrize("refusal", [errors.ServiceUnavailable("The worker did not answer."),
+                                     errors.Preparing("The problem is being prepared.")])
+def test_numeric_places_fall_back_to_theory_when_the_worker_cannot_make_a_variant(learner, bank, monkeypatch, refusal):
     calls = []
 
     def unavailable(**kwargs):
         calls.append(kwargs)
-        raise errors.ServiceUnavailable("The worker did not answer.")
+        raise refusal
 
     monkeypatch.setattr(learning_services, "practice_item_create_numeric", unavailable)
     mock = start(learner, ["masking"], preset="short").mock

@@ -384,16 +384,22 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
     return _quiz_page(request, courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id))
 
 
+def _preparing(request: HttpRequest, quiz, exc: Preparing) -> HttpResponse:
+    """202: the quiz page saying the problems are being made; it presses the same button again by
+    itself (quiz.js) after Retry-After seconds."""
+    response = _quiz_page(request, quiz, notice=exc.message, preparing=exc.retry_after, status=exc.status)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @login_required
 @require_POST
 def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
     try:
         attempt = courses_services.attempt_start(quiz=quiz, learner=request.user)
-    except Preparing as exc:  # the page asks again by itself (quiz.js) after Retry-After seconds
-        response = _quiz_page(request, quiz, notice=exc.message, preparing=exc.retry_after, status=exc.status)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+    except Preparing as exc:
+        return _preparing(request, quiz, exc)
     except ServiceError as exc:
         return _quiz_page(request, quiz, error=exc.message, status=exc.status)
     return redirect("attempt-take", attempt_id=attempt.id)
@@ -403,7 +409,10 @@ def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
 @require_POST
 def quiz_preview(request: HttpRequest, quiz_id: int) -> HttpResponse:
     quiz = courses_selectors.quiz_for(user=request.user, quiz_id=quiz_id)
-    attempt = courses_services.attempt_preview_start(quiz=quiz, actor=request.user)
+    try:
+        attempt = courses_services.attempt_preview_start(quiz=quiz, actor=request.user)
+    except Preparing as exc:
+        return _preparing(request, quiz, exc)
     return redirect("attempt-take", attempt_id=attempt.id)
 
 

@@ -108,6 +108,11 @@ def test_with_no_variant_ready_the_start_is_a_202_that_asks_the_worker_and_store
     shown = page.post(f"/quizzes/{quiz.id}/start")
     assert shown.status_code == 202 and b"data-submit-after" in shown.content and b"being prepared" in shown.content
 
+    staff = Client()
+    staff.force_login(instructor)
+    preview = staff.post(f"/quizzes/{quiz.id}/preview")  # staff previews are made on demand too
+    assert preview.status_code == 202 and b"data-submit-after" in preview.content
+
     # The worker makes them; the same request now starts the attempt.
     for call in asked[:1]:
         practice_jobs.variants_generate_for_seeds(**call)

@@ -111,6 +111,12 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "author-edit": {"*": NOBODY},
 }
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+# Bodies the API would accept, where it reads the body before the role: a refusal then is the
+# role check's, not the validator's.
+VALID_BODIES: dict[str, dict[str, Any]] = {
+    "api-course-members": {"username": USERNAMES[OUTSIDER], "role": "learner"},
+    "api-course-quizzes": {"title": "Probe", "sections": [{"kind": "mha_params", "difficulty": "easy"}]},
+}
 COURSE_QUESTION = {
     "slug": "audit-course-own", "title": "Which scaling?", "type": "single_choice", "difficulty": "easy",
     "prompt": "Scores are divided by what?", "explanation": "The variance of a dot product grows with d_k.",
@@ -754,7 +760,7 @@ def access(world: World, clients: dict[str, Client]) -> dict[str, Any]:
            "topic_slug": "scaled-dot-product", "slug": _public_slug(), "object_id": world.users[OWNER].id,
            **world.ids}
     schema_methods = api_methods(clients[INSTRUCTOR])
-    holes, unclassified, skipped, allowed_refused = [], [], [], []
+    holes, unclassified, skipped, allowed_refused, malformed = [], [], [], [], []
     should_deny, allowed_ok, allowed = Counter(), Counter(), Counter()
     statuses: Counter = Counter()
     # Writes that change what later probes see go last (closing the quiz).
@@ -780,7 +786,7 @@ def access(world: World, clients: dict[str, Client]) -> dict[str, Any]:
                 if may is not None and role in may and method != "GET":
                     continue  # an allowed write would change what the next probe sees
                 client = clients[role]
-                body = {"json": {}} if route.api else {"data": {}}
+                body = {"json": VALID_BODIES.get(route.name, {})} if route.api else {"data": {}}
                 response = client.request(method, path, **body)
                 statuses[response.status_code] += 1
                 got_in = response.status_code < 300 or (
@@ -797,6 +803,8 @@ def access(world: World, clients: dict[str, Client]) -> dict[str, Any]:
                     should_deny[role] += 1
                     if got_in:
                         holes.append(f"{role}: {method} {path} -> {response.status_code}")
+                    elif response.status_code == 400:
+                        malformed.append(f"{role}: {method} {path}")
     return {
         "routes_with_ids": len(routes_with_ids()),
         "requests_that_should_be_denied": sum(should_deny.values()),
@@ -804,6 +812,8 @@ def access(world: World, clients: dict[str, Client]) -> dict[str, Any]:
         "by_role": {r: {"should_be_denied": should_deny[r], "allowed_gets": allowed[r],
                         "allowed_gets_answered": allowed_ok[r]} for r in ROLES},
         "hole_list": holes,
+        # Refused, but for the empty body before the role was checked: no hole, and no proof either.
+        "denied_as_malformed_before_the_role_check": malformed,
         # Allowed GETs that were not answered: a 405 (a form that only takes POST), a state the
         # object is in, or a rule in POLICY to correct.
         "allowed_gets_refused": allowed_refused,

@@ -875,7 +875,11 @@ def table(report: dict[str, Any]) -> str:
         rows += [("(b) leaks: responses scanned before submission", b["responses_scanned"]),
                  ("    numeric keys of the quiz seen (of numeric slots)", f"{b['numeric_keys_seen']} / {b['numeric_slots']}"),
                  ("    theory keys of the quiz seen (of theory slots)", f"{b['theory_keys_seen']} / {b['theory_slots']}"),
-                 ("    quiz slugs seen by the learner (of theory slots)", f"{b['slugs_seen']} / {b['theory_slots']}")]
+                 ("    quiz slugs seen by the learner (of theory slots)", f"{b['slugs_seen']} / {b['theory_slots']}"),
+                 ("    quiz questions served as practice, review or mock items",
+                  sum(b["quiz_questions_served_in_other_modes"].values())),
+                 ("    control: keys seen in the review after submission (of slots)",
+                  f"{b['control_keys_seen_in_the_review_after_submission']} / {b['slots']}")]
     if c := report.get("xss"):
         rows += [("(c) XSS: payloads / pages checked (showing a payload)",
                   f"{c['payloads']} / {c['pages_checked']} ({c['pages_showing_a_payload']})"),

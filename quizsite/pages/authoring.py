@@ -121,11 +121,15 @@ class QuestionForm(forms.Form):
 
     @classmethod
     def initial_for(cls, owner: str, topic_slug: str, data: dict) -> dict:
+        """The form filled with a stored version. A draft imported from a bare GIFT or Moodle file
+        may lack fields the bank requires to publish (a source, an explanation): they come blank,
+        for the author to fill in."""
         spec = {k: data[k] for k in TYPE_FIELDS if k in data}
         return {
-            "owner": owner, "topic": topic_slug, "slug": data["slug"], "type": data["type"], "difficulty": data["difficulty"],
-            "title": data["title"], "prompt": data["prompt"], "explanation": data["explanation"],
-            "source": data["source"], "tags": ", ".join(data.get("tags") or []),
+            "owner": owner, "topic": topic_slug, "slug": data["slug"], "type": data.get("type", ""),
+            "difficulty": data.get("difficulty", ""), "title": data.get("title", ""), "prompt": data.get("prompt", ""),
+            "explanation": data.get("explanation", ""), "source": data.get("source", ""),
+            "tags": ", ".join(data.get("tags") or []),
             "hints": "\n".join(data.get("hints") or []),
             "spec": yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
         }

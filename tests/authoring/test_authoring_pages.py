@@ -131,6 +131,19 @@ def test_bare_moodle_questions_come_in_as_drafts(author):
     assert refused.status_code == 400 and "explanation" in refused.content.decode()
 
 
+def test_a_stored_draft_without_a_source_opens_in_the_editor_with_it_blank(author, course):
+    """Versions are stored by code that does not hold them to the publishing rules (drafts, data
+    loaded by scripts); one without a source or explanation made its edit page a 500."""
+    topic = Topic.objects.get(slug="masking")
+    catalogue_services.question_version_save(
+        topic=topic, status="draft", owner=course,
+        data={"slug": "half-done", "type": "true_false", "difficulty": "easy", "title": "Half done",
+              "prompt": "Attention weights in a row sum to one.", "answer": True},
+    )
+    page = author.get("/author/questions/half-done/")
+    assert page.status_code == 200 and "Attention weights in a row sum to one." in page.content.decode()
+
+
 def test_import_gift_from_the_web_then_export(author):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -28,6 +28,8 @@ from ..quiz_presenters import attempt_summary, attempt_view, gradebook_view, qui
 from . import serializers as s
 from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
 
+INSTRUCTORS = (Membership.Role.INSTRUCTOR,)
+
 
 def _course_view(course, role: str) -> dict:
     view = {"id": course.id, "title": course.title, "role": role}
@@ -102,7 +104,8 @@ class CourseMembers(JsonView):
                                             request_only=True)],
                    summary="Give a user a role in the course (instructors)")
     def post(self, request, course_id: int):
-        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        # The role before the body: a learner gets 403 whatever they send.
+        course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTORS)
         data = _valid(s.MemberRequest, request)
         user = get_user_model().objects.filter(username=data["username"]).first()
         if user is None:
@@ -131,7 +134,7 @@ class CourseQuizzes(JsonView):
                    }, request_only=True)],
                    summary="Create a draft quiz from pools (instructors)")
     def post(self, request, course_id: int):
-        course = courses_selectors.course_for(user=request.user, course_id=course_id)
+        course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTORS)
         data = _valid(s.QuizRequest, request)
         sections = [
             courses_rules.SectionSpec(

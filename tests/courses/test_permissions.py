@@ -186,3 +186,14 @@ def test_every_route_is_in_the_openapi_schema(client_for, learner):
         "/api/v1/attempts/{attempt_id}/slots/{position}/answers", "/api/v1/attempts/{attempt_id}/submit",
     ):
         assert path in schema["paths"], path
+
+
+@pytest.mark.parametrize("body", [{}, {"username": 7}, {"sections": "x"}])
+def test_a_learner_writing_to_a_course_is_refused_for_the_role_whatever_the_body(course, enrolled, body):
+    """The role is checked before the body: a learner learns nothing from the validation."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(enrolled[0])
+    for url in (f"/api/v1/courses/{course.id}/members", f"/api/v1/courses/{course.id}/quizzes"):
+        assert client.post(url, body, format="json").status_code == 403, url

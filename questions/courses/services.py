@@ -284,16 +284,13 @@ def quiz_close_now(*, quiz: Quiz, actor, now: datetime | None = None) -> Quiz:
     return quiz
 
 
-def _require_prepared(*, sections: list[QuizSection], seeds: dict[int, int]) -> None:
+def _require_prepared(slot_seeds: list[tuple[QuizSection, int, int]]) -> None:
     """The attempt's first-choice variants exist (made when the quiz opened or the learner joined),
     or else are asked of the worker now and the start refused for a moment (`Preparing`, 202):
     no request waits on a worker. Without a worker (embedded mode) they are made in-process."""
-    kinds, slot = {}, 0
-    for section in sections:
-        for _ in range(section.draw_count):
-            if section.is_numeric:
-                kinds.setdefault((section.kind, section.difficulty), []).append(seeds[slot])
-            slot += 1
+    kinds: dict[tuple[str, str], list[int]] = {}
+    for section, _, seed in slot_seeds:
+        kinds.setdefault((section.kind, section.difficulty), []).append(seed)
     missing = {}
     for (kind, difficulty), wanted in kinds.items():
         present = set(
@@ -446,11 +443,9 @@ def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview:
         max_score=sum(s.points * s.draw_count for s in sections),
         is_preview=preview,
     )
-    seeds = {
-        slot: seed
-        for _, slot, seed in numeric_slot_seeds(quiz_id=quiz.id, sections=sections, learner_id=learner.id, number=number)
-    }
-    _require_prepared(sections=sections, seeds=seeds)
+    slot_seeds = numeric_slot_seeds(quiz_id=quiz.id, sections=sections, learner_id=learner.id, number=number)
+    _require_prepared(slot_seeds)
+    seeds = {slot: seed for _, slot, seed in slot_seeds}
     drawn: list[tuple[QuizSection, PracticeItem]] = []
     slot = 0
     for section in sections:

@@ -9,7 +9,7 @@ WORKERS ?= 2
 # Threads per gunicorn worker: a request waiting for a grade (a long poll) holds one, never a process.
 THREADS ?= 16
 
-.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench audit verify verify-full clean
+.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench bench-stack audit verify verify-full clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ verify-full: install
 
 bench: install
 	$(BIN)/python -m bench
+
+## Issue #12's figures on a stack of its own (Redis, a scratch database, gunicorn, both workers,
+## beat): the floor, submit -> graded at 1/8/32 learners, a class start, six faults; table printed,
+## JSON in bench/results/. QUICK=1: the CI run, failing only on lost, doubled or 5xx answers.
+bench-stack: install
+	$(BIN)/python -m bench.stack $(if $(filter-out 0,$(QUICK)),--quick) $(STACK_ARGS)
 
 ## Issue #11's figures over HTTP (access holes, key leaks, XSS, CSRF, 5xx) on a server the audit
 ## starts on a scratch database; table printed, JSON in bench/results/ (SECURITY.md).

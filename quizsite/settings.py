@@ -192,7 +192,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # per process in memory (embedded).
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "quizsite"}
+        # Django's RedisCache, except that a Redis away is a miss, not a 500 (quizsite/cache.py).
+        {"BACKEND": "quizsite.cache.ForgivingRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "quizsite",
+         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -57,8 +58,8 @@ def review_record(*, submission: Submission) -> ReviewLog | None:
     """Rate the learner's card for a graded submission; at most once per submission.
 
     Called by `submission_grade` (through `review_graded`) inside its transaction, right after the grade is
-    saved, so the rating commits with the grade or not at all. It never raises: a failure is
-    logged and leaves the grade intact. Returns the log, or None when the answer rates nothing.
+    saved, so the rating commits with the grade or not at all. A failure of the rating is logged
+    and leaves the grade intact; the task's soft time limit is not swallowed (both roll back). Returns the log, or None when the answer rates nothing.
     """
     if submission.status != Submission.Status.GRADED or submission.score is None:
         return None
@@ -69,6 +70,10 @@ def review_record(*, submission: Submission) -> ReviewLog | None:
     try:
         with transaction.atomic():
             return _review_record(submission)
+    except SoftTimeLimitExceeded:
+        # The task's time is up (a stalled worker resumed, a long lock wait): the grade must not
+        # commit without its rating. Raising rolls both back; the sweep grades it again, once.
+        raise
     except Exception:
         log.exception("could not rate the review card of submission %s", submission.id)
         return None

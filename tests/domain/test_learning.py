@@ -476,3 +476,31 @@ def test_a_run_refuses_no_topic_or_an_unknown_one(learner):
     catalogue_services.topic_upsert(slug="empty", title="Empty")
     with pytest.raises(errors.ServiceError, match="Unknown topic 'empty'"):
         learning_selectors.practice_run_topics(slugs=["empty"])  # a topic with nothing to practise
+
+
+def test_a_soft_time_limit_in_the_rating_rolls_the_grade_back_for_the_sweep(learner, numeric_item, monkeypatch):
+    """The grade never commits without its rating: a task out of time while rating (a stalled
+    worker resumed) rolls both back, and grading again later rates it once. Found by
+    `make bench-stack` (worker stopped 30 s): one answer was graded but never rated."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from questions.learning import jobs as learning_jobs
+    from questions.learning.models import ReviewLog
+    from questions.practice import jobs as practice_jobs
+
+    submission = Submission.objects.create(item=numeric_item, learner=learner,
+                                           answer=numeric_item.variant.data["answer"], enqueued_at=timezone.now())
+    real = learning_jobs._review_record
+
+    def out_of_time(sub):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(learning_jobs, "_review_record", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        practice_jobs.submission_grade(submission_id=submission.id)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.PENDING and not ReviewLog.objects.exists()
+    monkeypatch.setattr(learning_jobs, "_review_record", real)
+    practice_jobs.submission_grade(submission_id=submission.id)
+    assert Submission.objects.get(id=submission.id).status == Submission.Status.GRADED
+    assert ReviewLog.objects.filter(submission=submission).count() == 1

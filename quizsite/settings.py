@@ -253,7 +253,9 @@ if ATTN_DEVICE not in {"auto", "cpu", "cuda"}:
 # A submission still pending after this many seconds is re-enqueued by the sweep.
 SUBMISSION_STALE_SECONDS = env_int("SUBMISSION_STALE_SECONDS", 5)
 # How many verified variants the worker keeps ready per (kind, difficulty).
-VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 5)
+VARIANT_STOCK_TARGET = env_int("VARIANT_STOCK_TARGET", 40)
+# The stock is topped up, in one batch, once it has fallen to this many.
+VARIANT_STOCK_LOW = env_int("VARIANT_STOCK_LOW", VARIANT_STOCK_TARGET // 2)
 # How long a request waits for the worker to make a variant when the stock is empty; then it
 # answers 202 (`Preparing`, Retry-After) and the variant is ready for the next try.
 VARIANT_SYNC_TIMEOUT_SECONDS = env_int("VARIANT_SYNC_TIMEOUT_SECONDS", 2)

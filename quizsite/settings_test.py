@@ -25,3 +25,5 @@ for _name in ("THROTTLE_SIGN_IN", "THROTTLE_ANSWERS", "THROTTLE_CREATIONS"):
 # Client.login() calls authenticate() without a request, which axes refuses; the lockout is
 # switched on in tests/security/test_lockout.py.
 AXES_ENABLED = False
+# Small stocks, refilled after every item, as tests expect (production refills 40 at a time).
+VARIANT_STOCK_TARGET = VARIANT_STOCK_LOW = 5

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -19,37 +19,33 @@ from questions.practice.models import Submission, Variant
 from questions.practice.notify import announce_graded
 from questions.practice.rules import grade_item_response
 
-
-def variant_for_seed(*, kind: str, difficulty: str, seed: int) -> tuple[Variant, bool]:
-    """The verified variant of this seed under the current engine, made and stored if it is
-    missing (runs in the worker: making one loads torch). Returns (variant, created)."""
-    identity = {"kind": kind, "difficulty": difficulty, "seed": seed, "engine_version": ENGINE_VERSION}
-    variant = Variant.objects.filter(**identity).first()
-    if variant is not None:
-        return variant, False
-    data = engine.generate(kind, seed, difficulty)
-    try:
-        with transaction.atomic():
-            return Variant.objects.create(**identity, data=data), True
-    except IntegrityError:  # made concurrently: the same variant
-        return Variant.objects.get(**identity), False
+RESERVE_CHUNK = 256  # variants made per call of the engine's batch API: bounded memory
 
 
 def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
-    """Make `count` new verified variants and put them in stock (runs in the worker: it loads torch)."""
-    ids = []
-    for _ in range(count):
-        variant, created = variant_for_seed(kind=kind, difficulty=difficulty, seed=secrets.randbelow(2**31))
-        if created:  # a seed drawn before names a variant that is already stored
-            ids.append(variant.id)
+    """Make `count` new verified variants and put them in stock, through the engine's batch API in
+    chunks (runs in the worker: it loads torch). Returns the ids of those made."""
+    identity = {"kind": kind, "difficulty": difficulty, "engine_version": ENGINE_VERSION}
+    ids: list[int] = []
+    for start in range(0, count, RESERVE_CHUNK):
+        seeds = sorted({secrets.randbelow(2**31) for _ in range(min(RESERVE_CHUNK, count - start))})
+        fresh = seeds and set(seeds) - set(
+            Variant.objects.filter(**identity, seed__in=seeds).values_list("seed", flat=True)
+        )  # a seed drawn before names a variant that is already stored
+        if not fresh:
+            continue
+        seeds = sorted(fresh)
+        Variant.objects.bulk_create(
+            [Variant(**identity, seed=seed, data=data)
+             for seed, data in zip(seeds, engine.generate_batch(kind, seeds, difficulty), strict=True)],
+            ignore_conflicts=True,
+        )
+        ids += Variant.objects.filter(**identity, seed__in=seeds, claimed_at__isnull=True).values_list("id", flat=True)
     return ids
 
 
 STALE_BACKOFF_STEPS = 6
 STALE_BACKOFF_CAP = timedelta(minutes=5)
-
-RESERVE_CHUNK = 256  # variants made per call of the engine's batch API: bounded memory
-
 
 def variants_reserve_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[int]) -> int:
     """Make the missing variants of these seeds (a quiz's deterministic draws) through the engine's

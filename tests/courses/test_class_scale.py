@@ -163,3 +163,18 @@ def test_an_empty_stock_waits_at_most_the_sync_timeout_then_answers_202(learner,
     response = api.post("/api/v1/practice/items", {"kind": "mha_params", "difficulty": "hard"}, format="json")
     assert response.status_code == 202 and response["Retry-After"] == "2"
     assert waited == [settings.VARIANT_SYNC_TIMEOUT_SECONDS] and settings.VARIANT_SYNC_TIMEOUT_SECONDS <= 2
+
+
+def test_the_stock_is_topped_up_in_one_batch_once_it_falls_to_the_low_mark(settings):
+    from questions.practice.selectors import stock_missing
+
+    settings.VARIANT_STOCK_TARGET, settings.VARIANT_STOCK_LOW = 12, 6
+    assert practice_tasks.refill_stock(kind="mha_params", difficulty="easy") == 12  # empty: filled at once
+    assert stock_missing(kind="mha_params", difficulty="easy") == 0
+    for variant in Variant.objects.filter(kind="mha_params")[:5]:
+        variant.claimed_at = timezone.now()
+        variant.save()
+    assert practice_tasks.refill_stock(kind="mha_params", difficulty="easy") == 0  # 7 left: above the mark
+    Variant.objects.filter(id=Variant.objects.filter(kind="mha_params", claimed_at__isnull=True).first().id).update(
+        claimed_at=timezone.now())
+    assert practice_tasks.refill_stock(kind="mha_params", difficulty="easy") == 6  # 6 left: back to 12

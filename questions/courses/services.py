@@ -314,14 +314,11 @@ def _require_prepared(slot_seeds: list[tuple[QuizSection, int, int]]) -> None:
 def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner) -> PracticeItem:
     """The first seed from `base_seed` on whose variant nobody holds: claim it as a quiz item."""
     seeds = [(base_seed + i) % SEED_SPACE for i in range(SEED_PROBES)]
-    found = {
-        v.seed: v
-        for v in Variant.objects.filter(
-            kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, seed__in=seeds
-        )
-    }
+    identity = {"kind": kind, "difficulty": difficulty, "engine_version": ENGINE_VERSION}
+    # Ids and seeds only: a variant's data (its key and worked steps) is not needed to claim it.
+    found = dict(Variant.objects.filter(**identity, seed__in=seeds).values_list("seed", "id"))
     taken = set(
-        PracticeItem.objects.filter(variant__in=found.values()).values_list("variant__seed", flat=True)
+        PracticeItem.objects.filter(variant_id__in=found.values()).values_list("variant__seed", flat=True)
     )
     for seed in seeds:
         if seed in taken:
@@ -335,16 +332,14 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
                 unavailable="The problems of this quiz could not be prepared: the worker did not "
                 "answer in time. Please try again in a moment.",
             )
-        variant = Variant.objects.get(
-            kind=kind, difficulty=difficulty, engine_version=ENGINE_VERSION, seed=seed
-        )
+        variant_id = found.get(seed) or Variant.objects.filter(**identity, seed=seed).values_list("id", flat=True).get()
         now = timezone.now()
         # A stock variant (claimed_at null) is taken over; one claimed by a concurrent request
         # has an item or is about to: skip to the next seed.
-        Variant.objects.filter(id=variant.id, claimed_at__isnull=True).update(claimed_at=now)
+        Variant.objects.filter(id=variant_id, claimed_at__isnull=True).update(claimed_at=now)
         try:
             with transaction.atomic():
-                return PracticeItem.objects.create(learner=learner, variant=variant, purpose=Purpose.QUIZ)
+                return PracticeItem.objects.create(learner=learner, variant_id=variant_id, purpose=Purpose.QUIZ)
         except IntegrityError:
             continue
     raise ServiceUnavailable("No free problem variant was found for this quiz; please try again.")

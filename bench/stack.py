@@ -812,19 +812,19 @@ def fault_db_terminate(stack: Stack, plan: Plan) -> dict[str, Any]:
     return {"terminated": stack.terminate_connections()}
 
 
-def fault_worker_stop(stack: Stack, plan: Plan) -> dict[str, Any]:
-    proc = stack.procs["grading"]
+def _pause(proc, seconds: float) -> None:
     proc.signal_group(signal.SIGSTOP)
-    time.sleep(plan.worker_stop)
+    time.sleep(seconds)
     proc.signal_group(signal.SIGCONT)
+
+
+def fault_worker_stop(stack: Stack, plan: Plan) -> dict[str, Any]:
+    _pause(stack.procs["grading"], plan.worker_stop)
     return {"stopped_s": plan.worker_stop}
 
 
 def fault_web_pause(stack: Stack, plan: Plan) -> dict[str, Any]:
-    proc = stack.procs["web"]
-    proc.signal_group(signal.SIGSTOP)
-    time.sleep(plan.web_pause)
-    proc.signal_group(signal.SIGCONT)
+    _pause(stack.procs["web"], plan.web_pause)
     return {"paused_s": plan.web_pause}
 
 

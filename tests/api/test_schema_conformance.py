@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from django.test import TestCase
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
@@ -26,12 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-import questions.tasks  # noqa: F401  (the grading hooks: seeding grades in-process)
-from questions.catalogue import services as catalogue_services
-from questions.courses import rules as courses_rules
-from questions.courses import services as courses_services
-from questions.practice import services as practice_services
-from tests.choices import answer_by_id
+from tests.api.world import seed_world
 
 pytestmark = pytest.mark.django_db
 
@@ -50,57 +44,11 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-THEORY = {
-    "slug": "conformance-choice",
-    "title": "Which scaling?",
-    "type": "single_choice",
-    "difficulty": "easy",
-    "prompt": "Scores are divided by what?",
-    "choices": [
-        {"text": "sqrt(d_k)", "weight": 100, "feedback": ""},
-        {"text": "d_k", "weight": 0, "feedback": "That is too much."},
-        {"text": "Nothing", "weight": 0, "feedback": "The variance grows with d_k."},
-    ],
-    "explanation": "The dot product of unit-variance vectors has variance d_k.",
-    "source": "Vaswani et al. 2017",
-}
-
-
 @pytest.fixture
 def seeded(django_user_model):
     """A learner and an instructor with something of each kind the API serves; their ids."""
-    learner = django_user_model.objects.create_user(username="ada", password="s3cret-pass-word")
-    instructor = django_user_model.objects.create_user(username="ines", password="s3cret-pass-word", is_staff=True)
-    topic = catalogue_services.topic_upsert(slug="conformance", title="Conformance")
-    catalogue_services.question_version_save(topic=topic, data=THEORY)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
-        key = item.variant.data["answer"]
-        submission = practice_services.submission_create(learner=learner, item=item, answer=key).submission
-        course = courses_services.course_create(title="Attention 101", instructor=instructor)
-        courses_services.course_join(user=learner, code=course.join_code)
-        quiz = courses_services.quiz_create(
-            course=course, actor=instructor, title="Quiz", attempts_allowed=0,
-            sections=[courses_rules.SectionSpec(questions=(THEORY["slug"],)),
-                      courses_rules.SectionSpec(kind="self_attention", difficulty="easy")],
-        )
-        courses_services.quiz_open(quiz=quiz, actor=instructor)
-        done = courses_services.attempt_start(quiz=quiz, learner=learner)
-        for slot in done.slots.all():
-            # The key: choice 0, sent by its id on the item.
-            body = slot.item.variant.data["answer"] if slot.item.is_numeric else answer_by_id(slot.item, {"response": 0})
-            courses_services.answer_submit(attempt=done, learner=learner, position=slot.position, answer=body,
-                                           certainty=None, idempotency_key=None)
-        courses_services.attempt_submit(attempt=done, learner=learner)
-        attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
-        run = courses_services.regrade_start(quiz=quiz, user=instructor)
-    common = {"course_id": course.id, "quiz_id": quiz.id, "position": 1}
-    return {
-        "learner": (AuthToken.objects.create(user=learner)[1],
-                    {**common, "item_id": item.id, "submission_id": submission.id, "attempt_id": attempt.id}),
-        "instructor": (AuthToken.objects.create(user=instructor)[1],
-                       {**common, "attempt_id": done.id, "run_id": run.id}),
-    }
+    world = seed_world(django_user_model)
+    return {role: (AuthToken.objects.create(user=user)[1], ids) for role, (user, ids) in world.items()}
 
 
 class Counted:

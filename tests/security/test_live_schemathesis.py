@@ -24,48 +24,20 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-import questions.tasks  # noqa: F401  (the grading hooks: answers are graded in-process)
-from questions.catalogue import services as catalogue_services
-from questions.courses import rules as courses_rules
-from questions.courses import services as courses_services
-from questions.practice import services as practice_services
-from tests.api.test_schema_conformance import THEORY
+from tests.api.world import PASSWORD, seed_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "s3cret-pass-word"
 # Per operation, role and mode (valid and invalid requests): 6 take about a minute on two cores
-# (CI); LIVE_SCHEMATHESIS_EXAMPLES=100 is the longer run quoted in issue notes.
+# (CI); LIVE_SCHEMATHESIS_EXAMPLES=40 is the longer run quoted in issue notes (5,040 requests).
 EXAMPLES = int(os.environ.get("LIVE_SCHEMATHESIS_EXAMPLES", "6"))
 MIN_REQUESTS_PER_OPERATION = 2  # the least each role must send to each operation
+
+
 @pytest.fixture
 def seeded(django_user_model):
-    """A learner with an item, a submission and an open attempt; an instructor with a course,
-    a quiz, a submitted attempt to read and a regrade; the ids each should aim at."""
-    learner = django_user_model.objects.create_user(username="ada", password=PASSWORD)
-    instructor = django_user_model.objects.create_user(username="ines", password=PASSWORD, is_staff=True)
-    topic = catalogue_services.topic_upsert(slug="live", title="Live")
-    catalogue_services.question_version_save(topic=topic, data=THEORY)
-    item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
-    submission = practice_services.submission_create(
-        learner=learner, item=item, answer=item.variant.data["answer"]).submission
-    course = courses_services.course_create(title="Attention 101", instructor=instructor)
-    courses_services.course_join(user=learner, code=course.join_code)
-    quiz = courses_services.quiz_create(
-        course=course, actor=instructor, title="Quiz", attempts_allowed=0,
-        sections=[courses_rules.SectionSpec(questions=(THEORY["slug"],)),
-                  courses_rules.SectionSpec(kind="self_attention", difficulty="easy")],
-    )
-    courses_services.quiz_open(quiz=quiz, actor=instructor)
-    done = courses_services.attempt_start(quiz=quiz, learner=learner)
-    courses_services.attempt_submit(attempt=done, learner=learner)
-    attempt = courses_services.attempt_start(quiz=quiz, learner=learner)
-    run = courses_services.regrade_start(quiz=quiz, user=instructor)
-    common = {"course_id": course.id, "quiz_id": quiz.id, "position": 1}
-    return {
-        "learner": ("ada", {**common, "item_id": item.id, "submission_id": submission.id, "attempt_id": attempt.id}),
-        "instructor": ("ines", {**common, "attempt_id": done.id, "run_id": run.id}),
-    }
+    """The schema tests' world (tests/api/world.py): each role's username and the ids to aim at."""
+    return {role: (user.get_username(), ids) for role, (user, ids) in seed_world(django_user_model).items()}
 
 
 def token_over_http(base_url: str, username: str) -> str:

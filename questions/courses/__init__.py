@@ -38,7 +38,8 @@ How a quiz runs:
   `practice.services.submission_create` and the exactly-once grading task; `QuizAnswer` ties each try
   to its slot and keeps the certainty.
 * Draws are deterministic: the stable hash `stable_int(quiz, section or slot, learner,
-  attempt number)` (SHA-256, never Python's `hash()`) orders a pool and picks a numeric seed.
+  attempt number)` (an HMAC under SECRET_KEY, never Python's `hash()`) orders a pool and picks a
+  numeric seed.
   The same attempt reads back the same; other learners and other attempts hash differently;
   a theory pool prefers questions the learner has not drawn in earlier attempts. A seed whose
   variant is already some other item's (Variant is one-to-one with its item) is skipped for

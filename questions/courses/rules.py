@@ -4,7 +4,6 @@ limits, deterministic draws, deadlines and marks of an attempt, the gradebook CS
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import numbers
 import secrets
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from questions.courses.models import AttemptSlot, Course, Membership, Quiz, QuizAnswer, QuizAttempt
 from questions.formatting import plain_number
+from questions.keyed import keyed_seed
 from questions.practice.models import Submission
 
 # No 0/O, 1/I/L, 5/S, 2/Z, 8/B: easy to read aloud and to type from a slide. 25 symbols, 8 of
@@ -127,9 +127,10 @@ def feedback_visible(*, quiz: Quiz, attempt: QuizAttempt, now: datetime | None =
 
 
 def stable_int(*parts: Any) -> int:
-    """A 64-bit integer hash of the parts that is the same in every process and release."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+    """A 64-bit integer from the parts, the same in every process and release, and secret: an HMAC
+    under SECRET_KEY (`questions.keyed`). A plain hash of public ids let a learner recompute a
+    quiz slot's seed and run the engine for its key, or foresee which questions are drawn."""
+    return keyed_seed(*parts)
 
 
 def numeric_slot_seeds(*, quiz_id: int, sections, learner_id: int, number: int) -> list[tuple[Any, int, int]]:

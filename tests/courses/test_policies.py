@@ -80,13 +80,21 @@ def test_feedback_timing_rules():
     assert feedback_visible(quiz=at_close, attempt=done, now=closes) == Visibility(True, True)
 
 
-def test_stable_hash_is_fixed_across_processes():
-    # SHA-256 of "seed:1:0:2:1", first 8 bytes: a constant, unlike Python's salted hash().
+def test_stable_hash_is_fixed_across_processes_and_secret():
+    # An HMAC-SHA256 under SECRET_KEY, first 8 bytes: a constant, unlike Python's salted hash(),
+    # and not recomputable from the public ids alone (a plain SHA-256 of them was).
     import hashlib
+    import hmac
 
-    expected = int.from_bytes(hashlib.sha256(b"seed:1:0:2:1").digest()[:8], "big")
-    assert stable_int("seed", 1, 0, 2, 1) == expected
+    from django.conf import settings
+    from django.test import override_settings
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), "\x1f".join(["seed", "1", "0", "2", "1"]).encode(), hashlib.sha256)
+    assert stable_int("seed", 1, 0, 2, 1) == int.from_bytes(digest.digest()[:8], "big")
+    assert stable_int("seed", 1, 0, 2, 1) != int.from_bytes(hashlib.sha256(b"seed:1:0:2:1").digest()[:8], "big")
     assert stable_int("seed", 1, 0, 2, 1) != stable_int("seed", 1, 0, 3, 1)
+    with override_settings(SECRET_KEY="another-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"):
+        assert stable_int("seed", 1, 0, 2, 1) != int.from_bytes(digest.digest()[:8], "big")
 
 
 def _try(score, certainty):

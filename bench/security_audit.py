@@ -157,7 +157,7 @@ def server_env(database_url: str, tmp: Path) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="quizsite.settings", DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost", SECURE_SSL_REDIRECT="0", SECURE_COOKIES="0",
         SECURE_HSTS_SECONDS="0", DATABASE_URL=database_url, VAR_DIR=str(tmp), LOG_LEVEL="WARNING",
-        THROTTLE_SIGN_IN="100000/minute", THROTTLE_ANSWERS="100000/minute", THROTTLE_CREATIONS="100000/minute",
+        THROTTLE_SIGN_IN="100000/minute", THROTTLE_ANSWERS="100000/minute", THROTTLE_CREATIONS="100000/minute", THROTTLE_ITEMS="100000/minute",
         LOGIN_FAILURE_LIMIT="100000", STATIC_ROOT=str(tmp / "static"), PYTHONPATH=str(ROOT),
     )
     return env

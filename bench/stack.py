@@ -200,7 +200,7 @@ class Stack:
             DATABASE_URL=self.db_url, REDIS_URL=self.redis_url, VAR_DIR=str(tmp / "var"),
             STATIC_ROOT=str(tmp / "static"), PYTHONPATH=str(ROOT), LOG_LEVEL="INFO",
             THROTTLE_SIGN_IN="100000/minute", THROTTLE_ANSWERS="100000/minute",
-            THROTTLE_CREATIONS="100000/minute", LOGIN_FAILURE_LIMIT="100000",
+            THROTTLE_CREATIONS="100000/minute", THROTTLE_ITEMS="100000/minute", LOGIN_FAILURE_LIMIT="100000",
         )
         self.env = env
 

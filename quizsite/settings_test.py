@@ -20,7 +20,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Each test process counts its own requests; RedisCache.clear() would empty the broker's database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests post many answers quickly; tests/security/test_throttles.py sets low rates itself.
-for _name in ("THROTTLE_SIGN_IN", "THROTTLE_ANSWERS", "THROTTLE_CREATIONS"):
+for _name in ("THROTTLE_SIGN_IN", "THROTTLE_ANSWERS", "THROTTLE_ITEMS", "THROTTLE_CREATIONS"):
     os.environ.setdefault(_name, "100000/minute")
 # Client.login() calls authenticate() without a request, which axes refuses; the lockout is
 # switched on in tests/security/test_lockout.py.

@@ -278,12 +278,26 @@ class AttemptReview:
     by_staff: bool = False
 
 
+def _keys_withheld_elsewhere(*, attempt: QuizAttempt, now: datetime) -> bool:
+    """Whether a question of this (finished) attempt is drawn by *another* quiz its learner can
+    still attempt: then the review keeps its keys back until that quiz closes, as practice does."""
+    others = quizzes_attemptable(now=now).exclude(id=attempt.quiz_id).filter(
+        course__memberships__user_id=attempt.learner_id, course__memberships__role=Membership.Role.LEARNER
+    )
+    return Question.objects.filter(
+        quiz_sections__quiz__in=others,
+        versions__items__quiz_slot__attempt=attempt,
+    ).exists()
+
+
 def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None) -> AttemptReview:
     """Review data for an attempt already fetched with `attempt_for` (which checked who
     may read it and closed it if overdue)."""
     quiz = attempt.quiz
     by_staff = attempt.learner_id != viewer.id
     visibility = Visibility(feedback=True, keys=True) if by_staff else feedback_visible(quiz=quiz, attempt=attempt, now=now)
+    if visibility.keys and not by_staff and _keys_withheld_elsewhere(attempt=attempt, now=now or timezone.now()):
+        visibility = Visibility(feedback=visibility.feedback, keys=False)
     slots = (
         attempt.slots.select_related(
             "section", "item__variant", "item__question_version__question__topic", "regraded_against"

@@ -42,11 +42,17 @@ LIMITS: dict[str, Limit] = {
         "THROTTLE_ANSWERS", "60/minute",
         ("api-item-submissions", "api-attempt-answers", "practice-item", "attempt-answer", "mock-answer"),
     ),
-    # Practice items, courses, quizzes, quiz previews, regrade previews and regrades, per user.
+    # Items served, per learner: practice (by kind, by topic, runs), reviews, mock interviews.
+    "items": Limit(
+        "THROTTLE_ITEMS", "30/minute",
+        ("api-items", "api-review-next", "practice-new", "practice-topic", "practice-run",
+         "practice-run-next", "review-start", "mock-start"),
+    ),
+    # Accounts (per address), courses, quizzes, quiz previews, regrade previews and regrades, per user.
     "creations": Limit(
         "THROTTLE_CREATIONS", "100/hour",
-        ("api-items", "api-courses", "api-course-quizzes", "api-quiz-preview", "api-regrade-preview",
-         "api-regrades", "practice-new", "course-create", "quiz-create", "quiz-preview", "quiz-regrade"),
+        ("api-courses", "api-course-quizzes", "api-quiz-preview", "api-regrade-preview",
+         "api-regrades", "course-create", "quiz-create", "quiz-preview", "quiz-regrade", "signup"),
         costly_reads=("api-regrade-preview", "quiz-regrade"),
     ),
 }

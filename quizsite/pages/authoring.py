@@ -8,8 +8,10 @@ import yaml
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from questions import errors
@@ -230,7 +232,11 @@ def question_export(request: HttpRequest) -> HttpResponse:
     if fmt not in EXPORT_FORMATS:
         return HttpResponse(f"Unknown format {fmt!r}: use gift or moodle_xml.", status=400, content_type="text/plain")
     content_type, extension = EXPORT_FORMATS[fmt]
-    versions = catalogue_selectors.current_versions(questions=courses_selectors.questions_readable(user=request.user))
+    # What the author may read, less what an open quiz of a course they learn in withholds from them.
+    versions = catalogue_selectors.current_versions(
+        questions=courses_selectors.questions_readable(user=request.user)
+        & ~Q(id__in=courses_selectors.withheld_questions(learner=request.user, now=timezone.now()))
+    )
     body = dump([v.data for v in versions], fmt)
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attention-questions.{extension}"'

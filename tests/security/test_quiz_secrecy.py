@@ -349,3 +349,39 @@ def test_a_withheld_question_refuses_with_its_own_error(student, course, teacher
 
     with pytest.raises(QuestionWithheld):
         practice_selectors.practice_item_for_learner(learner=student, item_id=item.id)
+
+
+def test_a_finished_quizs_review_keeps_back_the_keys_another_open_quiz_draws(teacher, student, course):
+    """The second reading's finding: quiz 1 (closed, keys due) and quiz 2 (open) draw the same
+    public question; quiz 1's review showed its key. It is kept back until quiz 2 closes."""
+    KEY = "Because the fixture says so."  # the explanation: shown with the key only
+    publish("shared")
+    first = courses_services.quiz_create(course=course, actor=teacher, title="Q1", sections=[SectionSpec(questions=["shared"])])
+    courses_services.quiz_open(quiz=first, actor=teacher)
+    attempt = courses_services.attempt_start(quiz=first, learner=student)
+    courses_services.attempt_submit(attempt=attempt, learner=student)
+    page = browser(student)
+    assert KEY in page.get(f"/attempts/{attempt.id}/review").content.decode()  # keys due after submission
+    second = courses_services.quiz_create(course=course, actor=teacher, title="Q2", sections=[SectionSpec(questions=["shared"])])
+    courses_services.quiz_open(quiz=second, actor=teacher)
+    api = APIClient()
+    api.force_authenticate(student)
+    assert KEY not in page.get(f"/attempts/{attempt.id}/review").content.decode()
+    assert KEY not in api.get(f"/api/v1/attempts/{attempt.id}").content.decode()
+    courses_services.quiz_close_now(quiz=second, actor=teacher)
+    assert KEY in page.get(f"/attempts/{attempt.id}/review").content.decode()
+
+
+def test_an_instructor_learning_in_a_course_cannot_export_its_open_quizs_questions(teacher, rival, course, django_user_model):
+    """The second reading's finding: a member of `instructors` who is a learner in another course
+    exported the public bank, keys included, while that course's quiz drew from it."""
+    publish("in-quiz")
+    publish("free")
+    courses_services.course_join(user=rival, code=course.join_code)  # an instructor elsewhere, a learner here
+    quiz = courses_services.quiz_create(course=course, actor=teacher, title="Q", sections=[SectionSpec(questions=["in-quiz"])])
+    courses_services.quiz_open(quiz=quiz, actor=teacher)
+    courses_services.course_create(title="Rival's own", instructor=rival)
+    exported = browser(rival).get("/author/export?format=gift").content.decode()
+    assert "[id:free]" in exported and "[id:in-quiz]" not in exported
+    courses_services.quiz_close_now(quiz=quiz, actor=teacher)
+    assert "[id:in-quiz]" in browser(rival).get("/author/export?format=gift").content.decode()

@@ -113,7 +113,7 @@ def test_every_scoped_url_name_exists():
 
     for name in throttles.SCOPE_OF_URL:
         for kwargs in ({}, {"item_id": 1}, {"course_id": 1}, {"quiz_id": 1}, {"attempt_id": 1, "position": 1},
-                       {"mock_id": 1, "position": 1}):
+                       {"mock_id": 1, "position": 1}, {"topic_slug": "masking"}):
             try:
                 reverse(name, kwargs=kwargs)
                 break
@@ -135,3 +135,21 @@ def test_the_schema_lists_the_429_where_a_throttle_can_refuse(learner):
     assert "429" in schema["/api/v1/quizzes/{quiz_id}/regrade/preview"]["get"]["responses"]
     assert "429" in schema["/api/v1/auth/token"]["post"]["responses"]
     assert "429" not in schema["/api/v1/courses"]["get"]["responses"]
+
+
+def test_every_route_that_serves_an_item_counts_against_the_items_rate(learner, client, bank):
+    """The second reading's finding: practice by topic, runs, reviews and mock interviews made items
+    (and variants) with no rate; they share one count with the API's item creation."""
+    api = signed_in(learner)
+    for _ in range(RATE):
+        assert api.post("/api/v1/practice/items", {"kind": "mha_params", "difficulty": "easy"}, format="json").status_code == 201
+    client.force_login(learner)
+    for url in ("/practice/topics/masking", "/practice/run/next", "/reviews/next", "/mock/start"):
+        assert client.post(url, {"topic": "masking", "topics": "masking"}).status_code == 429, url
+    assert_throttled_api(api.post("/api/v1/reviews/next", format="json"))
+
+
+def test_sign_ups_are_limited_per_address(client):
+    for n in range(RATE):
+        client.post("/accounts/signup/", {"username": f"new{n}", "password1": "x", "password2": "y"})
+    assert client.post("/accounts/signup/", {"username": "one-more"}).status_code == 429

@@ -30,13 +30,14 @@ def posted_int(raw: str | None) -> int | None:
 
 
 def wait_seconds(raw: str | None) -> int:
-    """A long poll's `?wait=N`: whole seconds, 0 (no wait) to LONG_POLL_SECONDS; else ValueError."""
+    """A long poll's `?wait=N`: whole seconds, at most LONG_POLL_SECONDS (a longer wait is cut to
+    it, so a client need not know the setting); not a whole number: ValueError."""
     if raw in (None, ""):
         return 0
     seconds = posted_int(raw)
-    if seconds is None or not 0 <= seconds <= settings.LONG_POLL_SECONDS:
-        raise ValueError(f"wait must be a whole number of seconds from 0 to {settings.LONG_POLL_SECONDS}.")
-    return seconds
+    if seconds is None or seconds < 0:
+        raise ValueError("wait must be a whole number of seconds.")
+    return min(seconds, settings.LONG_POLL_SECONDS)
 
 
 def theory_response_from_post(view: dict[str, Any], post) -> Any:

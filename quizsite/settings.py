@@ -206,8 +206,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Two queues, so that grading never waits behind bulk work: `grading` (answers, the sweep,
-# deadlines, a variant a request is waiting for) and `bulk` (stock refills, a quiz's variants made
-# ahead, regrades), which goes to `gpu` when CELERY_GPU_QUEUE=1 and a gpu worker runs.
+# deadlines, the one practice variant a request waits up to 2 s for) and `bulk` (stock refills, a
+# quiz's variants, regrades), which goes to `gpu` when CELERY_GPU_QUEUE=1 and a gpu worker runs.
 GRADING_QUEUE = "grading"
 BULK_QUEUE = "gpu" if env_bool("CELERY_GPU_QUEUE", False) else "bulk"
 CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
@@ -243,7 +243,11 @@ HEALTH_EXPECTED_QUEUES = env_list("HEALTH_EXPECTED_QUEUES", [GRADING_QUEUE, BULK
 HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
 CELERY_TASK_ROUTES = {
     name: {"queue": BULK_QUEUE}
-    for name in ("questions.tasks.refill_stock", "questions.tasks.prepare_quiz_variants", "questions.tasks.regrade_quiz")
+    for name in (
+        "questions.tasks.refill_stock", "questions.tasks.prepare_quiz_variants",
+        # A quiz start's missing variants: the start answers 202 and retries, so they can queue.
+        "questions.tasks.generate_seeded_variants", "questions.tasks.regrade_quiz",
+    )
 }
 
 # --- The product -------------------------------------------------------------------------------

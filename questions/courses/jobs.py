@@ -27,7 +27,7 @@ from questions.practice import dispatch
 from questions.practice.jobs import variants_reserve_for_seeds
 from questions.practice.models import Purpose, Submission
 
-MAX_PREPARE_LEARNERS = 5000  # learners prepared by one run; a class larger than this is done in runs
+PREPARE_CHUNK = 500  # learners whose seeds are gathered and made at a time: bounded memory
 
 
 def attempt_expire_if_overdue(*, attempt: QuizAttempt, now: datetime | None = None) -> QuizAttempt:
@@ -169,19 +169,25 @@ def quiz_variants_prepare(*, quiz_id: int, learner_ids: list[int] | None = None)
     learners = Membership.objects.filter(course_id=quiz.course_id, role=Membership.Role.LEARNER)
     if learner_ids is not None:
         learners = learners.filter(user_id__in=learner_ids)
-    ids = list(learners.order_by("user_id").values_list("user_id", flat=True)[:MAX_PREPARE_LEARNERS])
-    done = dict(
-        QuizAttempt.objects.filter(quiz=quiz, learner_id__in=ids, is_preview=False)
-        .values("learner_id").annotate(n=Count("id")).values_list("learner_id", "n")
-    )
-    wanted: dict[tuple[str, str], list[int]] = {}
-    for learner_id in ids:
-        number = done.get(learner_id, 0) + 1
-        if quiz.attempts_allowed and number > quiz.attempts_allowed:
-            continue
-        for section, _, seed in numeric_slot_seeds(quiz_id=quiz.id, sections=sections, learner_id=learner_id, number=number):
-            wanted.setdefault((section.kind, section.difficulty), []).append(seed)
-    return sum(
-        variants_reserve_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
-        for (kind, difficulty), seeds in wanted.items()
-    )
+    ids = list(learners.order_by("user_id").values_list("user_id", flat=True))
+    made = 0
+    for start in range(0, len(ids), PREPARE_CHUNK):
+        chunk = ids[start:start + PREPARE_CHUNK]
+        done = dict(
+            QuizAttempt.objects.filter(quiz=quiz, learner_id__in=chunk, is_preview=False)
+            .values("learner_id").annotate(n=Count("id")).values_list("learner_id", "n")
+        )
+        wanted: dict[tuple[str, str], list[int]] = {}
+        for learner_id in chunk:
+            number = done.get(learner_id, 0) + 1
+            if quiz.attempts_allowed and number > quiz.attempts_allowed:
+                continue
+            for section, _, seed in numeric_slot_seeds(
+                quiz_id=quiz.id, sections=sections, learner_id=learner_id, number=number
+            ):
+                wanted.setdefault((section.kind, section.difficulty), []).append(seed)
+        made += sum(
+            variants_reserve_for_seeds(kind=kind, difficulty=difficulty, seeds=seeds)
+            for (kind, difficulty), seeds in wanted.items()
+        )
+    return made

@@ -323,14 +323,16 @@ def _claim_seeded_variant(*, kind: str, difficulty: str, base_seed: int, learner
     for seed in seeds:
         if seed in taken:
             continue
-        if seed not in found:
+        if seed not in found:  # the prepared seed is someone else's (rare): the next one is made now
+            if not settings.CELERY_TASK_ALWAYS_EAGER:
+                enqueue_seeded_variants(kind=kind, difficulty=difficulty, seeds=[seed])
+                raise Preparing("Your problems are being prepared; the attempt starts in a few seconds.")
             worker_result(
                 generate_seeded_variants,
                 kind=kind,
                 difficulty=difficulty,
                 seeds=[seed],
-                unavailable="The problems of this quiz could not be prepared: the worker did not "
-                "answer in time. Please try again in a moment.",
+                unavailable="The problems of this quiz could not be prepared; please try again.",
             )
         variant_id = found.get(seed) or Variant.objects.filter(**identity, seed=seed).values_list("id", flat=True).get()
         now = timezone.now()

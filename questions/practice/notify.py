@@ -34,7 +34,14 @@ def _channel(submission_id: int) -> str:
 
 @cache
 def _redis():
+    """For waiting: a read may block as long as the longest wait."""
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=settings.LONG_POLL_SECONDS + 5)
+
+
+@cache
+def _publisher():
+    """For announcing, in the grading worker: a Redis that hangs costs a grade half a second."""
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
 
 
 def announce_graded(submission_id: int) -> None:
@@ -42,7 +49,7 @@ def announce_graded(submission_id: int) -> None:
     if not settings.REDIS_URL:
         return
     try:
-        _redis().publish(_channel(submission_id), "graded")
+        _publisher().publish(_channel(submission_id), "graded")
     except Exception:  # a missed announcement costs a waiting client one poll, nothing else
         log.warning("could not announce graded submission %s", submission_id, exc_info=True)
 

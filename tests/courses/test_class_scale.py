@@ -127,7 +127,8 @@ def test_grading_and_bulk_work_go_to_their_own_queues():
 
     assert queue_of("questions.tasks.grade_submission") == settings.GRADING_QUEUE == "grading"
     assert queue_of("questions.tasks.sweep_pending_submissions") == "grading"
-    for bulk in ("questions.tasks.refill_stock", "questions.tasks.prepare_quiz_variants", "questions.tasks.regrade_quiz"):
+    for bulk in ("questions.tasks.refill_stock", "questions.tasks.prepare_quiz_variants",
+                 "questions.tasks.generate_seeded_variants", "questions.tasks.regrade_quiz"):
         assert queue_of(bulk) == settings.BULK_QUEUE == "bulk"
 
 

@@ -67,13 +67,7 @@ def practisable(*, learner, now: datetime | None = None, prefix: str = "") -> Q:
 
 def is_practisable(*, learner, question, now: datetime | None = None) -> bool:
     """Whether one question (a `Question`) may be shown to the learner outside a quiz now."""
-    if question.owner_id is not None:
-        return False
-    now = now or timezone.now()
-    return not any(
-        type(question).objects.filter(id=question.id, id__in=withholder(learner=learner, now=now)).exists()
-        for withholder in _withholders()
-    )
+    return type(question).objects.filter(practisable(learner=learner, now=now), id=question.id).exists()
 
 
 def require_practisable(*, learner, question, now: datetime | None = None) -> None:

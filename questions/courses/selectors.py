@@ -140,13 +140,15 @@ def quizzes_attemptable(*, now: datetime):
 
 
 @register_withholder
-def withheld_questions(*, learner, now: datetime):
+def withheld_questions(*, learner, now: datetime, except_quiz_id: int | None = None):
     """The ids of questions drawn by a quiz of a course the user learns in, while that quiz can
     still be attempted (`questions.catalogue.visibility`): they stay out of practice, reviews
-    and mock interviews until it closes."""
+    and mock interviews until it closes. `except_quiz_id`: that quiz's own draws do not count."""
     quizzes = quizzes_attemptable(now=now).filter(
         course__memberships__user=learner, course__memberships__role=Membership.Role.LEARNER
     )
+    if except_quiz_id is not None:
+        quizzes = quizzes.exclude(id=except_quiz_id)
     return Question.objects.filter(quiz_sections__quiz__in=quizzes).values("id")
 
 
@@ -281,13 +283,8 @@ class AttemptReview:
 def _keys_withheld_elsewhere(*, attempt: QuizAttempt, now: datetime) -> bool:
     """Whether a question of this (finished) attempt is drawn by *another* quiz its learner can
     still attempt: then the review keeps its keys back until that quiz closes, as practice does."""
-    others = quizzes_attemptable(now=now).exclude(id=attempt.quiz_id).filter(
-        course__memberships__user_id=attempt.learner_id, course__memberships__role=Membership.Role.LEARNER
-    )
-    return Question.objects.filter(
-        quiz_sections__quiz__in=others,
-        versions__items__quiz_slot__attempt=attempt,
-    ).exists()
+    withheld = withheld_questions(learner=attempt.learner_id, now=now, except_quiz_id=attempt.quiz_id)
+    return Question.objects.filter(id__in=withheld, versions__items__quiz_slot__attempt=attempt).exists()
 
 
 def attempt_review(*, attempt: QuizAttempt, viewer, now: datetime | None = None) -> AttemptReview:

@@ -13,8 +13,8 @@ from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from questions.catalogue.models import QuestionVersion, Topic
-from questions.catalogue.visibility import practisable, require_practisable
+from questions.catalogue.models import Question, QuestionVersion, Topic
+from questions.catalogue.visibility import QuestionWithheld, practisable
 from questions.errors import ServiceError
 from questions.keyed import opaque_id
 from questions.learning.models import LearnerProfile, MockInterview, MockInterviewItem, ReviewCard
@@ -380,9 +380,9 @@ def mock_summary(*, mock: MockInterview) -> MockSummary:
     """The interview with its entries, for its review; refused (403) while one of its questions
     is withheld for an open quiz of the learner's course, since the review shows keys."""
     entries = mock_entries(mock=mock)
-    for entry in entries:
-        if entry.item.question_version_id:
-            require_practisable(learner=mock.learner, question=entry.item.question_version.question)
+    asked = [e.item.question_version.question_id for e in entries if e.item.question_version_id]
+    if Question.objects.filter(id__in=asked).exclude(practisable(learner=mock.learner)).exists():
+        raise QuestionWithheld()
     return MockSummary(mock, entries)
 
 

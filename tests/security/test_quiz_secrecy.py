@@ -385,3 +385,17 @@ def test_an_instructor_learning_in_a_course_cannot_export_its_open_quizs_questio
     assert "[id:free]" in exported and "[id:in-quiz]" not in exported
     courses_services.quiz_close_now(quiz=quiz, actor=teacher)
     assert "[id:in-quiz]" in browser(rival).get("/author/export?format=gift").content.decode()
+
+
+def test_a_finished_mocks_review_is_refused_while_one_of_its_questions_is_withheld(teacher, student, course):
+    publish("in-quiz")
+    mock = learning_services.mock_interview_start(learner=student, topic_slugs=[TOPIC], preset_key="quick").mock
+    learning_services.mock_interview_finish(learner=student, mock_id=mock.id)
+    page = browser(student)
+    assert page.get(f"/mock/{mock.id}/review").status_code == 200
+    quiz = courses_services.quiz_create(course=course, actor=teacher, title="Q", sections=[SectionSpec(questions=["in-quiz"])])
+    courses_services.quiz_open(quiz=quiz, actor=teacher)
+    refused = page.get(f"/mock/{mock.id}/review")
+    assert refused.status_code == 403 and "still open" in refused.content.decode()
+    courses_services.quiz_close_now(quiz=quiz, actor=teacher)
+    assert page.get(f"/mock/{mock.id}/review").status_code == 200

@@ -9,8 +9,6 @@ import pytest
 from django.utils import timezone
 
 from attention_engine import api as engine
-from attention_engine import registry
-from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import to_jsonable
 from questions import errors as errors
 from questions.catalogue import services as catalogue_services
@@ -64,11 +62,6 @@ def answer(item, response, *, capture, key=None):
 
 def right_index(version):
     return next(i for i, c in enumerate(version.data["choices"]) if c["weight"] == 100)
-
-
-def wrong_numeric_answer(item):
-    module = registry.get_kind(item.variant.kind)
-    return to_jsonable(module.misconception_answers(EngineVariant.from_dict(item.variant.data)))
 
 
 def age(item, seconds):
@@ -174,12 +167,14 @@ def test_hints_make_a_right_answer_hard_and_are_recorded(learner, django_capture
 
 
 def test_partial_credit_is_hard_and_a_wrong_numeric_answer_is_again(numeric_item, learner, django_capture_on_commit_callbacks):
-    # Right scores and weights, the output of a mistake: partly right whatever the draw (a named
-    # mistake in every part earns nothing since engine 1.2.0, so it would not be partial).
+    # Right scores and weights, every output cell off by one: partly right whatever the draw. (The
+    # output of a named mistake is no good here: where every row of V is the same, the unscaled
+    # output equals the key, and a named mistake in every part earns nothing since engine 1.2.0.)
     key = to_jsonable(numeric_item.variant.data["answer"])
-    partial = {**key, "output": wrong_numeric_answer(numeric_item)["no_scaling"]["output"]}
+    partial = {**key, "output": [[cell + 1 for cell in row] for row in key["output"]]}
     submission = answer(numeric_item, partial, capture=django_capture_on_commit_callbacks)
-    assert 0 < submission.score < 1
+    weights = {p["name"]: p["weight"] for p in numeric_item.variant.data["parts"]}
+    assert submission.score == pytest.approx(1 - weights["output"] / sum(weights.values()))
     expected = Hard if submission.score >= 0.5 else Again
     assert ReviewLog.objects.get(submission=submission).rating == expected
     other = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="hard")

@@ -81,8 +81,12 @@ def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[i
     return [ids[seed] for seed in seeds]
 
 
-def submission_grade(*, submission_id: int) -> Submission:
-    """Grade a pending submission once. A second call, or a redelivered message, changes nothing."""
+def submission_grade(*, submission_id: int, precomputed: dict | None = None) -> Submission:
+    """Grade a pending submission once. A second call, or a redelivered message, changes nothing.
+
+    `precomputed` is the engine's result for this submission's answer, worked out beforehand in
+    bulk (`submissions_grade`): a numeric submission's answer and variant never change, so it is
+    the grade `engine.grade` would give here; it is stored under the same lock and check."""
     with transaction.atomic():
         submission = (
             Submission.objects.select_for_update(of=("self",))
@@ -93,7 +97,7 @@ def submission_grade(*, submission_id: int) -> Submission:
             return submission
         item = submission.item
         if item.is_numeric:
-            result = engine.grade(item.variant.data, submission.answer)
+            result = precomputed if precomputed is not None else engine.grade(item.variant.data, submission.answer)
         else:
             result = grade_item_response(
                 question=item.question_version.data, response=submission.answer.get("response"), item_id=item.id
@@ -110,6 +114,24 @@ def submission_grade(*, submission_id: int) -> Submission:
         # The review rating, or the quiz mark, in this transaction: exactly once, with the grade.
         dispatch.graded(submission)
     return submission
+
+
+GRADE_BURST = 100  # submissions per bulk grading message: bounded memory and time per message
+
+
+def submissions_grade(*, submission_ids: Sequence[int]) -> dict[int, str]:
+    """Grade a burst of pending submissions (the sweep's, after a worker died or Redis restarted):
+    the numeric answers through the engine's `grade_batch` in one call, before any row is locked,
+    then each stored by `submission_grade` in a transaction of its own, so exactly-once holds per
+    submission as when they are graded one by one. Returns each submission's status after."""
+    ids = sorted(set(submission_ids))[:GRADE_BURST]
+    pending = list(
+        Submission.objects.filter(id__in=ids, status=Submission.Status.PENDING, item__variant__isnull=False)
+        .select_related("item__variant")
+    )
+    results = engine.grade_batch([s.item.variant.data for s in pending], [s.answer for s in pending])
+    precomputed = {s.id: result for s, result in zip(pending, results, strict=True)}
+    return {sid: submission_grade(submission_id=sid, precomputed=precomputed.get(sid)).status for sid in ids}
 
 
 def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]:

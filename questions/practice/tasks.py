@@ -19,7 +19,9 @@ from django.db import OperationalError, transaction
 
 from questions.errors import Preparing, ServiceUnavailable
 from questions.practice.jobs import (
+    GRADE_BURST,
     submission_grade,
+    submissions_grade,
     submissions_mark_stale,
     variants_generate,
     variants_generate_for_seeds,
@@ -41,6 +43,13 @@ RETRY = {
              soft_time_limit=30, time_limit=60, **RETRY)
 def grade_submission(submission_id: int) -> str:
     return submission_grade(submission_id=submission_id).status
+
+
+@shared_task(name="questions.tasks.grade_submissions", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=60, time_limit=90, **RETRY)
+def grade_submissions(submission_ids: list[int]) -> dict[int, str]:
+    """A burst (the sweep's) graded through the engine's batch API; each still exactly once."""
+    return submissions_grade(submission_ids=submission_ids)
 
 
 @shared_task(name="questions.tasks.generate_variants", acks_late=True, reject_on_worker_lost=True,
@@ -78,8 +87,11 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
     Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
     """
     stale = submissions_mark_stale(stale_after=stale_after)
-    for submission_id in stale:
-        transaction.on_commit(lambda sid=submission_id: enqueue_grading(sid))
+    if len(stale) == 1:
+        transaction.on_commit(lambda: enqueue_grading(stale[0]))
+    else:  # a burst (a worker died, Redis restarted): graded in bulk, GRADE_BURST per message
+        for start in range(0, len(stale), GRADE_BURST):
+            transaction.on_commit(lambda ids=stale[start:start + GRADE_BURST]: enqueue_burst(ids))
     return stale
 
 
@@ -114,6 +126,13 @@ def enqueue_seeded_variants(*, kind: str, difficulty: str, seeds: list[int]) -> 
         generate_seeded_variants.delay(kind=kind, difficulty=difficulty, seeds=seeds)
     except Exception:  # broker down: the start is refused for now and asks again when retried
         log.warning("could not enqueue seeded variants of %s/%s", kind, difficulty, exc_info=True)
+
+
+def enqueue_burst(submission_ids: list[int]) -> None:
+    try:
+        grade_submissions.delay(submission_ids)
+    except Exception:  # broker down: the rows are stored, the next sweep enqueues them again
+        log.warning("could not enqueue grading of %d submissions", len(submission_ids), exc_info=True)
 
 
 def enqueue_grading(submission_id: int) -> None:

@@ -110,3 +110,53 @@ def test_empty_stock_asks_the_worker(learner):
 def test_unknown_kind_is_a_clear_error(learner):
     with pytest.raises(errors.ServiceError, match="Unknown problem kind"):
         practice_services.practice_item_create_numeric(learner=learner, kind="nope", difficulty="easy")
+
+
+def test_a_burst_is_graded_in_bulk_as_one_by_one_and_each_once(learner):
+    """The sweep's bursts (`submissions_grade`) go through the engine's grade_batch: the same
+    results as `engine.grade` one by one, stored once each, a graded row left as it was."""
+    import json
+
+    from questions.learning.models import ReviewLog
+
+    old = timezone.now() - timedelta(minutes=10)
+    submissions = []
+    for kind in ("self_attention", "causal_mask", "mha_params"):
+        item = practice_services.practice_item_create_numeric(learner=learner, kind=kind, difficulty="easy")
+        mistakes = registry.get_kind(kind).misconception_answers(EngineVariant.from_dict(item.variant.data))
+        answers = [key_answer(item), {**key_answer(item), **to_jsonable(next(iter(mistakes.values())))}, {}]
+        submissions += [Submission.objects.create(item=item, learner=learner, answer=a, enqueued_at=old) for a in answers]
+    expected = {s.id: json.loads(json.dumps(engine.grade(s.item.variant.data, s.answer))) for s in submissions}
+    done = submissions.pop()
+    practice_jobs.submission_grade(submission_id=done.id)
+    done.refresh_from_db()
+    with mock.patch.object(engine, "grade", side_effect=AssertionError("graded one by one")):
+        statuses = practice_jobs.submissions_grade(submission_ids=[s.id for s in submissions] + [done.id])
+    assert statuses[done.id] == Submission.Status.INVALID  # graded before, by itself
+    for submission in submissions:
+        submission.refresh_from_db()
+        assert submission.result == expected[submission.id]
+        assert statuses[submission.id] == submission.status
+        assert ReviewLog.objects.filter(submission=submission).count() <= 1
+    assert {s.status for s in submissions} == {Submission.Status.GRADED, Submission.Status.INVALID}
+    assert any(s.result["misconception"] for s in submissions)
+    assert Submission.objects.get(id=done.id).graded_at == done.graded_at
+    graded_at, ratings = {s.id: s.graded_at for s in submissions}, ReviewLog.objects.count()
+    assert ratings > 0  # the grading hooks ran with the bulk grades
+    practice_jobs.submissions_grade(submission_ids=[s.id for s in submissions])  # a redelivered burst
+    assert {s.id: s.graded_at for s in Submission.objects.filter(id__in=graded_at)} == graded_at
+    assert ReviewLog.objects.count() == ratings
+
+
+def test_the_sweep_sends_many_stale_submissions_as_bursts(numeric_item, learner, django_capture_on_commit_callbacks):
+    old = timezone.now() - timedelta(minutes=10)
+    stale = [
+        Submission.objects.create(item=numeric_item, learner=learner, answer={}, enqueued_at=old).id
+        for _ in range(practice_jobs.GRADE_BURST + 3)
+    ]
+    with mock.patch.object(practice_tasks, "enqueue_burst") as burst, \
+            mock.patch.object(practice_tasks, "enqueue_grading") as single, \
+            django_capture_on_commit_callbacks(execute=True):
+        assert practice_tasks.submissions_sweep(stale_after=timedelta(seconds=60)) == stale
+    assert single.call_count == 0
+    assert [c.args[0] for c in burst.call_args_list] == [stale[: practice_jobs.GRADE_BURST], stale[practice_jobs.GRADE_BURST:]]

@@ -53,6 +53,22 @@ def test_nothing_is_lost_when_redis_forgets_the_queue(item, learner, worker_proc
     assert Submission.objects.get(id=created.submission.id).enqueue_count == 2
 
 
+def test_a_burst_after_redis_forgets_is_graded_in_bulk_by_the_worker(item, learner, worker_process, redis_client):
+    # Many answers arrived while the worker was down, then Redis restarted empty: the sweep sends
+    # them as one burst, which the worker grades through the engine's grade_batch.
+    key = dict(item.variant.data["answer"])
+    ids = [practice_services.submission_create(learner=learner, item=item, answer=key).submission.id for _ in range(6)]
+    redis_client.flushdb()
+    Submission.objects.filter(id__in=ids).update(enqueued_at=timezone.now() - timedelta(hours=1))
+    assert practice_tasks.submissions_sweep() == ids
+    assert redis_client.llen("grading") == 1  # one message for the burst
+    worker_process.start()
+    wait_for(lambda: all(status_of(i) == "graded" for i in ids), timeout=90,
+             what=f"the worker to grade the burst; worker log:\n{worker_process.output()}")
+    assert "grade_submissions" in worker_process.output()
+    assert {s.score for s in Submission.objects.filter(id__in=ids)} == {1.0}
+
+
 def test_duplicate_delivery_is_graded_once(item, learner, worker_process, redis_client):
     # A sweep can re-enqueue a submission whose first message is still queued (a slow worker,
     # not a dead one). The worker then receives it twice and must grade it once.

@@ -59,7 +59,7 @@ What a regrade grades against:
   another correct answer is how a key is fixed); the learner's stored response is graded by
   `catalogue.theory.grade_theory` against it;
 * a numeric slot: the current engine's key and grader. A variant made by an older engine
-  version is made again from its seed by the current engine (`current_variant_data`), and
+  version is made again from its seed by the current engine (`current_variants_data`), and
   its key, tolerances and misconceptions are used when the problem the learner saw (params
   and parts) is the same; when the new engine would pose another problem for that seed, the
   stored key stays (the learner's answer belongs to the problem they saw). Making a variant

@@ -22,7 +22,7 @@ from questions.courses.rules import (
     is_overdue,
     numeric_slot_seeds,
 )
-from questions.courses.selectors import current_versions_for_slots, regrade_slots, slot_regrade
+from questions.courses.selectors import regrade_basis, regrade_slots, slot_regrade
 from questions.practice import dispatch
 from questions.practice.jobs import variants_reserve_for_seeds
 from questions.practice.models import Purpose, Submission
@@ -108,11 +108,11 @@ def regrade_run_batch(*, run_id: int, batch_size: int | None = None) -> bool:
             run.finished_at = timezone.now()
             run.save(update_fields=["state", "finished_at"])
             return False
-        versions = current_versions_for_slots(slots)
+        basis = regrade_basis(slots)  # the batch's numeric tries regraded in one grade_batch call
         now = timezone.now()
         touched: set[int] = set()
         for slot in slots:
-            new_mark, changed, target = slot_regrade(slot, run.quiz, versions)
+            new_mark, changed, target = slot_regrade(slot, run.quiz, basis)
             if not changed:
                 continue
             QuizAnswer.objects.bulk_update(changed, ["regraded_score"])

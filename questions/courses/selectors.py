@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -469,26 +468,57 @@ class RegradeChange:
     against_version: int | None
 
 
-def current_versions_for_slots(slots: list[AttemptSlot]) -> dict[int, QuestionVersion]:
+@dataclass(frozen=True)
+class RegradeBasis:
+    """What a batch of slots is regraded against: each theory question's current published
+    version, and each graded numeric try's new fraction, worked out for the whole batch."""
+
+    versions: dict[int, QuestionVersion]  # question id -> current published version
+    numeric: dict[int, float]  # QuizAnswer id -> fraction under the current engine
+
+
+def regrade_basis(slots: Sequence[AttemptSlot]) -> RegradeBasis:
+    """The basis of `slots` (prefetched as `regrade_slots` does): the current versions in one
+    query, and every graded numeric try regraded in one call of the engine's `grade_batch`."""
     question_ids = {s.item.question_version.question_id for s in slots if not s.item.is_numeric}
-    return {
+    versions = {
         v.question_id: v
         for v in QuestionVersion.objects.filter(
             question_id__in=question_ids, status=QuestionVersion.Status.PUBLISHED
         ).order_by("question_id", "number")
     }
+    tries = [
+        (answer, slot.item.variant)
+        for slot in slots if slot.item.is_numeric
+        for answer in slot.answers.all() if answer.submission.status == Submission.Status.GRADED
+    ]
+    keys = current_variants_data([variant for _, variant in tries])
+    results = engine.grade_batch(keys, [answer.submission.answer for answer, _ in tries])
+    numeric = {answer.id: float(result["score"]) for (answer, _), result in zip(tries, results, strict=True)}
+    return RegradeBasis(versions=versions, numeric=numeric)
 
 
-@lru_cache(maxsize=1024)
-def _remade(kind: str, seed: int, difficulty: str, engine_version: str) -> dict:
-    return engine.generate(kind, seed, difficulty)
+def current_variants_data(variants: Sequence) -> list[dict]:
+    """What the current engine grades each stored variant against (see the module docstring).
+    The variants of an older engine version are made again in bulk, one `generate_batch` call
+    per kind and difficulty."""
+    stale: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for variant in variants:
+        if variant.engine_version != ENGINE_VERSION:
+            stale[(variant.kind, variant.difficulty)].add(variant.seed)
+    remade: dict[tuple[str, str, int], dict] = {}
+    for (kind, difficulty), seeds in stale.items():
+        ordered = sorted(seeds)
+        for seed, data in zip(ordered, engine.generate_batch(kind, ordered, difficulty), strict=True):
+            remade[(kind, difficulty, seed)] = data
+    return [
+        variant.data if variant.engine_version == ENGINE_VERSION
+        else _same_problem_or_stored(variant, remade[(variant.kind, variant.difficulty, variant.seed)])
+        for variant in variants
+    ]
 
 
-def current_variant_data(variant) -> dict:
-    """What the current engine grades a stored variant against (see the module docstring)."""
-    if variant.engine_version == ENGINE_VERSION:
-        return variant.data
-    remade = _remade(variant.kind, variant.seed, variant.difficulty, ENGINE_VERSION)
+def _same_problem_or_stored(variant, remade: dict) -> dict:
     same_problem = remade["params"] == variant.data["params"] and [
         (p["name"], p.get("shape")) for p in remade["parts"]
     ] == [(p["name"], p.get("shape")) for p in variant.data["parts"]]
@@ -499,17 +529,18 @@ def current_variant_data(variant) -> dict:
     return remade
 
 
-def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVersion | None) -> float:
-    submitted = answer.submission.answer
+def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVersion | None,
+                       basis: RegradeBasis) -> float:
     if slot.item.is_numeric:
-        return float(engine.grade(current_variant_data(slot.item.variant), submitted)["score"])
-    result = grade_item_response(question=target.data, response=submitted.get("response"), item_id=slot.item_id)
+        return basis.numeric[answer.id]
+    result = grade_item_response(question=target.data, response=answer.submission.answer.get("response"),
+                                 item_id=slot.item_id)
     return float(result["score"] or 0.0)
 
 
-def slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVersion]):
+def slot_regrade(slot: AttemptSlot, quiz: Quiz, basis: RegradeBasis):
     """(new mark, answers with their new fractions set in memory, target version) for a slot."""
-    target = None if slot.item.is_numeric else versions.get(slot.item.question_version.question_id)
+    target = None if slot.item.is_numeric else basis.versions.get(slot.item.question_version.question_id)
     answers = list(slot.answers.all())
     if not slot.item.is_numeric and target is None:
         return slot.mark, [], None  # the question has no published version left: nothing to grade against
@@ -517,7 +548,7 @@ def slot_regrade(slot: AttemptSlot, quiz: Quiz, versions: dict[int, QuestionVers
     for answer in answers:
         if answer.submission.status != Submission.Status.GRADED:
             continue
-        new = _regraded_fraction(slot, answer, target)
+        new = _regraded_fraction(slot, answer, target, basis)
         current = answer.regraded_score if answer.regraded_score is not None else answer.submission.score
         if new != current:
             answer.regraded_score = new
@@ -539,10 +570,10 @@ def regrade_preview(*, quiz: Quiz, user) -> list[RegradeChange]:
     """Which slot marks a regrade would change, old -> new (instructors and TAs; writes nothing)."""
     require_role(course=quiz.course, user=user, roles=STAFF_ROLES)
     slots = list(regrade_slots(quiz))
-    versions = current_versions_for_slots(slots)
+    basis = regrade_basis(slots)
     changes = []
     for slot in slots:
-        new_mark, changed, target = slot_regrade(slot, quiz, versions)
+        new_mark, changed, target = slot_regrade(slot, quiz, basis)
         if changed and new_mark != slot.mark:
             changes.append(
                 RegradeChange(

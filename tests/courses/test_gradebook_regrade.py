@@ -3,6 +3,7 @@
 import csv
 import io
 
+import numpy as np
 import pytest
 
 from questions.catalogue import services as catalogue_services
@@ -14,7 +15,13 @@ from questions.courses import services as courses_services
 from questions.courses import tasks as courses_tasks
 from questions.courses.models import AttemptSlot, QuizAttempt, RegradeRun
 from questions.courses.rules import SectionSpec
-from tests.courses.conftest import POOL_SLUGS, answer, choice_question, numeric_key_answer
+from tests.courses.conftest import (
+    POOL_SLUGS,
+    answer,
+    choice_question,
+    numeric_key_answer,
+    slot_item,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +151,52 @@ def test_a_numeric_key_fixed_by_a_new_engine_version_is_regraded_with_the_origin
     assert (slot.original_mark, slot.mark) == (0.0, 2.0)
     assert (attempt.original_score, attempt.score) == (0.0, 2.0)
     assert courses_selectors.regrade_preview(quiz=quiz, user=instructor) == []
+
+
+def test_a_regrade_batch_grades_its_numeric_tries_in_one_grade_batch_call(course, instructor, make_quiz, enrolled):
+    """Regrades use the engine's batch API: one grade_batch per batch of slots, one generate_batch
+    per kind and difficulty of the variants an older engine made, never grade or generate alone."""
+    from unittest import mock
+
+    from attention_engine import api as engine
+
+    quiz = make_quiz(sections=[SectionSpec(kind="mha_params", difficulty="easy"),
+                               SectionSpec(kind="self_attention", difficulty="easy")])
+    attempts = [courses_services.attempt_start(quiz=quiz, learner=learner) for learner in enrolled]
+    old = [s.item.variant for s in AttemptSlot.objects.filter(attempt__quiz=quiz, position=0)
+           .select_related("item__variant").order_by("attempt_id")]
+    true_keys = {variant.id: variant.data["answer"] for variant in old}
+    for variant in old[:2]:  # made by an older engine whose mha_params key was off by 1000
+        variant.engine_version = variant.data["engine_version"] = "0.9.0"
+        variant.data["answer"] = {part: value + 1000 for part, value in variant.data["answer"].items()}
+        variant.save(update_fields=["engine_version", "data"])
+    for number, (learner, attempt) in enumerate(zip(enrolled, attempts, strict=True)):
+        for position in (0, 1):  # half the class types the true keys, half every number off by one
+            item = slot_item(attempt, position)
+            key = true_keys.get(item.variant_id, item.variant.data["answer"])
+            typed = {part: str((np.asarray(value) + (0 if number % 2 else 1)).tolist()) for part, value in key.items()}
+            answer(attempt, learner, position, typed)
+        courses_services.attempt_submit(attempt=attempt, learner=learner)
+    marks = dict(AttemptSlot.objects.filter(attempt__quiz=quiz).values_list("id", "mark"))
+    grade_batch, generate_batch = engine.grade_batch, engine.generate_batch
+    refused = mock.patch.multiple(engine, grade=mock.DEFAULT, generate=mock.DEFAULT,
+                                  grade_batch=mock.DEFAULT, generate_batch=mock.DEFAULT)
+    with refused as mocked:
+        mocked["grade"].side_effect = mocked["generate"].side_effect = AssertionError("one at a time")
+        mocked["grade_batch"].side_effect, mocked["generate_batch"].side_effect = grade_batch, generate_batch
+        run = RegradeRun.objects.create(quiz=quiz, requested_by=instructor, slots_total=len(marks))
+        assert courses_jobs.regrade_run_batch(run_id=run.id, batch_size=len(marks))
+    assert mocked["grade_batch"].call_count == 1
+    assert len(mocked["grade_batch"].call_args.args[0]) == 2 * len(enrolled)  # every numeric try
+    assert [c.args[:1] + c.args[2:] for c in mocked["generate_batch"].call_args_list] == [("mha_params", "easy")]
+    assert sorted(mocked["generate_batch"].call_args.args[1]) == sorted(v.seed for v in old[:2])
+    run.refresh_from_db()
+    # The keys the old engine stored were wrong; the regrade grades against the remade ones:
+    # the learners who typed the true key get their marks, nobody else's mark moves.
+    changed = {s.id for s in AttemptSlot.objects.filter(attempt__quiz=quiz) if s.mark != marks[s.id]}
+    expected = {s.id for s in AttemptSlot.objects.filter(item__variant__in=old[:2], attempt__quiz=quiz)
+                if s.attempt.learner in enrolled[1::2]}
+    assert changed == expected and len(expected) == 1 and run.slots_changed == 1
 
 
 def test_a_new_engine_that_poses_another_problem_for_the_seed_keeps_the_stored_key(

@@ -3,15 +3,19 @@
 Per kind: ``api.generate`` in a loop vs ``api.generate_batch`` over the same seeds (variants/s,
 and with each variant written as a JSON line as the ``batch`` command does), and
 ``api.grade`` in a loop vs ``api.grade_batch`` over the same answers (the key and each
-catalogued mistake's answer). The targets are issue #15's.
+catalogued mistake's answer). The targets are issue #15's; for each kind short of one, the
+engine functions its time goes to (``hotspots``, a profile of the same run) say why.
 """
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sized
 
 from attention_engine import api, registry
 from attention_engine.variant import Variant
@@ -27,6 +31,7 @@ GRADE_TARGET = 20_000
 DIFFICULTY = "medium"
 SECONDS = 0.5  # measuring time per single-variant loop
 BATCH = 1024  # seeds per batch measurement, for the kinds with a bulk path of their own
+HOTSPOTS = 4  # engine functions named per kind short of a target
 
 
 def _rate(count: int, fn: Callable[[], object]) -> float:
@@ -53,6 +58,7 @@ def main() -> None:
     header = (f"{'kind':<22}{'generate':>10}{'batch':>10}{'ratio':>7}{'batch+json':>12}{'target':>9}"
               f"{'grade':>10}{'grade_b':>10}{'ratio':>7}")
     print(header)
+    short: list[tuple[str, str, float, Sized, Callable[[], object]]] = []
     for kind in registry.available_names():
         api.generate_batch(kind, [0], DIFFICULTY)  # imports, torch set-up
         seeds = _single_seeds(kind)
@@ -68,7 +74,59 @@ def main() -> None:
         grade_bulk = _rate(len(answers), lambda: api.grade_batch(variants, answers))  # noqa: B023
         print(f"{kind:<22}{single:>10,.0f}{bulk:>10,.0f}{bulk / single:>7.1f}{lines:>12,.0f}{TARGETS.get(kind, 0):>9,}"
               f"{grade_one:>10,.0f}{grade_bulk:>10,.0f}{grade_bulk / grade_one:>7.1f}", flush=True)
+        if bulk < TARGETS.get(kind, 0):
+            short.append((kind, "generate_batch", TARGETS[kind] / bulk, seeds,
+                          lambda: api.generate_batch(kind, seeds, DIFFICULTY)))  # noqa: B023
+        if grade_bulk < GRADE_TARGET:
+            short.append((kind, "grade_batch", GRADE_TARGET / grade_bulk, answers,
+                          lambda: api.grade_batch(variants, answers)))  # noqa: B023
     print(f"(grading target: {GRADE_TARGET:,} answers/s in bulk)")
+    if short:
+        print("\nwhere the time goes, short of a target (share of the run, by engine function and what it calls"
+              " outside the engine; profiled, so read the shares, not the times)")
+    for kind, path, factor, items, fn in short:
+        spots = ", ".join(f"{name} {share:.0%}" for name, share in hotspots(fn)[:HOTSPOTS])
+        print(f"{kind:<22}{path:<15} {factor:>5.1f}x short over {len(items):,}: {spots}", flush=True)
+
+
+def hotspots(fn: Callable[[], object]) -> list[tuple[str, float]]:
+    """Where ``fn`` spends its time, by engine function: its own time plus that of whatever it
+    calls outside ``attention_engine`` (numpy, torch, the standard library), as shares of the run,
+    largest first. Time outside the engine is followed up its callers (shared by the time each
+    caller spent there) to the nearest engine functions, so nothing is counted twice."""
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    stats = pstats.Stats(profile).stats  # {func: (calls, primitive calls, own, cumulative, callers)}
+    engine_dir = os.path.dirname(api.__file__)
+
+    def in_engine(func: tuple[str, int, str]) -> bool:
+        return func[0].startswith(engine_dir)
+
+    def name(func: tuple[str, int, str]) -> str:
+        return f"{os.path.relpath(func[0], engine_dir).removesuffix('.py').replace(os.sep, '.')}.{func[2]}"
+
+    owners: dict[tuple, dict[str, float]] = {}
+
+    def owners_of(func: tuple, seen: frozenset = frozenset()) -> dict[str, float]:
+        """The engine functions ``func``'s own time belongs to, with their shares."""
+        if in_engine(func):
+            return {name(func): 1.0}
+        if func not in owners:
+            callers = {c: v[3] for c, v in stats[func][4].items() if c in stats and c not in seen}
+            total = sum(callers.values())
+            shares: dict[str, float] = defaultdict(float)
+            for caller, cumulative in callers.items():
+                for owner, share in owners_of(caller, seen | {func}).items():
+                    shares[owner] += share * (cumulative / total if total else 1 / len(callers))
+            owners[func] = shares
+        return owners[func]
+
+    spent: dict[str, float] = defaultdict(float)
+    for func, (_, _, own, _, _) in stats.items():
+        for owner, share in owners_of(func).items():
+            spent[owner] += own * share
+    total = sum(spent.values()) or 1.0
+    return sorted(((n, t / total) for n, t in spent.items()), key=lambda item: -item[1])
 
 
 def _answers(kind: str, variants: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -5,8 +5,9 @@ reject a draw (ties, degenerate rows, unfriendly magnitudes), otherwise compute 
 reference route, check it against the second route with ``variant.agree`` (which raises
 ``VerificationError`` on disagreement: that is a bug, never silently redrawn) and return the
 variant. ``draw_verified`` then also rejects draws where the key does not grade 1 or where two
-catalogued mistakes cannot be told apart, and redraws from the same generator, so the result
-is still a pure function of (kind, seed, difficulty).
+catalogued mistakes cannot be told apart (decided from one match table where it can, see
+``attention_engine.vetting``), and redraws from the same generator, so the result is still a
+pure function of (kind, seed, difficulty).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine.grading import CarryForward, check_misconceptions_distinct, grade_response
+from attention_engine.grading import CarryForward, grade_response
 from attention_engine.precision import Precision
 from attention_engine.variant import (
     GenerationError,
@@ -27,6 +28,7 @@ from attention_engine.variant import (
     check_seed,
     make_rng,
 )
+from attention_engine.vetting import misconceptions_distinct
 
 Build = Callable[[np.random.Generator, int, str], "Variant | None"]
 Answers = Callable[[Variant], Mapping[str, Mapping[str, Any]]]
@@ -54,11 +56,15 @@ def draw_verified(
     precision: StatedPrecision | None = None,
 ) -> Variant:
     """Draw until ``build`` returns a variant whose key and mistakes grade as they should
-    (also when rounded to the precision the prompt states, given ``precision``)."""
+    (also when rounded to the precision the prompt states, given ``precision``).
+
+    ``grade`` is the kind's ``grading.grade_response`` grading: the match table stands in for
+    it wherever it decides the same (``vetting.misconceptions_distinct``).
+    """
     rng = make_rng(kind, check_seed(seed), check_difficulty(difficulty))
     for _ in range(attempts):
         variant = build(rng)
-        if variant is not None and check_misconceptions_distinct(
+        if variant is not None and misconceptions_distinct(
             variant, grade, misconception_answers(variant), precision(variant) if precision else None
         ):
             return variant

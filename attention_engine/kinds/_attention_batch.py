@@ -4,14 +4,11 @@ Each seed still draws from its own generator in the order ``generate`` draws (a 
 is redrawn from that seed's generator alone), and every draw is solved and vetted on the same
 float64 reference route, so a seed gives the same bytes either way. Two things change:
 
-* **Mistake vetting without grading.** ``check_misconceptions_distinct`` grades about ten
-  answers per draw. For these kinds grading decides it from one table: for each typed answer
-  $t$ (the key and each mistake's answer, as computed and rounded to the 3 decimals asked) and
-  each reference $r$ (the key, then the mistakes in catalogue order), whether every cell of
-  each part matches, $|t - r| \\le \\text{abs} + \\text{rel}\\,|r|$. The key (both forms) must
-  match the key in every part; each mistake's answer (both forms) must differ from the key in
-  some part, and the first reference matching all those parts must be that mistake. A table
-  that says anything else, or a non-finite cell, is left to the grading check itself.
+* **Mistake vetting without grading, stacked.** ``check_misconceptions_distinct`` grades about
+  ten answers per draw; ``attention_engine.vetting`` decides the same from one match table
+  (the key and each mistake's answer, as computed and rounded to the 3 decimals asked, against
+  the key and each mistake), here for the whole round's draws at once. What the table cannot
+  tell is left to the grading check itself.
 * **One torch call per chunk.** The vetted draws' ``Q, K, V`` are stacked into ``(B, T, d)``
   and checked by one ``F.scaled_dot_product_attention`` (``verify_with_torch``'s route).
 """
@@ -23,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from attention_engine import vetting
 from attention_engine.generation import MAX_ATTEMPTS
 from attention_engine.grading import check_misconceptions_distinct
 from attention_engine.kinds import _attention as att
@@ -40,59 +38,13 @@ from attention_engine.variant import (
 Draw = tuple[dict[str, Any], np.ndarray | None, dict[str, np.ndarray]]  # params, mask, solution
 
 
-def _round_cells(values: np.ndarray) -> np.ndarray:
-    """Every cell rounded as ``att.STATED.round`` does (Python's correctly rounded ``round``).
-
-    ``rint(x * 10^p) / 10^p`` is the same double wherever ``x * 10^p`` is not within a hair of
-    a half (the same integer, then one correctly rounded division); the cells near a half, or
-    too large for that argument, are rounded by ``round`` itself.
-    """
-    places = att.STATED.decimals
-    scale = 10.0**places
-    scaled = values * scale
-    out = np.rint(scaled) / scale
-    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    unsure = np.flatnonzero(near_half | ~(np.abs(scaled) < 2.0**40))
-    if len(unsure):
-        flat = out.reshape(-1)
-        flat[unsure] = [round(v, places) for v in values.reshape(-1)[unsure].tolist()]
-    return out
-
-
 def mistakes_distinct_each(
     parts: Sequence[Part], key: dict[str, np.ndarray], wrong: dict[str, dict[str, np.ndarray]]
 ) -> list[bool | None]:
-    """``check_misconceptions_distinct`` for B attention variants at once, decided from the
-    match table (see the module docstring); ``None`` where only grading can tell.
-
-    ``key`` maps each part to its keys stacked ``(B, *shape)``; ``wrong`` each mistake, in
-    catalogue order, to its answers stacked the same way.
-    """
-    refs = [key, *wrong.values()]  # reference 0 is the key, then the catalogue in order
-    typed = [key, *({**key, **answer} for answer in wrong.values())]  # typed answer i is reference i's
-    n_refs = len(refs)
-    n = len(next(iter(key.values())))
-    match = np.empty((len(parts), n, 2 * n_refs, n_refs), dtype=bool)  # (part, B, typed, reference)
-    finite = np.ones(n, dtype=bool)
-    for j, part in enumerate(parts):
-        given = np.stack([t[part.name] for t in typed], axis=1)  # (B, R, *shape)
-        given = np.concatenate([given, _round_cells(given)], axis=1)  # (B, 2R, *shape): as computed, rounded
-        finite &= np.isfinite(given).reshape(n, -1).all(axis=-1)
-        present = np.array([part.name in r for r in refs])
-        expected = np.stack([r[part.name] if part.name in r else np.zeros_like(key[part.name]) for r in refs],
-                            axis=1)[:, None]  # (B, 1, R, *shape)
-        tol = part.tolerance
-        cells = np.abs(given[:, :, None] - expected) <= tol.abs + tol.rel * np.abs(expected)  # (B, 2R, R, *shape)
-        match[j] = cells.reshape(n, 2 * n_refs, n_refs, -1).all(axis=-1) & present
-    key_right = match[:, :, 0, 0].all(axis=0) & match[:, :, n_refs, 0].all(axis=0)  # (B,)
-    off_key = ~match[:, :, :, 0]  # (part, B, typed): the parts each typed answer gets wrong
-    named = np.all(match[:, :, :, 1:] | ~off_key[..., None], axis=0)  # (B, typed, mistake): matches every part it gets wrong
-    distinct = np.ones(n, dtype=bool)
-    for i in range(1, n_refs):
-        for row in (i, n_refs + i):
-            # graded as wrong, and named as mistake i: it matches i and no earlier mistake
-            distinct &= off_key[:, :, row].any(axis=0) & named[:, row, i - 1] & ~named[:, row, : i - 1].any(axis=-1)
-    return [bool(d) if ok else None for d, ok in zip(distinct, finite & key_right, strict=True)]
+    """``vetting.mistakes_distinct_each`` at the precision every attention prompt states (3
+    decimal places): ``check_misconceptions_distinct`` for B attention variants at once,
+    ``None`` where only grading can tell."""
+    return vetting.mistakes_distinct_each(parts, key, wrong, {part.name: att.STATED for part in parts})
 
 
 def _stack(spec: att.AttentionKind, draws: Sequence[tuple[dict[str, Any], np.ndarray | None]]) -> tuple[np.ndarray, ...]:

@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from attention_engine.generation import kind_functions
-from attention_engine.grading import check_misconceptions_distinct
 from attention_engine.precision import Precision, significant
 from attention_engine.variant import Part, Step, Tolerance, Variant, VerificationError, agree
+from attention_engine.vetting import misconceptions_distinct
 
 NAME = "variance_scaling"
 TITLE = "The variance argument for scaling by 1/sqrt(d_k)"
@@ -278,14 +278,14 @@ def _steps(params: Mapping[str, Any], answer: Mapping[str, Fraction]) -> tuple[S
     return tuple(steps)
 
 
-def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
+def _variant(rng: np.random.Generator, seed: int, difficulty: str) -> Variant:
+    """One draw's variant, its key checked by the two exact routes (not yet by sampling)."""
     params = _config(rng, difficulty)
-    mc_seed = int(rng.integers(2**62))
     mean, var = _moments(params)
     mean64, var64 = _moments_float64(params)
     answer = _answers(params, difficulty, mean, var)
     diffs = [abs(float(mean) - mean64), abs(float(var) - var64) / max(1.0, float(var))]
-    variant = Variant(
+    return Variant(
         kind=NAME,
         seed=seed,
         difficulty=difficulty,
@@ -296,12 +296,20 @@ def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | No
         steps=_steps(params, answer),
         verification=agree(ROUTES, diffs),
     )
+
+
+def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
+    variant = _variant(rng, seed, difficulty)
+    mc_seed = int(rng.integers(2**62))
     # Vet before sampling: the Monte-Carlo run is the slow part, so a draw that will be
-    # rejected anyway (two mistakes giving the same numbers) must not pay for it.
-    if not check_misconceptions_distinct(variant, grade, misconception_answers(variant)):
+    # rejected anyway (two mistakes giving the same numbers, also when rounded as stated)
+    # must not pay for it. (``draw_verified`` then vets it again, from the match table.)
+    if not misconceptions_distinct(variant, grade, misconception_answers(variant), stated_precision(variant)):
         return None
-    monte_carlo = _check_monte_carlo(params, mc_seed, mean, var)
-    return replace(variant, verification=agree((*ROUTES, monte_carlo), diffs))
+    mean, var = _moments(variant.params)
+    monte_carlo = _check_monte_carlo(variant.params, mc_seed, mean, var)
+    checked = variant.verification
+    return replace(variant, verification=replace(checked, routes=(*checked.routes, monte_carlo)))
 
 
 def misconception_answers(variant: Variant) -> dict[str, dict[str, Any]]:

@@ -123,13 +123,33 @@ def _carried_usable(carried: np.ndarray | None, key: np.ndarray) -> bool:
     return carried is not None and carried.shape == key.shape and bool(np.all(np.isfinite(carried)))
 
 
-def _earlier_labels(variant: Variant, part: Part, learner: dict[str, np.ndarray]) -> str:
-    wrong = [
+def _earlier_labels(variant: Variant, part: Part, learner: dict[str, np.ndarray]) -> list[str]:
+    return [
         p.label
         for p in variant.parts
         if p.step < part.step and p.name in learner and not matches(variant.key(p.name), learner[p.name], p.tolerance)
     ]
-    return ", ".join(wrong) if wrong else "earlier answers"
+
+
+def cells_message(right: int, size: int, scalar: bool) -> str:
+    """A part's message from how many of its ``size`` cells are right."""
+    if right == size:
+        return "Correct"
+    if scalar:
+        return "Not correct"
+    return f"{right} of {size} entries correct"
+
+
+def carried_note(earlier_wrong: list[str]) -> str:
+    """What a part graded against the learner's own earlier parts adds to its message; names the
+    earlier parts that were off the key (in the variant's part order)."""
+    earlier = ", ".join(earlier_wrong) if earlier_wrong else "earlier answers"
+    return f" (graded against your own {earlier}: error carried forward)"
+
+
+def no_carry_note(code: str) -> str:
+    """What a part that would have used carried-forward credit adds when a mistake is named."""
+    return f" (no error-carried-forward credit for the named mistake, {code})"
 
 
 def grade_part(variant: Variant, part: Part, given: np.ndarray, carried: np.ndarray | None, learner: dict[str, np.ndarray]) -> tuple[PartResult, bool]:
@@ -143,14 +163,9 @@ def grade_part(variant: Variant, part: Part, given: np.ndarray, carried: np.ndar
             ok, used_carried = ok_carried, True
     score = float(ok.mean())
     correct = bool(ok.all())
-    if correct:
-        message = "Correct"
-    elif ok.ndim == 0:
-        message = "Not correct"
-    else:
-        message = f"{int(ok.sum())} of {ok.size} entries correct"
+    message = cells_message(int(ok.sum()), ok.size, ok.ndim == 0)
     if used_carried:
-        message += f" (graded against your own {_earlier_labels(variant, part, learner)}: error carried forward)"
+        message += carried_note(_earlier_labels(variant, part, learner))
     result = PartResult(
         score=score, correct=correct, cells=_cells_json(ok), expected_shape=list(part.shape), message=message,
         carried_forward=used_carried,
@@ -283,13 +298,13 @@ def grade_response(
         for part in variant.parts:
             if results[part.name].carried_forward:
                 results[part.name], _ = grade_one(part, None)
-                results[part.name].message += f" (no error-carried-forward credit for the named mistake, {code})"
+                results[part.name].message += no_carry_note(code)
         carried_parts = []
     results = {p.name: results[p.name] for p in variant.parts}  # keep the variant's part order
     score = weighted_score(results)
     if score >= 1.0:
         code = None
-    feedback = _feedback(variant, results, carried_parts, code, misconceptions)
+    feedback = grade_feedback(variant, results, carried_parts, code, misconceptions)
     return Grade(
         score=score,
         parts=results,
@@ -299,7 +314,12 @@ def grade_response(
     )
 
 
-def _feedback(variant: Variant, results: dict[str, PartResult], carried_parts: list[str], code: str | None, misconceptions: Mapping[str, str]) -> str:
+def grade_feedback(
+    variant: Variant, results: Mapping[str, PartResult], carried_parts: list[str], code: str | None,
+    misconceptions: Mapping[str, str],
+) -> str:
+    """The grade's feedback: each part's message (in the variant's order), which parts were graded
+    against the learner's own earlier answers (in step order), and the named mistake."""
     if all(r.correct for r in results.values()):
         if carried_parts:
             return (

@@ -1,6 +1,55 @@
 """Code exercises: the learner writes attention in NumPy or PyTorch, and the worker runs it.
 
 ``sandbox`` runs learner code in a fresh bubblewrap sandbox (``harness`` is the program inside)
-and brings back the arrays it returned; nothing here imports torch, and nothing runs learner
-code outside a sandbox.
+and brings back the arrays it returned; ``exercise`` is the contract of a code kind (a prompt,
+a signature, starter code, verified and vetted tests) and grades code against it; the kinds
+live beside it (``attention``...). Importing this package imports neither torch nor the kinds'
+tests, and nothing here runs learner code outside a sandbox.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from attention_engine.variant import check_difficulty
+
+# Kind name -> "module:attribute" of its CodeKind, in the order they are listed.
+CODE_KINDS = {
+    "code_attention_numpy": "attention_engine.code.attention:NUMPY",
+    "code_attention_torch": "attention_engine.code.attention:TORCH",
+}
+
+
+def get_code_kind(name: str):
+    """The ``CodeKind`` called ``name``; ``ValueError`` for an unknown one."""
+    if name not in CODE_KINDS:
+        raise ValueError(f"unknown code kind {name!r}; known: {', '.join(CODE_KINDS)}")
+    module, attribute = CODE_KINDS[name].split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def list_code_kinds() -> list[dict[str, Any]]:
+    from attention_engine.variant import DIFFICULTIES
+
+    return [
+        {"name": name, "title": kind.title, "topics": list(kind.topics), "difficulties": list(DIFFICULTIES),
+         "answer_type": "code", "framework": kind.framework}
+        for name, kind in ((n, get_code_kind(n)) for n in CODE_KINDS)
+    ]
+
+
+def generate(kind: str, seed: int, difficulty: str = "medium") -> dict[str, Any]:
+    """A verified code variant as JSON (see ``exercise.generate``)."""
+    from attention_engine.code import exercise
+
+    return exercise.generate(get_code_kind(kind), seed, check_difficulty(difficulty))
+
+
+def grade(variant: dict[str, Any], answer: Any, *, examples_only: bool = False, device: str = "cpu") -> dict[str, Any]:
+    """Run ``answer["code"]`` on the variant's tests in a fresh sandbox (only the visible examples
+    with ``examples_only``) and grade it (see ``exercise.grade``)."""
+    from attention_engine.code import exercise
+
+    return exercise.grade(get_code_kind(variant.get("kind", "")), variant, answer, examples_only=examples_only,
+                          device=device)

@@ -1,0 +1,345 @@
+"""Code exercises: the contract of a code kind, its variants, and grading a learner's code.
+
+A code kind (``CodeKind``) is the numeric kinds' contract for code: ``generate(seed,
+difficulty)`` gives the prompt, the function's signature, starter code and the visible example
+tests (with their expected results), and keeps the hidden tests and a model solution in the
+variant's private ``answer``; ``grade(variant, {"code": ...})`` runs the code on every test in
+the sandbox and gives per-test results, a score and the named misconception.
+
+**Verified tests.** Each test's expected result is computed twice before the variant exists:
+by the kind's float64 NumPy reference, written from the formula, and by a second route built
+on torch's own modules (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``...);
+they must agree to ``ROUTE_TOLERANCE`` or the variant is not made.
+
+**Vetted tests.** The tests are drawn from the seed; a draw is kept only when every catalogued
+wrong procedure fails at least one test and no two procedures pass and fail the same tests with
+the same results, so a mistake is always caught and always named (``distinct``).
+
+**Comparison.** A test passes when the code returned as many values as asked, each of the
+expected shape, of the input's dtype (torch kinds; NumPy kinds may promote), finite where the
+reference is finite, and within ``tolerance(dtype)`` of the reference everywhere. The message
+says which of these failed: the shape, the dtype, the largest error and where, or a NaN.
+**Misconception.** When tests fail, the first catalogued wrong procedure whose results match
+the code's on every failed test (NaN where it has NaN) is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from attention_engine import ENGINE_VERSION
+from attention_engine.code import sandbox
+from attention_engine.variant import (
+    DIFF_FLOOR,
+    DIFFICULTIES,
+    ROUTE_TOLERANCE,
+    GenerationError,
+    VerificationError,
+    check_difficulty,
+    check_seed,
+    make_rng,
+)
+
+MAX_DRAWS = 50
+MAX_CODE_BYTES = 20_000  # a solution is a few dozen lines
+# (rel, abs) by the input's dtype: float32 code on scores in the thousands loses about 1e-4.
+TOLERANCE = {"float64": (1e-6, 1e-7), "float32": (1e-3, 1e-4)}
+
+
+@dataclass
+class Test:
+    """One call of the learner's code and what it must return. ``inputs`` are the call's
+    arguments by name in the signature's order; ``init``/``state`` build a module first."""
+
+    name: str
+    description: str
+    inputs: dict[str, Any]
+    dtype: str = "float64"
+    init: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    expected: tuple[np.ndarray, ...] = ()
+
+
+Procedure = Callable[[Test], tuple[np.ndarray, ...]]
+
+
+@dataclass(frozen=True)
+class CodeKind:
+    name: str
+    title: str
+    topics: tuple[str, ...]
+    framework: str  # numpy | torch
+    entry_point: str
+    signature: str
+    call: str  # function | module
+    returns: tuple[str, ...]  # names of the returned values, in order
+    task: Callable[[str], str]  # difficulty -> the prompt (Markdown + LaTeX)
+    starter: str
+    solution: str  # the model solution shown once graded (also run by the tests of this kind)
+    reference: Procedure  # float64 NumPy, from the formula
+    second_route: Procedure  # torch's own modules
+    second_route_name: str  # what the second route uses, for the verification record
+    draw: Callable[[np.random.Generator, str], list[Test]]  # (rng, difficulty) -> tests, examples first
+    examples: int  # how many of the drawn tests are shown
+    # misconception code -> (the first difficulty whose tests catch it, the wrong procedure)
+    wrong: dict[str, tuple[str, Procedure]] = field(default_factory=dict)
+    misconceptions: dict[str, str] = field(default_factory=dict)  # code -> message
+
+    def procedures(self, difficulty: str) -> dict[str, Procedure]:
+        """The wrong procedures the tests of ``difficulty`` catch and name (an overflowing softmax
+        only shows on the hard tests' large logits)."""
+        level = DIFFICULTIES.index(difficulty)
+        return {code: proc for code, (first, proc) in self.wrong.items() if DIFFICULTIES.index(first) <= level}
+
+
+def generate(kind: CodeKind, seed: int, difficulty: str) -> dict[str, Any]:
+    """A verified, vetted variant of a code kind, as JSON (same seed -> same bytes)."""
+    rng = make_rng(kind.name, check_seed(seed), check_difficulty(difficulty))
+    for _ in range(MAX_DRAWS):
+        tests = kind.draw(rng, difficulty)
+        for test in tests:
+            test.expected = tuple(np.asarray(a, dtype=np.float64) for a in kind.reference(test))
+        if distinct(kind.procedures(difficulty), tests, kind):
+            break
+    else:
+        raise GenerationError(f"{kind.name}: no draw of tests tells every mistake apart for seed {seed}")
+    verification = _verify(kind, tests)
+    examples, hidden = tests[: kind.examples], tests[kind.examples:]
+    return {
+        "kind": kind.name, "seed": seed, "difficulty": difficulty, "engine_version": ENGINE_VERSION,
+        "answer_type": "code", "title": kind.title, "framework": kind.framework,
+        "prompt": kind.task(difficulty), "entry_point": kind.entry_point, "signature": kind.signature,
+        "starter_code": kind.starter, "returns": list(kind.returns),
+        "examples": [_test_json(t, with_expected=True) for t in examples],
+        "hidden_tests": [{"name": t.name, "description": t.description} for t in hidden],
+        "answer": {"code": kind.solution, "tests": [_test_json(t, with_expected=True) for t in tests]},
+        "verification": verification,
+    }
+
+
+def _verify(kind: CodeKind, tests: Sequence[Test]) -> dict[str, Any]:
+    worst = 0.0
+    for test in tests:
+        second = kind.second_route(test)
+        for mine, theirs in zip(test.expected, second, strict=True):
+            theirs = np.asarray(theirs, dtype=np.float64)
+            if mine.shape != theirs.shape or not np.array_equal(np.isfinite(mine), np.isfinite(theirs)):
+                raise VerificationError(f"{kind.name}: the routes disagree on {test.name} (shape or NaN)")
+            finite = np.isfinite(mine)
+            diff = float(np.max(np.abs(mine[finite] - theirs[finite]), initial=0.0))
+            if diff > ROUTE_TOLERANCE * max(1.0, float(np.max(np.abs(mine[finite]), initial=0.0))):
+                raise VerificationError(f"{kind.name}: the routes disagree on {test.name} by {diff:.3g}")
+            worst = max(worst, diff)
+    bound = max(DIFF_FLOOR, 10.0 ** np.ceil(np.log10(worst))) if worst > 0 else DIFF_FLOOR
+    return {"routes": ["numpy-float64", kind.second_route_name], "agreed": True, "max_abs_diff": bound,
+            "tests": len(tests)}
+
+
+def distinct(procedures: dict[str, Procedure], tests: Sequence[Test], kind: CodeKind) -> bool:
+    """Every wrong procedure fails some test, and no two give the same results on all tests."""
+    seen: list[list[tuple[np.ndarray, ...] | None]] = []
+    for procedure in procedures.values():
+        results = [_try(procedure, t) for t in tests]
+        if all(r is not None and _passes(r, t, kind) for r, t in zip(results, tests, strict=True)):
+            return False
+        for other in seen:
+            if all(_same(a, b) for a, b in zip(results, other, strict=True)):
+                return False
+        seen.append(results)
+    return True
+
+
+def _try(procedure: Procedure, test: Test) -> tuple[np.ndarray, ...] | None:
+    try:
+        with np.errstate(all="ignore"):
+            return tuple(np.asarray(a, dtype=np.float64) for a in procedure(test))
+    except (ValueError, IndexError):  # not applicable to these shapes
+        return None
+
+
+def _same(a: tuple[np.ndarray, ...] | None, b: tuple[np.ndarray, ...] | None, dtype: str = "float64") -> bool:
+    """The same results, to the tolerance of ``dtype``, NaN where NaN (None: not applicable)."""
+    if a is None or b is None:
+        return a is b
+    rel, abs_ = TOLERANCE[dtype]
+    return len(a) == len(b) and all(
+        x.shape == y.shape and np.allclose(x, y, rtol=rel, atol=abs_, equal_nan=True) for x, y in zip(a, b, strict=True)
+    )
+
+
+def _passes(values: Sequence[np.ndarray], test: Test, kind: CodeKind) -> bool:
+    return compare(values, test, kind)[0]
+
+
+def compare(values: Sequence[np.ndarray], test: Test, kind: CodeKind) -> tuple[bool, str]:
+    """Whether ``values`` (what the code returned) pass ``test``, and the message saying why not."""
+    if len(values) != len(test.expected):
+        wanted = ", ".join(kind.returns)
+        return False, f"returned {len(values)} value(s), expected {len(test.expected)} ({wanted})"
+    rel, abs_ = TOLERANCE[test.dtype]
+    report = []
+    for name, given, expected in zip(kind.returns, values, test.expected, strict=True):
+        if given.shape != expected.shape:
+            return False, f"{name} has shape {tuple(given.shape)}, expected {tuple(expected.shape)}"
+        if kind.framework == "torch" and given.dtype.kind == "f" and str(given.dtype) != test.dtype:
+            return False, f"{name} is {given.dtype} for {test.dtype} inputs: keep the input's dtype"
+        given64 = given.astype(np.float64)
+        finite = np.isfinite(expected)
+        if not np.all(np.isfinite(given64[finite])):
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(given64) & finite)[0])
+            return False, f"{name} has NaN or inf at {where} where the answer is finite"
+        error = np.abs(given64 - expected)
+        allowed = abs_ + rel * np.abs(expected)
+        bad = finite & ~(error <= allowed)
+        if bad.any():
+            where = tuple(int(i) for i in np.unravel_index(np.argmax(np.where(finite, error, -1.0)), error.shape))
+            return False, f"{name}: largest error {float(np.max(error[finite])):.3g} at {where}"
+        report.append(f"{name} {tuple(given.shape)} largest error {float(np.max(error, initial=0.0)):.1g}")
+    return True, "; ".join(report)
+
+
+def grade(kind: CodeKind, variant: dict[str, Any], answer: Any, *, examples_only: bool = False,
+          device: str = "cpu", limits: sandbox.Limits | None = None) -> dict[str, Any]:
+    """Run the code on the variant's tests (only the examples with ``examples_only``) in a fresh
+    sandbox and grade it. Never raises for bad code; ``SandboxUnavailable`` when the sandbox
+    cannot be set up (the code was not run)."""
+    code = answer.get("code") if isinstance(answer, dict) else None
+    if not isinstance(code, str) or not code.strip():
+        return _format_error("no code given: send {\"code\": \"...\"}")
+    if len(code.encode("utf-8")) > MAX_CODE_BYTES:
+        return _format_error(f"the code is longer than {MAX_CODE_BYTES:,} bytes")
+    tests = [_test_from_json(t) for t in variant["answer"]["tests"]]
+    if examples_only:
+        tests = tests[: len(variant["examples"])]
+    cases = [_case(kind, t) for t in tests]
+    run = sandbox.run(code, kind.entry_point, cases, framework=kind.framework, device=device, limits=limits)
+    return _result(kind, variant, tests, run, examples_only)
+
+
+def _case(kind: CodeKind, test: Test) -> sandbox.Case:
+    args = [_as_input(v, test.dtype) for v in test.inputs.values()]
+    if kind.call == "module":
+        return sandbox.Case(test.name, args=args, call="module", init=test.init, state={
+            k: np.asarray(v, dtype=test.dtype) for k, v in test.state.items()}, dtype=test.dtype)
+    return sandbox.Case(test.name, args=args, dtype=test.dtype)
+
+
+def _as_input(value: Any, dtype: str) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype) if value.dtype.kind == "f" else value
+    return value
+
+
+def _result(kind: CodeKind, variant: dict[str, Any], tests: list[Test], run: sandbox.RunResult,
+            examples_only: bool) -> dict[str, Any]:
+    shown = len(variant["examples"])
+    base = {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
+            "format_errors": [], "seconds": round(run.seconds, 3), "output": run.output[-2000:]}
+    if run.status != "ok":
+        where = f" (line {run.line})" if run.line else ""
+        base["feedback"] = f"{_STATUS[run.status]}{where}: {run.message}" if run.message else _STATUS[run.status]
+        base["error"] = {"status": run.status, "message": run.message, "line": run.line}
+        return base
+    results, failed = [], []
+    for index, (test, case) in enumerate(zip(tests, run.cases, strict=False)):
+        if not case.ok:
+            line = f" (line {case.line})" if case.line else ""
+            passed, message = False, f"raised {case.message}{line}"
+        else:
+            passed, message = compare(case.outputs, test, kind)
+        results.append({"name": test.name, "description": test.description, "passed": passed, "message": message,
+                        "hidden": index >= shown})
+        if not passed:
+            failed.append((test, case))
+    passed_count = sum(r["passed"] for r in results)
+    code = None if not failed else _misconception(kind.procedures(variant["difficulty"]), failed)
+    score = passed_count / len(tests) if tests else 0.0
+    feedback = f"{passed_count} of {len(tests)} {'examples' if examples_only else 'tests'} passed."
+    if code:
+        feedback += f" Likely mistake: {kind.misconceptions[code]}"
+    base.update(score=score, tests=results, misconception=code,
+                misconception_message=kind.misconceptions[code] if code else None, feedback=feedback)
+    return base
+
+
+_STATUS = {
+    "syntax_error": "Your code has a syntax error",
+    "import_error": "Your code failed while loading",
+    "refused": "Your code was not run",
+    "timeout": "Your code did not finish in time",
+    "output_limit": "Your code printed too much",
+    "memory": "Your code ran out of memory",
+    "crashed": "Your code ended the process",
+}
+
+
+def _misconception(procedures: dict[str, Procedure], failed: list[tuple[Test, sandbox.CaseResult]]) -> str | None:
+    """The first procedure consistent with every failed test: the same results, or, where the
+    procedure cannot run on the test's shapes (``K Q^T`` on a non-square test), the code failed
+    to run too; at least one test must match by its results."""
+    for code, procedure in procedures.items():
+        matched, consistent = 0, True
+        for test, case in failed:
+            expected = _try(procedure, test)
+            if expected is None:
+                consistent = not case.ok
+            else:
+                consistent = case.ok and _same(tuple(o.astype(np.float64) for o in case.outputs), expected, test.dtype)
+                matched += consistent
+            if not consistent:
+                break
+        if consistent and matched:
+            return code
+    return None
+
+
+def _format_error(message: str) -> dict[str, Any]:
+    return {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
+            "format_errors": [{"part": "code", "row": None, "col": None, "message": message}],
+            "feedback": f"Could not run: {message} (this does not count as an attempt)."}
+
+
+def _test_json(test: Test, *, with_expected: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": test.name, "description": test.description, "dtype": test.dtype,
+        "inputs": {k: _jsonable(v) for k, v in test.inputs.items()},
+    }
+    if test.init:
+        data["init"] = dict(test.init)
+    if test.state:
+        data["state"] = {k: _jsonable(v) for k, v in test.state.items()}
+    if with_expected:
+        data["expected"] = [_jsonable(a) for a in test.expected]
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    """An input or expected array as JSON (every one is finite: the references never give NaN)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == bool:
+            return {"bool": value.tolist()}
+        if not np.all(np.isfinite(value)):
+            raise GenerationError("a test array is not finite")
+        return {"array": value.tolist(), "dtype": "int64" if value.dtype.kind in "iu" else "float64"}
+    return value
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and "bool" in value:
+        return np.asarray(value["bool"], dtype=bool)
+    if isinstance(value, dict) and "array" in value:
+        return np.asarray(value["array"], dtype=value["dtype"])
+    return value
+
+
+def _test_from_json(data: dict[str, Any]) -> Test:
+    return Test(
+        name=data["name"], description=data["description"], dtype=data["dtype"],
+        inputs={k: _from_jsonable(v) for k, v in data["inputs"].items()},
+        init=dict(data.get("init", {})), state={k: _from_jsonable(v) for k, v in data.get("state", {}).items()},
+        expected=tuple(_from_jsonable(a) for a in data.get("expected", [])),
+    )

@@ -10,15 +10,29 @@ tests, and nothing here runs learner code outside a sandbox.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from attention_engine.variant import check_difficulty
 
-# Kind name -> "module:attribute" of its CodeKind, in the order they are listed.
-CODE_KINDS = {
+# Kind name -> "module:attribute" of its CodeKind, in the order they are listed: from the core
+# formula to the pieces of a transformer layer.
+REGISTERED = {
     "code_attention_numpy": "attention_engine.code.attention:NUMPY",
     "code_attention_torch": "attention_engine.code.attention:TORCH",
+    "code_stable_softmax": "attention_engine.code.masks:STABLE_SOFTMAX",
+    "code_causal_attention": "attention_engine.code.masks:CAUSAL",
+    "code_padding_attention": "attention_engine.code.masks:PADDING",
+    "code_cross_attention": "attention_engine.code.decoding:CROSS",
+    "code_kv_cache_step": "attention_engine.code.decoding:KV_CACHE_STEP",
+    "code_mha_module": "attention_engine.code.modules:MHA",
+    "code_sinusoidal_positions": "attention_engine.code.positions:SINUSOIDAL",
+    "code_rope": "attention_engine.code.positions:ROPE",
 }
+# The registered kinds whose module exists (as ``registry.available_names``: kinds are written
+# by more than one hand, and one still being written must not break the others).
+CODE_KINDS = {name: path for name, path in REGISTERED.items()
+              if importlib.util.find_spec(path.split(":")[0]) is not None}
 
 
 def get_code_kind(name: str):
@@ -30,6 +44,7 @@ def get_code_kind(name: str):
 
 
 def list_code_kinds() -> list[dict[str, Any]]:
+    """``[{"name", "title", "topics", "difficulties", "answer_type": "code", "framework"}]``."""
     from attention_engine.variant import DIFFICULTIES
 
     return [

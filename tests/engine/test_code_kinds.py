@@ -88,9 +88,8 @@ MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("framework", ["numpy", "torch"])
-def test_the_model_solution_passes_every_test(framework, sandboxed):
-    kind = f"code_attention_{framework}"
+@pytest.mark.parametrize("kind", list(code.CODE_KINDS))
+def test_the_model_solution_passes_every_test(kind, sandboxed):
     for difficulty in DIFFICULTIES:
         variant = code.generate(kind, 11, difficulty)
         result = code.grade(variant, {"code": variant["answer"]["code"]})

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from attention_engine import registry
+from attention_engine import grade_batch, registry
 from attention_engine.device import check_device, resolve_device, using_device
-from attention_engine.variant import Variant, check_difficulty, check_seed
+from attention_engine.variant import check_difficulty, check_seed
 
 # Seeds per chunk: large enough that the torch route's per-call cost is shared, small enough
 # that a chunk's arrays and variants stay a few MB.
@@ -57,18 +57,9 @@ def _chunk(module: Any, seeds: list[int], difficulty: str, device: str) -> list[
 
 
 def grade_all(variants: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``api.grade`` for each (variant, answer) pair, with one registry look-up per kind.
-
-    A loop: grading is per-answer parsing and rule-following (carried-forward errors,
-    misconception naming), not array arithmetic.
-    """
+    """``api.grade`` for each (variant, answer) pair: the same results, graded in bulk (each
+    variant parsed once, the attention kinds' mistakes built and plain-number answers graded as
+    arrays; see ``attention_engine.grade_batch``)."""
     if len(variants) != len(answers):
         raise ValueError(f"{len(variants)} variants but {len(answers)} answers")
-    modules: dict[str, Any] = {}
-    results = []
-    for variant, answer in zip(variants, answers, strict=True):
-        kind = variant.get("kind", "")
-        if kind not in modules:
-            modules[kind] = registry.get_kind(kind)
-        results.append(modules[kind].grade(Variant.from_dict(variant), answer).to_dict())
-    return results
+    return grade_batch.grade_many(variants, answers)

@@ -3,6 +3,8 @@ measured in one run.
 
 - engine rates (``bench.engine_rates``): per kind, variants/s from ``generate`` in a loop vs
   ``generate_batch``, and answers/s from ``grade`` in a loop vs ``grade_batch``, on one core.
+- code latency (``bench.code_latency``): a right code answer graded in a fresh sandbox, p50 and
+  p90, with the sandbox start and the test run, against a bare sandboxed Python start.
 
 - engine grade / numpy floor: `attention_engine.api.grade` on a self-attention variant, against
   the least any grader must do (parse nothing, compare the arrays with np.isclose).
@@ -16,7 +18,7 @@ import os
 import statistics
 import time
 
-from bench import engine_rates
+from bench import code_latency, engine_rates
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings_test")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
@@ -35,6 +37,8 @@ def best_of(fn, *, repeat: int = 7, number: int = 50) -> float:
 
 def main() -> None:
     engine_rates.main()
+    print()
+    code_latency.main()
     print()
     import django
 

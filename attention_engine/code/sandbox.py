@@ -162,6 +162,10 @@ class Sandbox:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def ready(self) -> bool:
+        """Warm: its framework is imported and it waits for the code."""
+        return (self.folder / "out" / "ready").exists()
+
     def run(self, code: str, entry_point: str, cases: list[Case], *, device: str = "cpu") -> RunResult:
         try:
             return self._run(code, entry_point, cases, device)

@@ -10,6 +10,9 @@
     count bert --vocab V --context T --type-vocab Y --d-model D --heads H --layers L --d-ff F [--no-pooler] [--json]
     kv-cache --layers L --heads H --d-head K --seq-len T --batch B --dtype fp32|fp16|bf16|int8 [--json]
     flops --d-model D --heads H --seq-len T --d-ff F [--layers L] [--json]
+    code-kinds [--json]
+    code-generate KIND --seed N [--difficulty D] [--json]       a code exercise (prompt, starter, examples)
+    code-grade KIND --seed N [--difficulty D] FILE [--examples] [--json]   run FILE in the sandbox
 
 This interface is a stable contract: scripts and the web app's tooling call it.
 """
@@ -78,6 +81,42 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         if args.jsonl:
             out.close()
+    return 0
+
+
+def cmd_code_kinds(args: argparse.Namespace) -> int:
+    from attention_engine import code
+
+    kinds = code.list_code_kinds()
+    _emit(kinds, args.json, "\n".join(f"{k['name']:<28} {k['framework']:<6} {k['title']}" for k in kinds))
+    return 0
+
+
+def cmd_code_generate(args: argparse.Namespace) -> int:
+    from attention_engine import code
+
+    variant = code.generate(args.kind, args.seed, args.difficulty)
+    examples = "\n".join(f"- {e['name']}: {e['description']}" for e in variant["examples"])
+    hidden = "\n".join(f"- {t['name']}: {t['description']}" for t in variant["hidden_tests"])
+    _emit(variant, args.json, f"{variant['prompt']}\n\nStarter code:\n\n{variant['starter_code']}\n"
+                              f"Examples:\n{examples}\nHidden tests:\n{hidden}")
+    return 0
+
+
+def cmd_code_grade(args: argparse.Namespace) -> int:
+    from attention_engine import code
+    from attention_engine.code.sandbox import SandboxUnavailable
+
+    with open(args.file, encoding="utf-8") as handle:
+        source = handle.read()
+    variant = code.generate(args.kind, args.seed, args.difficulty)
+    try:
+        result = code.grade(variant, {"code": source}, examples_only=args.examples)
+    except SandboxUnavailable as exc:
+        print(f"error: the code was not run: {exc}", file=sys.stderr)
+        return 2
+    lines = [f"{'pass' if t['passed'] else 'FAIL'}  {t['name']}: {t['message']}" for t in result["tests"]]
+    _emit(result, args.json, "\n".join([*lines, f"score {result['score']:.3f}", result["feedback"]]))
     return 0
 
 
@@ -205,6 +244,17 @@ def build_parser() -> argparse.ArgumentParser:
     for flag in ("--layers", "--heads", "--d-head", "--seq-len", "--batch"):
         p.add_argument(flag, type=_positive, required=True)
     p.add_argument("--dtype", choices=("fp32", "fp16", "bf16", "int8"), required=True)
+
+    add("code-kinds", cmd_code_kinds, "list the code exercise kinds")
+    for name, func, help_text in (("code-generate", cmd_code_generate, "generate a code exercise"),
+                                  ("code-grade", cmd_code_grade, "run a solution file in the sandbox and grade it")):
+        p = add(name, func, help_text)
+        p.add_argument("kind")
+        p.add_argument("--seed", type=int, required=True)
+        p.add_argument("--difficulty", choices=DIFFICULTIES, default="medium")
+        if name == "code-grade":
+            p.add_argument("file", help="the solution, a Python file")
+            p.add_argument("--examples", action="store_true", help="run only the visible examples")
 
     p = add("flops", cmd_flops, "forward-pass FLOPs")
     for flag in ("--d-model", "--heads", "--seq-len", "--d-ff"):

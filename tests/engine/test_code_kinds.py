@@ -145,3 +145,24 @@ def test_bad_code_gets_a_clear_message_and_no_score(sandboxed):
     assert broken["score"] == 0 and broken["error"]["status"] == "syntax_error" and "(line 1)" in broken["feedback"]
     missing = code.grade(variant, {"code": "def attend(Q, K, V):\n    return Q\n"})
     assert "defines no 'attention'" in missing["feedback"]
+
+
+def test_the_cli_lists_generates_and_grades_in_the_sandbox(tmp_path, sandboxed):
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "attention_engine", *args], capture_output=True, text=True,
+                              timeout=120)
+
+    listed = json.loads(cli("code-kinds", "--json").stdout)
+    assert [k["name"] for k in listed] == list(code.CODE_KINDS) and {k["answer_type"] for k in listed} == {"code"}
+    generated = json.loads(cli("code-generate", "code_attention_numpy", "--seed", "2", "--json").stdout)
+    assert generated == code.generate("code_attention_numpy", 2, "medium")
+    solution = tmp_path / "solution.py"
+    solution.write_text(att.NUMPY_SOLUTION.replace("/ np.sqrt(Q.shape[-1])", ""))
+    graded = cli("code-grade", "code_attention_numpy", "--seed", "2", str(solution))
+    assert graded.returncode == 0 and "FAIL" in graded.stdout and "not divided by" in graded.stdout
+    examples = json.loads(cli("code-grade", "code_attention_numpy", "--seed", "2", str(solution), "--examples",
+                              "--json").stdout)
+    assert len(examples["tests"]) == 2 and examples["misconception"] == "no_scaling"

@@ -23,7 +23,8 @@ a kind and shape. In bulk:
   it but with the group's precomputed mistakes and solution; the other kinds through their own
   ``grade``.
 
-Answers are taken ``CHUNK`` at a time, so the stacks stay a few MB however many are sent. A
+Answers are taken ``CHUNK`` at a time, so the stacks stay a few MB however many are sent, and
+the cyclic garbage collector is paused while they are graded (``_collector_paused``). A
 variant that cannot be graded (not a full variant, an unknown kind, a broken key) raises what
 ``api.grade`` raises, after the answers before it are graded, as the loop did.
 """
@@ -35,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from types import ModuleType
 from typing import Any
 
@@ -147,6 +149,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _grade_chunk(variant_dicts: Sequence[dict[str, Any]], answers: Sequence[Any]) -> list[dict[str, Any]]:
+    """One chunk: parse its variants (once per dict), solve the attention groups, grade the plain
+    answers as arrays, the rest one by one in order."""
     modules: dict[str, ModuleType] = {}
     parsed: dict[int, Variant] = {}  # id of a variant dict (alive in the caller's list) -> its Variant
     rows: list[tuple[ModuleType, Variant]] = []
@@ -240,8 +244,10 @@ def _learner_arrays(parts: Sequence[Part], responses: Sequence[dict[str, Any]]) 
     finite = np.ones(len(responses), dtype=bool)
     learner: dict[str, np.ndarray] = {}
     for part in parts:
-        try:
-            values = np.array([r[part.name] for r in responses], dtype=np.float64)
+        try:  # the rows and cells, flattened (``_plain`` checked the shapes), in one numpy call
+            cells = chain.from_iterable(chain.from_iterable(r[part.name] for r in responses))
+            values = np.fromiter(cells, dtype=np.float64, count=len(responses) * part.shape[0] * part.shape[1])
+            values = values.reshape(len(responses), *part.shape)
         except OverflowError:
             values = np.full((len(responses), *part.shape), np.nan)
             for i, response in enumerate(responses):

@@ -12,6 +12,7 @@ pure function of (kind, seed, difficulty).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -132,14 +133,46 @@ def fmt(x: Any, digits: int = 4) -> str:
 
 def bmatrix(m: Any, digits: int = 4) -> str:
     r"""LaTeX ``\begin{bmatrix}...\end{bmatrix}`` of a vector (one row) or a matrix."""
+    if isinstance(m, np.ndarray) and _whole(m):
+        # Whole numbers (most prompts' inputs): ``fmt`` writes each as ``str`` writes the int.
+        rows = np.atleast_2d(m).astype(np.int64).tolist()
+        return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(map(str, row)) for row in rows) + r" \end{bmatrix}"
     rows = np.atleast_2d(np.asarray(m, dtype=object))
     body = r" \\ ".join(" & ".join(fmt(x, digits) for x in row) for row in rows)
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
+def _whole(m: np.ndarray) -> bool:
+    """Whether every cell is an integer (or a float equal to one) below ``fmt``'s 1e15."""
+    if m.dtype.kind not in "iuf":
+        return False
+    if not m.size:
+        return True
+    if m.dtype.kind == "f" and not (np.isfinite(m).all() and (m == np.trunc(m)).all()):
+        return False
+    return bool(np.abs(m).max() < 1e15)
+
+
 def int_matrix(rng: np.random.Generator, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
     """Integers drawn uniformly from ``[low, high]`` (inclusive), as float64 for the arithmetic."""
     return rng.integers(low, high + 1, size=shape).astype(np.float64)
+
+
+def int_matrices(rng: np.random.Generator, shapes: tuple[tuple[int, ...], ...], low: int, high: int) -> list[np.ndarray]:
+    """Consecutive integer matrices from ``[low, high]`` (int64), drawn in one call.
+
+    The generator hands out the same numbers, in the same order, as one ``int_matrix`` call per
+    shape (bounded integers are drawn one by one from the bit stream, nothing is buffered per
+    call; ``tests/engine/test_batch.py`` checks it), so a kind may draw this way without
+    changing a variant; one call costs a fraction of several.
+    """
+    sizes = [math.prod(shape) for shape in shapes]
+    flat = rng.integers(low, high + 1, size=sum(sizes))
+    matrices, start = [], 0
+    for shape, size in zip(shapes, sizes, strict=True):
+        matrices.append(flat[start:start + size].reshape(shape))
+        start += size
+    return matrices
 
 
 def distinct_within(values: np.ndarray, gap: float) -> bool:

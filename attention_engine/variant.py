@@ -66,12 +66,19 @@ def to_jsonable(value: Any) -> Any:
     becomes ``0.0`` because its sign is a device accident, not information. ``Fraction`` becomes
     the string ``"p/q"`` (``"p"`` when whole).
     """
+    kind = type(value)
+    if kind is str or kind is int:  # the commonest leaves, as the general rules below give them
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"non-finite number {value!r} cannot go into a variant")
+        return 0.0 if value == 0 else value
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in "biu" or (value.dtype.kind == "f" and np.all(np.isfinite(value))):
+        if value.dtype.kind in "biu" or (value.dtype.kind == "f" and np.isfinite(value).all()):
             # The same values as converting cell by cell, converted by numpy (bulk generation
             # writes thousands of these); ``+ 0.0`` turns -0.0 into 0.0.
             return (value + 0.0 if value.dtype.kind == "f" else value).tolist()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine import generation, ops
-from attention_engine.generation import bmatrix, int_matrix
+from attention_engine.generation import bmatrix, int_matrices
 from attention_engine.precision import Precision, decimals
 from attention_engine.variant import (
     Grade,
@@ -363,14 +363,14 @@ def draw(spec: AttentionKind, rng: np.random.Generator, s: Sizes) -> tuple[dict[
     """One draw of the inputs (and mask) from ``rng``: ``(params, mask)``."""
     d_kv = s.d_kv or s.d_model
     params: dict[str, Any] = {}
+    # Tokens, then the three weight matrices, each group in one call (see ``int_matrices``).
     if spec.cross:
-        params["X_dec"] = int_matrix(rng, (s.t_q, s.d_model), -s.x_max, s.x_max).astype(int)
-        params["X_enc"] = int_matrix(rng, (s.t_kv, d_kv), -s.x_max, s.x_max).astype(int)
+        params["X_dec"], params["X_enc"] = int_matrices(rng, ((s.t_q, s.d_model), (s.t_kv, d_kv)), -s.x_max, s.x_max)
     else:
-        params["X"] = int_matrix(rng, (s.t_q, s.d_model), -s.x_max, s.x_max).astype(int)
-    params["W_q"] = int_matrix(rng, (s.d_model, s.d_k), -s.w_max, s.w_max).astype(int)
-    params["W_k"] = int_matrix(rng, (d_kv, s.d_k), -s.w_max, s.w_max).astype(int)
-    params["W_v"] = int_matrix(rng, (d_kv, s.d_k), -s.w_max, s.w_max).astype(int)
+        (params["X"],) = int_matrices(rng, ((s.t_q, s.d_model),), -s.x_max, s.x_max)
+    params["W_q"], params["W_k"], params["W_v"] = int_matrices(
+        rng, ((s.d_model, s.d_k), (d_kv, s.d_k), (d_kv, s.d_k)), -s.w_max, s.w_max
+    )
     mask = None
     if spec.draw_mask is not None:
         mask, extra = spec.draw_mask(rng, s)

@@ -49,8 +49,11 @@ def mistakes_distinct_each(
 
 def _stack(spec: att.AttentionKind, draws: Sequence[tuple[dict[str, Any], np.ndarray | None]]) -> tuple[np.ndarray, ...]:
     """The draws' inputs stacked: ``X_q (B, T_q, d_model), X_kv (B, T_k, d_kv), W_q, W_k, W_v``."""
-    inputs = [att._inputs(spec, params) for params, _ in draws]
-    return tuple(np.stack(column) for column in zip(*inputs, strict=True))
+    # What ``att._inputs`` gives for each draw, stacked as integers and converted once.
+    names = ("X_dec", "X_enc") if spec.cross else ("X", "X")
+    stacked = {name: np.stack([params[name] for params, _ in draws]).astype(np.float64)
+               for name in (*names, "W_q", "W_k", "W_v")}
+    return tuple(stacked[name] for name in (*names, "W_q", "W_k", "W_v"))
 
 
 def _vetted_draws(spec: att.AttentionKind, seeds: Sequence[int], difficulty: str, grade: Callable[..., Grade]) -> list[Draw]:

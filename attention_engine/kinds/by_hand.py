@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine.generation import bmatrix, int_matrix, kind_functions
+from attention_engine.generation import bmatrix, int_matrices, int_matrix, kind_functions
 from attention_engine.precision import EXACT_NUMBER, Precision, decimals
 from attention_engine.variant import (
     EXACT,
@@ -153,7 +153,7 @@ def _answer(route: dict[str, Any]) -> dict[str, Any]:
 def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     d_model, t, d_k, (x_lo, x_hi), (w_lo, w_hi), max_scaled = SIZES[difficulty]
     x = int_matrix(rng, (d_model, t), x_lo, x_hi)
-    w_q, w_k, w_v = (int_matrix(rng, (d_k, d_model), w_lo, w_hi) for _ in range(3))
+    w_q, w_k, w_v = (w.astype(np.float64) for w in int_matrices(rng, ((d_k, d_model),) * 3, w_lo, w_hi))
     exact: dict[str, Any] = integer_steps(x, w_q, w_k, w_v)
     scaled = exact["scaled"]
     # Pencil-sized: 3^x stays within 3^-max..3^max. A column with one value is uniform (the

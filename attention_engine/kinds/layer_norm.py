@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine import ops
-from attention_engine.generation import bmatrix, fmt, int_matrix, kind_functions
+from attention_engine.generation import bmatrix, fmt, int_matrices, int_matrix, kind_functions
 from attention_engine.precision import Precision, decimals
 from attention_engine.variant import Part, Step, Tolerance, Variant, agree, as_array, max_abs_diff
 
@@ -61,8 +61,7 @@ def _params(variant: Variant) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _build(rng: np.random.Generator, seed: int, difficulty: str) -> Variant | None:
     t, d, x_max = SIZES[difficulty]
     x = int_matrix(rng, (t, d), -x_max, x_max)
-    gamma = int_matrix(rng, (d,), -2, 2)
-    beta = int_matrix(rng, (d,), -2, 2)
+    gamma, beta = (v.astype(np.float64) for v in int_matrices(rng, ((d,), (d,)), -2, 2))
     # A constant row has variance 0 and normalises to 0/sqrt(eps): nothing to learn from it.
     # gamma = 0 would erase a feature; gamma = beta would hide a swap.
     if np.any(x.std(axis=1) < 0.5) or np.any(gamma == 0) or np.all(gamma == beta) or np.all(gamma == 1):

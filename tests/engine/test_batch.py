@@ -151,3 +151,20 @@ def test_cuda_batch_is_cpu_generate(kind):
         on_cuda = api.generate_batch(kind, SEEDS, difficulty, device="cuda")
         assert [dumps(v) for v in on_cuda] == [dumps(api.generate(kind, s, difficulty)) for s in SEEDS]
         assert np.all([v["verification"]["agreed"] for v in on_cuda])
+
+
+def test_one_call_draws_what_separate_calls_draw():
+    """``generation.int_matrices`` (one generator call for several matrices, as the attention
+    kinds, by_hand and layer_norm draw their inputs) hands out exactly what one ``int_matrix``
+    call per matrix did, for odd and even sizes and every range used, and leaves the generator
+    where they left it; otherwise every stored variant would change."""
+    from attention_engine.generation import int_matrices, int_matrix
+
+    for seed in range(200):
+        for low, high, shapes in [(-2, 2, ((3, 3),)), (-1, 1, ((3, 2), (3, 2), (3, 2))), (-1, 1, ((3, 3),) * 3),
+                                  (-2, 2, ((4, 3), (5, 2))), (-2, 2, ((5,), (5,))), (-1, 1, ((3, 4),) * 3)]:
+            one, each = make_rng("self_attention", seed, "hard"), make_rng("self_attention", seed, "hard")
+            drawn = int_matrices(one, shapes, low, high)
+            expected = [int_matrix(each, shape, low, high) for shape in shapes]
+            assert all(np.array_equal(d, e) and d.shape == e.shape for d, e in zip(drawn, expected, strict=True))
+            assert one.integers(1 << 30, size=3).tolist() == each.integers(1 << 30, size=3).tolist()

@@ -1,7 +1,7 @@
 """Engine throughput on one CPU core: one at a time vs in bulk, measured in the same run.
 
 Per kind: ``api.generate`` in a loop vs ``api.generate_batch`` over the same seeds (variants/s,
-and with each variant written as a JSON line as the ``batch`` command does), and
+and with each variant written as a JSON line by orjson as the ``batch`` command does), and
 ``api.grade`` in a loop vs ``api.grade_batch`` over the same answers (the key and each
 catalogued mistake's answer). The targets are issue #15's; for each kind short of one, the
 engine functions its time goes to (``hotspots``, a profile of the same run) say why.
@@ -10,12 +10,13 @@ engine functions its time goes to (``hotspots``, a profile of the same run) say 
 from __future__ import annotations
 
 import cProfile
-import json
 import os
 import pstats
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sized
+
+import orjson
 
 from attention_engine import api, registry
 from attention_engine.variant import Variant
@@ -67,7 +68,7 @@ def main() -> None:
         if hasattr(registry.get_kind(kind), "generate_batch"):
             seeds = range(max(len(seeds), BATCH))
         bulk = _rate(len(seeds), lambda: api.generate_batch(kind, seeds, DIFFICULTY))  # noqa: B023
-        lines = _rate(len(seeds), lambda: [json.dumps(v, sort_keys=True)  # noqa: B023
+        lines = _rate(len(seeds), lambda: [orjson.dumps(v, option=orjson.OPT_SORT_KEYS)  # noqa: B023
                                            for v in api.generate_batch(kind, seeds, DIFFICULTY)])  # noqa: B023
         variants, answers = _answers(kind, api.generate_batch(kind, range(50), DIFFICULTY))
         grade_one = _rate(len(answers), lambda: [api.grade(v, a) for v, a in zip(variants, answers, strict=True)])  # noqa: B023

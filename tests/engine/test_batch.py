@@ -132,11 +132,13 @@ def test_cli_batch_writes_one_variant_per_line_in_seed_order(tmp_path):
     expected = [dumps(api.generate("causal_mask", s, "hard")) for s in range(5, 9)]
     proc = cli("batch", "causal_mask", "--difficulty", "hard", "--seeds", "5:9", "--device", "cpu")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == expected
+    assert [dumps(json.loads(line)) for line in proc.stdout.splitlines()] == expected
     path = tmp_path / "variants.jsonl"
     proc = cli("batch", "flops", "--seeds", "0:2", "--jsonl", str(path))
     assert proc.returncode == 0 and proc.stdout == ""
-    assert path.read_text().splitlines() == [dumps(api.generate("flops", s, "medium")) for s in range(2)]
+    lines = path.read_text().splitlines()
+    assert [dumps(json.loads(line)) for line in lines] == [dumps(api.generate("flops", s, "medium")) for s in range(2)]
+    assert all(list(json.loads(line)) == sorted(json.loads(line)) for line in lines)  # keys sorted
     assert cli("batch", "flops", "--seeds", "3:1").returncode == 2
     assert cli("batch", "nope", "--seeds", "0:1").returncode == 2
     if not torch.cuda.is_available():

@@ -26,8 +26,10 @@ kind over many draws, that the table decides as grading does.
 
 from __future__ import annotations
 
-import numbers
+import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -38,27 +40,53 @@ from attention_engine.variant import Grade, Part, Variant, as_array
 
 
 def _round_cells(values: np.ndarray, precision: Precision) -> np.ndarray:
-    """Every cell rounded as ``precision.round`` does (Python's correctly rounded ``round``).
+    """Every cell rounded as ``precision.round`` does (Python's correctly rounded ``round`` to
+    ``precision.places(x)`` places).
 
-    For a number of decimal places, ``rint(x * 10^p) / 10^p`` is the same double wherever
-    ``x * 10^p`` is not within a hair of a half (the same integer, then one correctly rounded
-    division); the cells near a half, or too large for that argument, are rounded by ``round``
-    itself. Significant digits are rounded by ``precision.round`` cell by cell.
+    With ``p`` places, ``rint(x * 10^p) / 10^p`` is the same double wherever ``10^p`` is exact
+    (``0 <= p <= 22``) and ``x * 10^p`` is below ``2^30`` and not within ``1e-6`` of a half:
+    the product is then off by less than ``2^-23``, so ``rint`` finds the integer of correct
+    rounding, and one correctly rounded division gives the double nearest that decimal, as
+    ``round`` does. The other cells, and for significant digits every cell whose magnitude is
+    within a hair of a power of ten (where ``np.log10`` might disagree with ``math.log10``
+    about the places), are rounded by ``round`` itself.
     """
     if precision.exact:
         return values
-    if precision.significant is not None or precision.decimals is None:
-        return precision.round(values)
-    places = precision.decimals
-    scale = 10.0**places
+    values = np.asarray(values, dtype=np.float64)
+    unsure = np.zeros(values.shape, dtype=bool)
+    places = np.full(values.shape, -1.0 if precision.decimals is None else float(precision.decimals))
+    if precision.significant is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero: -inf; non-finite cells: left to round
+            magnitude = np.log10(np.abs(values))
+            whole = np.floor(magnitude)
+            unsure |= ~np.isfinite(magnitude) | (magnitude - whole < 1e-9) | (whole + 1 - magnitude < 1e-9)
+        places = np.maximum(places, precision.significant - 1 - np.where(unsure, 0.0, whole))
+    unsure |= (places < 0) | (places > 22)
+    scale = 10.0 ** np.clip(places, 0, 22)
     scaled = values * scale
     out = np.rint(scaled) / scale
-    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    unsure = np.flatnonzero(near_half | ~(np.abs(scaled) < 2.0**40))
-    if len(unsure):
-        flat = out.reshape(-1)
-        flat[unsure] = [round(v, places) for v in values.reshape(-1)[unsure].tolist()]
+    unsure |= ~(np.abs(scaled) < 2.0**30) | (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    fix = np.flatnonzero(unsure)
+    if len(fix):
+        out.reshape(-1)[fix] = [round(v, precision.places(v)) for v in values.reshape(-1)[fix].tolist()]
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(parts: tuple[Part, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each cell's tolerance (``abs``, ``rel``) and where each part's cells start, with the
+    parts' cells side by side; ``None`` where the table cannot decide for these parts (an empty
+    part, or a weight of 0: a wrong part that weighs nothing leaves the score at 1).
+
+    A kind has a few part lists, so this is worked out once per list, not once per draw.
+    """
+    sizes = [math.prod(part.shape) for part in parts]
+    if not all(sizes) or not all(part.weight > 0 for part in parts):
+        return None
+    tol_abs = np.repeat([part.tolerance.abs for part in parts], sizes)  # (C,): each cell its part's tolerance
+    tol_rel = np.repeat([part.tolerance.rel for part in parts], sizes)
+    return tol_abs, tol_rel, np.cumsum([0, *sizes[:-1]])
 
 
 def _decide(
@@ -72,29 +100,31 @@ def _decide(
     Per part: ``typed`` ``(B, 2R, *shape)`` the R typed answers as computed then as rounded
     (typed answer i is reference i's), ``refs`` ``(B, R, *shape)`` the references (0 the key,
     then the mistakes in catalogue order), ``present`` ``(R,)`` whether each reference gives
-    that part at all.
+    that part at all. The parts' cells are laid side by side, so the whole table is a handful
+    of array operations however many parts there are.
     """
-    n, n_typed, n_refs = next(iter(typed.values())).shape[:2] + next(iter(refs.values())).shape[1:2]
-    match = np.empty((len(parts), n, n_typed, n_refs), dtype=bool)  # (part, B, typed, reference)
-    finite = np.ones(n, dtype=bool)
-    for j, part in enumerate(parts):
-        given = typed[part.name]
-        finite &= np.isfinite(given).reshape(n, -1).all(axis=-1)
-        expected = refs[part.name][:, None]  # (B, 1, R, *shape)
-        tol = part.tolerance
-        cells = np.abs(given[:, :, None] - expected) <= tol.abs + tol.rel * np.abs(expected)  # (B, 2R, R, *shape)
-        match[j] = cells.reshape(n, n_typed, n_refs, -1).all(axis=-1) & present[part.name]
-    key_right = match[:, :, 0, 0].all(axis=0) & match[:, :, n_refs, 0].all(axis=0)  # (B,)
-    off_key = ~match[:, :, :, 0]  # (part, B, typed): the parts each typed answer gets wrong
-    named = np.all(match[:, :, :, 1:] | ~off_key[..., None], axis=0)  # (B, typed, mistake): matches every part it gets wrong
+    layout = _layout(tuple(parts))
+    if layout is None:
+        return [None] * len(next(iter(typed.values())))
+    tol_abs, tol_rel, starts = layout
+    given = np.concatenate([typed[p.name].reshape(*typed[p.name].shape[:2], -1) for p in parts], axis=-1)  # (B, 2R, C)
+    expected = np.concatenate([refs[p.name].reshape(*refs[p.name].shape[:2], -1) for p in parts], axis=-1)  # (B, R, C)
+    n, n_typed, n_refs = given.shape[0], given.shape[1], expected.shape[1]
+    expected = expected[:, None]  # (B, 1, R, C)
+    cells = np.abs(given[:, :, None] - expected) <= tol_abs + tol_rel * np.abs(expected)  # (B, 2R, R, C)
+    # (B, 2R, R, part): every cell of the part matches, and the reference gives the part at all
+    match = np.logical_and.reduceat(cells, starts, axis=-1) & np.stack([present[p.name] for p in parts], axis=-1)
+    finite = np.isfinite(given).reshape(n, -1).all(axis=-1)
+    key_right = match[:, 0, 0].all(axis=-1) & match[:, n_refs, 0].all(axis=-1)  # (B,)
+    off_key = ~match[:, :, 0]  # (B, typed, part): the parts each typed answer gets wrong
+    named = np.all(match[:, :, 1:] | ~off_key[:, :, None], axis=-1)  # (B, typed, mistake): matches every part it gets wrong
     # The mistake grading names: the first in catalogue order that matches (-1: none).
     first = np.where(named.any(axis=-1), named.argmax(axis=-1), -1)  # (B, typed)
     mistake = np.arange(n_typed) % n_refs - 1  # the mistake each typed answer is (-1: the key)
     rows = mistake >= 0
     # every mistake's answer (both forms) graded as wrong, and named as that mistake
-    distinct = np.all(off_key[:, :, rows].any(axis=0) & (first[:, rows] == mistake[rows]), axis=-1)
-    weighted = all(part.weight > 0 for part in parts)
-    return [bool(d) if ok and weighted else None for d, ok in zip(distinct, finite & key_right, strict=True)]
+    distinct = np.all(off_key[:, rows].any(axis=-1) & (first[:, rows] == mistake[rows]), axis=-1)
+    return [bool(d) if ok else None for d, ok in zip(distinct, finite & key_right, strict=True)]
 
 
 def mistakes_distinct_each(
@@ -125,25 +155,35 @@ def mistakes_distinct_each(
     return _decide(parts, typed, stacked, present)
 
 
-def _as_typed(part: Part, raw: Any) -> np.ndarray | None:
-    """What ``grading.read_part`` reads from ``raw`` for ``part``, or ``None`` where it would
-    not read a finite array of exactly the part's shape (let grading decide those).
+# Cell types ``parsing.parse_number`` reads as ``float(cell)``, as ``as_array`` converts them.
+_PLAIN = (int, float, Fraction, np.float64, np.int64)
 
-    Numbers and numeric arrays convert as ``parsing.parse_number`` converts each cell
-    (``float``); anything else (fraction strings, lists) is read by ``read_part`` itself.
+
+def _plain(raw: Any, ndim: int) -> bool:
+    """Whether grading reads ``raw`` (for a part of ``ndim`` dimensions) cell by cell as
+    ``float(cell)``: numbers, numeric arrays, or lists (of lists) of numbers, nothing else."""
+    if ndim == 0:
+        return type(raw) in _PLAIN
+    if isinstance(raw, np.ndarray):
+        return raw.dtype.kind in "iuf"
+    if type(raw) not in (list, tuple):
+        return False
+    if ndim == 1:
+        return all(type(cell) in _PLAIN for cell in raw)
+    return all(type(row) in (list, tuple) and all(type(cell) in _PLAIN for cell in row) for row in raw)
+
+
+def _as_typed(part: Part, raw: Any, value: np.ndarray) -> np.ndarray | None:
+    """What ``grading.read_part`` reads from ``raw`` for ``part`` (``value`` is ``as_array(raw)``),
+    or ``None`` where it would not read exactly the part's shape (let grading decide those).
+
+    Plain numbers (``_plain``) read as ``value``, cell by cell the same ``float``; anything else
+    (fraction strings, a column typed for a vector) is read by ``read_part`` itself.
     """
-    try:
-        if isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf" and part.shape:
-            value = raw.astype(np.float64)
-        elif isinstance(raw, numbers.Real) and not isinstance(raw, bool | np.bool_) and not part.shape:
-            value = np.array(float(raw))
-        else:
-            value, errors = read_part(part, raw)
-            if errors:
-                return None
-    except OverflowError:  # an int beyond any float: parse_number refuses it
-        return None
-    return value if value.shape == part.shape else None
+    if value.shape == part.shape and _plain(raw, len(part.shape)):
+        return value
+    read, errors = read_part(part, raw)
+    return None if errors or read is None or read.shape != part.shape else read
 
 
 def mistakes_distinct(
@@ -166,21 +206,18 @@ def mistakes_distinct(
     refs, present = {}, {}
     for part in variant.parts:
         name = part.name
-        rows = [_as_typed(part, a[name]) for a in full]
+        # as_array of each full answer's part: reference i where mistake i gives the part
+        values = [variant.key(name), *(as_array(a[name]) if name in a else variant.key(name) for a in answers.values())]
+        if any(v.shape != part.shape for v in values):
+            return None
+        rows = [_as_typed(part, a[name], v) for a, v in zip(full, values, strict=True)]
         if any(row is None for row in rows):
             return None
         given[name] = np.stack(rows)  # type: ignore[arg-type]
-        expected = [variant.key(name), *(as_array(a[name]) for a in answers.values() if name in a)]
-        if any(e.shape != part.shape for e in expected):
-            return None
+        exact = np.stack(values)  # (R, *shape)
+        refs[name] = exact[None]
         present[name] = np.array([True, *(name in a for a in answers.values())])
-        found = iter(expected)
-        refs[name] = np.stack([next(found) if has else np.zeros(part.shape) for has in present[name]])[None]
         if name in rounding:
-            values = [as_array(a[name]) for a in full]
-            if any(v.shape != part.shape for v in values):
-                return None
-            exact = np.stack(values)  # (R, *shape)
             rounded[name] = _round_cells(exact, rounding[name])
             changed |= ~(rounded[name] == exact).reshape(len(full), -1).all(axis=-1)
     typed = {

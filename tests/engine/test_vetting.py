@@ -13,7 +13,7 @@ import pytest
 from attention_engine import registry, vetting
 from attention_engine.grading import check_misconceptions_distinct
 from attention_engine.kinds import _attention as att
-from attention_engine.precision import decimals
+from attention_engine.precision import Precision, decimals, significant
 from attention_engine.variant import DIFFICULTIES, Part, make_rng
 
 KINDS = registry.available_names()
@@ -104,8 +104,13 @@ def test_what_the_table_leaves_to_grading():
 
 
 def test_rounding_cells_is_rounding_each():
-    """``_round_cells`` is ``Precision.round``, also at halves and for large numbers."""
+    """``_round_cells`` is ``Precision.round``, also at halves, powers of ten, zero and for
+    large and tiny numbers, for decimal places and significant digits."""
     rng = np.random.default_rng(0)
-    values = np.concatenate([rng.normal(0, 3, 2000), np.arange(-2000, 2000) / 1000 + 0.0005, [1e13 + 0.5, 2.0**45]])
-    for precision in (decimals(3), decimals(1)):
-        assert np.array_equal(vetting._round_cells(values, precision), precision.round(values))
+    values = np.concatenate([
+        rng.normal(0, 3, 2000), rng.lognormal(0, 8, 2000) * rng.choice([-1, 1], 2000),
+        np.arange(-2000, 2000) / 1000 + 0.0005, np.arange(-200, 200) / 100 + 0.005,
+        [0.0, -0.0, 1.0, 10.0, 100.0, 0.001, 1e-7, 999.95, 0.09995, 1e13 + 0.5, 2.0**45, 123456.5, 1e30],
+    ])
+    for precision in (decimals(3), decimals(1), significant(3), significant(4), Precision(significant=3, decimals=2)):
+        assert np.array_equal(vetting._round_cells(values, precision), precision.round(values)), precision

@@ -300,9 +300,19 @@ def draw_causal_tests(rng: np.random.Generator, difficulty: str) -> list[Test]:
         tests += [
             _qkv_test("one token", "a batch of 2 sequences of a single token", _qkv(rng, (2,), 1, 1, d, d)),
             _qkv_test("large scores", f"scores in the thousands, {t} tokens: a naive softmax overflows",
-                      _qkv(rng, (2,), t, t, d, d, scale=40.0)),
+                      _overflowing(rng, t, d)),
         ]
     return tests
+
+
+def _overflowing(rng: np.random.Generator, t: int, d: int) -> dict[str, np.ndarray]:
+    """Q, K, V of a batch of 2 whose causal scores reach past 800 ($e^{800}$ overflows float64),
+    drawn again until they do (a draw or two)."""
+    while True:
+        arrays = _qkv(rng, (2,), t, t, d, d, scale=40.0)
+        scores = arrays["Q"] @ np.swapaxes(arrays["K"], -1, -2) / np.sqrt(d)
+        if (np.tril(scores) > 800.0).any():
+            return arrays
 
 
 CAUSAL_SIGNATURE = "def causal_attention(Q, K, V):"

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
+from operator import itemgetter
 from types import ModuleType
 from typing import Any
 
@@ -245,7 +246,7 @@ def _learner_arrays(parts: Sequence[Part], responses: Sequence[dict[str, Any]]) 
     learner: dict[str, np.ndarray] = {}
     for part in parts:
         try:  # the rows and cells, flattened (``_plain`` checked the shapes), in one numpy call
-            cells = chain.from_iterable(chain.from_iterable(r[part.name] for r in responses))
+            cells = chain.from_iterable(chain.from_iterable(map(itemgetter(part.name), responses)))
             values = np.fromiter(cells, dtype=np.float64, count=len(responses) * part.shape[0] * part.shape[1])
             values = values.reshape(len(responses), *part.shape)
         except OverflowError:
@@ -344,13 +345,13 @@ def _grade_arrays(group: _Group, index: list[int], responses: list[dict[str, Any
         count(ok[p.name]), used[p.name] & ~taken_back, used[p.name] & taken_back, is_key[p.name])])
     # Answers that decide alike get the same grade but for the cells: one grade dict per pattern.
     grades: dict[tuple[int, ...], dict[str, Any]] = {}
-    cells = [ok[p.name].tolist() for p in parts]
-    for r, (slot, b, row) in enumerate(zip(np.flatnonzero(finite).tolist(), rows.tolist(), decided.tolist(), strict=True)):
-        pattern = tuple(row)
+    cells = zip(*(ok[p.name].tolist() for p in parts), strict=True)  # per answer, each part's cells
+    patterns = map(tuple, decided.tolist())
+    for slot, b, pattern, answer_cells in zip(np.flatnonzero(finite).tolist(), rows.tolist(), patterns, cells, strict=True):
         grade = grades.get(pattern)
         if grade is None:
-            grade = grades[pattern] = _grade_dict(group, group.variants[b], row)
-        out[slot] = _with_cells(grade, [part_cells[r] for part_cells in cells])
+            grade = grades[pattern] = _grade_dict(group, group.variants[b], list(pattern))
+        out[slot] = _with_cells(grade, answer_cells)
     return out
 
 
@@ -386,9 +387,16 @@ def _grade_dict(group: _Group, variant: Variant, decided: list[int]) -> dict[str
     ).to_dict()
 
 
-def _with_cells(grade: dict[str, Any], cells: list[Any]) -> dict[str, Any]:
+def _with_cells(grade: dict[str, Any], cells: Sequence[Any]) -> dict[str, Any]:
     """A fresh copy of ``grade`` with the parts' ``cells`` (in part order): no list is shared
-    between two results."""
-    parts = {name: {**part, "cells": part_cells, "expected_shape": list(part["expected_shape"])}
-             for (name, part), part_cells in zip(grade["parts"].items(), cells, strict=True)}
-    return {**grade, "parts": parts, "format_errors": list(grade["format_errors"])}
+    between two results. (Copies and item assignments: about twice as fast as ``{**d, ...}``.)"""
+    parts = {}
+    for (name, part), part_cells in zip(grade["parts"].items(), cells, strict=True):
+        fresh = part.copy()
+        fresh["cells"] = part_cells
+        fresh["expected_shape"] = part["expected_shape"].copy()
+        parts[name] = fresh
+    result = grade.copy()
+    result["parts"] = parts
+    result["format_errors"] = grade["format_errors"].copy()
+    return result

@@ -56,12 +56,11 @@ def typed_answers(data, rng):
     slipped = np.array(key[first])
     slipped[0, 0] += 0.75
     slip = consistent_from(variant, module.SPEC, {first: slipped})
-    answers = [key, rounded(key), rounded(key, 2), slip, rounded(slip)]
+    answers = [key, rounded(key), slip, rounded(slip)]
     for mistake in mistakes:
         answers += [mistake, rounded(mistake)]
-        off = {**mistake, last: (np.array(mistake[last]) + 0.5).tolist()}  # a mistake, and a slip on top
-        answers.append(off)
     mistake = mistakes[int(rng.integers(len(mistakes)))]
+    answers.append({**mistake, last: (np.array(mistake[last]) + 0.5).tolist()})  # a mistake, and a slip on top
     late = np.array(mistake[parts[-2]])
     late[-1, -1] += 0.3
     # a mistake up to one part, a slip there, the rest worked out from it
@@ -71,7 +70,6 @@ def typed_answers(data, rng):
     answers.append({**key, last: [[2**60 + 1] * len(row) for row in key[last]]})  # ints beyond 2**53
     answers.append({**key, last: [[10**400] * len(row) for row in key[last]]})  # an int beyond any float
     answers.append({**key, first: ""})  # a blank part
-    answers.append({**key, first: []})
     answers.append({n: v for n, v in key.items() if n != last})  # a missing part
     answers.append({**key, last: None})
     answers.append(format_error_probe(variant))  # text where a number goes

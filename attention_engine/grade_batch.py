@@ -360,7 +360,7 @@ def _grade_dict(group: _Group, variant: Variant, decided: list[int]) -> dict[str
     then per part: right cells, carried forward, carried-forward credit taken back, part is the
     key), with its helpers; the cells are filled in per answer (``_with_cells``)."""
     code = list(group.mistakes)[decided[0]] if decided[0] >= 0 else None
-    per_part = dict(zip((p.name for p in group.parts), zip(*[iter(decided[1:])] * 4, strict=True), strict=True))
+    per_part = {p.name: decided[1 + 4 * j:5 + 4 * j] for j, p in enumerate(group.parts)}
     results: dict[str, PartResult] = {}
     for p in group.parts:
         right, used, taken_back, _ = per_part[p.name]

@@ -48,7 +48,7 @@ def iter_variants(kind: str, seeds: Iterable[int], difficulty: str, device: str 
 def _chunk(module: Any, seeds: list[int], difficulty: str, device: str) -> list[dict[str, Any]]:
     # The device choice holds while the chunk is computed, not while the caller holds a
     # suspended iterator.
-    with using_device(device):
+    with using_device(device), grade_batch.collector_paused():  # a chunk's variants are many small objects
         if device != "auto":
             resolve_device()  # a missing CUDA device fails here, before any work
         batched = getattr(module, "generate_batch", None)

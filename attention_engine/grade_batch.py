@@ -24,7 +24,7 @@ a kind and shape. In bulk:
   ``grade``.
 
 Answers are taken ``CHUNK`` at a time, so the stacks stay a few MB however many are sent, and
-the cyclic garbage collector is paused while they are graded (``_collector_paused``). A
+the cyclic garbage collector is paused while they are graded (``collector_paused``). A
 variant that cannot be graded (not a full variant, an unknown kind, a broken key) raises what
 ``api.grade`` raises, after the answers before it are graded, as the loop did.
 """
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from attention_engine import ops, registry
+from attention_engine import registry
 from attention_engine.grading import (
     carried_note,
     cells_match,
@@ -124,15 +124,16 @@ class _Group:
 def grade_many(variants: Sequence[dict[str, Any]], answers: Sequence[Any]) -> list[dict[str, Any]]:
     """``[api.grade(v, a) for v, a in zip(variants, answers)]`` (the lengths are the caller's to check)."""
     results: list[dict[str, Any]] = []
-    with _collector_paused():
+    with collector_paused():
         for start in range(0, len(variants), CHUNK):
             results += _grade_chunk(variants[start:start + CHUNK], answers[start:start + CHUNK])
     return results
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while grading, back on after (if it was on).
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while grading (or generating: ``batch.iter_variants``
+    pauses it per chunk), back on after (if it was on).
 
     A grade dict is some 20 to 40 lists and dicts, all alive until the batch is returned; the
     collector, triggered by every few hundred of them, walks them again and again, and in a
@@ -261,27 +262,6 @@ def _learner_arrays(parts: Sequence[Part], responses: Sequence[dict[str, Any]]) 
     return learner, finite
 
 
-def _carry_forward(asked: set[str], learner: dict[str, np.ndarray], sol: dict[str, np.ndarray],
-                   mask: np.ndarray | None) -> dict[str, np.ndarray]:
-    """``_attention.carry_forward`` on stacks ``(N, ...)``: the same arithmetic in the same order
-    (so the same bits), with the value rows counted on ``V``'s second-last axis (the original
-    reads ``v.shape[0]``, which is the stack's length here)."""
-
-    def have(name: str) -> np.ndarray:
-        return learner[name] if name in learner else sol[name]
-
-    carried: dict[str, np.ndarray] = {}
-    q, k = have("Q"), have("K")
-    if "scores" in asked and q.shape[-1] == k.shape[-1]:
-        carried["scores"] = ops.attention_scores(q, k)
-    if "weights" in asked:
-        carried["weights"] = att._masked_softmax(have("scores"), mask)
-    weights, v = have("weights"), have("V")
-    if "output" in asked and weights.shape[-1] == v.shape[-2]:
-        carried["output"] = weights @ v
-    return carried
-
-
 def _grade_arrays(group: _Group, index: list[int], responses: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
     """``grade_response`` for plain-number answers to ``group``'s variants ``index``, as arrays.
 
@@ -314,7 +294,7 @@ def _grade_arrays(group: _Group, index: list[int], responses: list[dict[str, Any
         return cells.reshape(n, -1).sum(axis=1)
 
     with np.errstate(all="ignore"):  # a non-finite carried value is never used (as one by one)
-        carried = _carry_forward({p.name for p in parts}, learner, sol, mask)
+        carried = att.carried_parts({p.name for p in parts}, learner, mask, sol)
         ok = {p.name: cells_match(keys[p.name], learner[p.name], p.tolerance) for p in parts}
         is_key = {name: all_cells(cells) for name, cells in ok.items()}
         ok_carried: dict[str, np.ndarray] = {}

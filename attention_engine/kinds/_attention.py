@@ -223,7 +223,14 @@ def carry_forward(
     ``output`` from the learner's ``weights`` and ``V``. A part the problem does not ask for
     is taken from the key.
     """
-    asked = {p.name for p in variant.parts}
+    return carried_parts({p.name for p in variant.parts}, learner, mask, sol)
+
+
+def carried_parts(
+    asked: set[str], learner: dict[str, np.ndarray], mask: np.ndarray | None, sol: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """``carry_forward`` for the parts ``asked``; on one variant or on stacks ``(N, ...)`` of them
+    (``attention_engine.grade_batch``): the value rows are counted on ``V``'s second-last axis."""
 
     def have(name: str) -> np.ndarray:
         return learner[name] if name in learner else sol[name]
@@ -235,7 +242,7 @@ def carry_forward(
     if "weights" in asked:
         carried["weights"] = _masked_softmax(have("scores"), mask)
     weights, v = have("weights"), have("V")
-    if "output" in asked and weights.shape[-1] == v.shape[0]:
+    if "output" in asked and weights.shape[-1] == v.shape[-2]:
         carried["output"] = weights @ v
     return carried
 

@@ -182,7 +182,7 @@ def test_stacks_give_the_bits_of_one_variant(kind):
         group.solve()
         learner = {p.name: np.stack([v.key(p.name) for v in variants]) + rng.normal(size=(len(variants), *p.shape))
                    for p in variants[0].parts}
-        carried = grade_batch._carry_forward({p.name for p in variants[0].parts}, learner, group.sol, group.mask)
+        carried = att.carried_parts({p.name for p in variants[0].parts}, learner, group.mask, group.sol)
         for b, variant in enumerate(variants):
             for code, answer in module.misconception_answers(variant).items():
                 for name, value in answer.items():

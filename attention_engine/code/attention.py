@@ -42,12 +42,16 @@ def _softmax_rows(scores: np.ndarray, mask: np.ndarray | None, *, axis: int = -1
 
 
 def reference(test: Test, *, scale: str = "sqrt", axis: int = -1, stable: bool = True, empty_rows: str = "zero",
-              mask_mode: str = "before", transposed: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Attention as the formula says; the keyword arguments make the catalogued mistakes."""
+              mask_mode: str = "before", transposed: bool = False,
+              dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+    """Attention as the formula says; the keyword arguments make the catalogued mistakes.
+    ``dtype`` is the arithmetic's (an overflowing softmax overflows at 88 in float32, at 709 in
+    float64: a float32 learner's NaNs are where the float32 procedure has them)."""
     q, k, v, mask = _inputs(test)
+    q, k, v = (a.astype(dtype) for a in (q, k, v))
     d_k = q.shape[-1]
     raw = (k @ np.swapaxes(q, -1, -2)) if transposed else (q @ np.swapaxes(k, -1, -2))
-    scores = raw / {"sqrt": np.sqrt(d_k), "none": 1.0, "d_k": float(d_k)}[scale]
+    scores = raw / np.asarray({"sqrt": np.sqrt(d_k), "none": 1.0, "d_k": float(d_k)}[scale], dtype=dtype)
     if mask is not None and mask_mode == "inverted":
         mask = ~mask
     if mask is not None and mask_mode == "after":
@@ -80,7 +84,7 @@ WRONG = {
     "mask_inverted": ("easy", lambda t: reference(t, mask_mode="inverted")),
     "mask_after_softmax": ("easy", lambda t: reference(t, mask_mode="after")),
     "nan_for_empty_rows": ("hard", lambda t: reference(t, empty_rows="nan")),
-    "softmax_overflows": ("hard", lambda t: reference(t, stable=False)),
+    "softmax_overflows": ("hard", lambda t: reference(t, stable=False, dtype=t.dtype)),
 }
 MISCONCEPTIONS = {
     "no_scaling": "the scores were not divided by $\\sqrt{d_k}$.",

@@ -26,7 +26,7 @@ the code's on every failed test (NaN where it has NaN) is named.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -140,16 +140,19 @@ def _verify(kind: CodeKind, tests: Sequence[Test]) -> dict[str, Any]:
 
 
 def distinct(procedures: dict[str, Procedure], tests: Sequence[Test], kind: CodeKind) -> bool:
-    """Every wrong procedure fails some test, and no two give the same results on all tests."""
-    seen: list[list[tuple[np.ndarray, ...] | None]] = []
-    for procedure in procedures.values():
-        results = [_try(procedure, t) for t in tests]
-        if all(r is not None and _passes(r, t, kind) for r, t in zip(results, tests, strict=True)):
+    """Whether grading tells every wrong procedure apart on these tests: each fails some test by
+    its numbers as a learner's code would return them (in the test's dtype), and grading its
+    results names that procedure and no other (so no two procedures agree where they fail)."""
+    for code, procedure in procedures.items():
+        failed = []
+        for test in tests:
+            results = _try(procedure, test)
+            typed = None if results is None else tuple(a.astype(test.dtype) for a in results)
+            if typed is None or not _passes(typed, test, kind):
+                # as the sandbox would bring it back: raised where the procedure cannot run
+                failed.append((test, sandbox.CaseResult(test.name, ok=typed is not None, outputs=list(typed or ()))))
+        if not failed or _misconception(procedures, failed) != code:
             return False
-        for other in seen:
-            if all(_same(a, b) for a, b in zip(results, other, strict=True)):
-                return False
-        seen.append(results)
     return True
 
 
@@ -284,17 +287,38 @@ def _misconception(procedures: dict[str, Procedure], failed: list[tuple[Test, sa
     for code, procedure in procedures.items():
         matched, consistent = 0, True
         for test, case in failed:
-            expected = _try(procedure, test)
-            if expected is None:
+            candidates = [r for r in _results_of(procedure, test) if r is not None]
+            if not candidates:
                 consistent = not case.ok
             else:
-                consistent = case.ok and _same(tuple(o.astype(np.float64) for o in case.outputs), expected, test.dtype)
+                given = tuple(o.astype(np.float64) for o in case.outputs)
+                consistent = case.ok and any(_same(given, _undefined_as(given, r), test.dtype) for r in candidates)
                 matched += consistent
             if not consistent:
                 break
         if consistent and matched:
             return code
     return None
+
+
+def _undefined_as(given: tuple[np.ndarray, ...], results: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """``results`` with each NaN (a procedure's 0/0 or inf/inf) read as 0 where the code gave 0:
+    code that makes the mistake and then cleans NaN up, as the task asks for empty rows
+    (``nan_to_num``), shows the same mistake."""
+    if len(given) != len(results):
+        return results
+    return tuple(np.where(np.isnan(r) & (g == 0), 0.0, r) if g.shape == r.shape else r
+                 for g, r in zip(given, results, strict=True))
+
+
+def _results_of(procedure: Procedure, test: Test) -> list[tuple[np.ndarray, ...] | None]:
+    """What ``procedure`` gives on ``test``: in the test's dtype, and for a float32 test also in
+    float64 (NumPy code promotes float32 to float64 as soon as it divides by ``np.sqrt(d)``, and a
+    mistake such as an overflowing softmax then shows where float64 overflows)."""
+    results = [_try(procedure, test)]
+    if test.dtype != "float64":
+        results.append(_try(procedure, replace(test, dtype="float64")))
+    return results
 
 
 def _format_error(message: str) -> dict[str, Any]:
@@ -318,21 +342,28 @@ def _test_json(test: Test, *, with_expected: bool) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    """An input or expected array as JSON (every one is finite: the references never give NaN)."""
-    if isinstance(value, np.ndarray):
-        if value.dtype == bool:
-            return {"bool": value.tolist()}
-        if not np.all(np.isfinite(value)):
-            raise GenerationError("a test array is not finite")
-        return {"array": value.tolist(), "dtype": "int64" if value.dtype.kind in "iu" else "float64"}
-    return value
+    """An input or expected array as JSON: its shape (an empty axis survives), its dtype, its
+    values, and where they are not finite, ``"inf"``, ``"-inf"`` or ``"nan"`` by index."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.dtype == bool:
+        return {"bool": value.tolist(), "shape": list(value.shape)}
+    finite = np.isfinite(value) if value.dtype.kind == "f" else np.ones(value.shape, dtype=bool)
+    data: dict[str, Any] = {"array": np.where(finite, value, 0).tolist(), "shape": list(value.shape),
+                            "dtype": "int64" if value.dtype.kind in "iu" else "float64"}
+    if not finite.all():
+        data["nonfinite"] = [[*map(int, index), str(value[tuple(index)])] for index in np.argwhere(~finite)]
+    return data
 
 
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict) and "bool" in value:
-        return np.asarray(value["bool"], dtype=bool)
+        return np.asarray(value["bool"], dtype=bool).reshape(value["shape"])
     if isinstance(value, dict) and "array" in value:
-        return np.asarray(value["array"], dtype=value["dtype"])
+        array = np.asarray(value["array"], dtype=value["dtype"]).reshape(value["shape"])
+        for *index, text in value.get("nonfinite", []):
+            array[tuple(index)] = float(text)
+        return array
     return value
 
 

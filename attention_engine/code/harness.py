@@ -152,6 +152,8 @@ def _call(target, case, arrays, np, torch, device):
     if case.get("call") == "module":
         init = {k: _ref(r, arrays, np, torch, device, dtype) for k, r in case.get("init", {}).items()}
         module = target(**init)
+        if dtype:  # parameters in the test's dtype before loading: load_state_dict keeps the module's dtype
+            module.to(getattr(torch, dtype))
         state = {k: _ref({"array": v}, arrays, np, torch, device, dtype) for k, v in case.get("state", {}).items()}
         module.load_state_dict(state, strict=True)
         module.to(device)

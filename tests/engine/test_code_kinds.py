@@ -84,7 +84,9 @@ MISTAKES = [
     ("mask_ignored", ("mask = np.broadcast_to(mask, scores.shape)", "mask = np.ones(scores.shape, dtype=bool)"),
      ('        scores = scores.masked_fill(~mask, float("-inf"))\n', "        pass\n")),
     ("nan_for_empty_rows", None, ("    weights = torch.nan_to_num(weights, nan=0.0)  # a row with nothing allowed: 0/0\n", "")),
-    ("softmax_overflows", ("top = np.where(np.isfinite(top), top, 0.0)", "top = np.zeros_like(top)"), None),
+    ("softmax_overflows", ("top = np.where(np.isfinite(top), top, 0.0)", "top = np.zeros_like(top)"),
+     ("weights = torch.softmax(scores, dim=-1)  # subtracts each row's maximum",
+      "weights = scores.exp() / scores.exp().sum(dim=-1, keepdim=True)")),
 ]
 
 

@@ -215,7 +215,7 @@ def grade(kind: CodeKind, variant: dict[str, Any], answer: Any, *, examples_only
         return _format_error("no code given: send {\"code\": \"...\"}")
     if len(code.encode("utf-8")) > MAX_CODE_BYTES:
         return _format_error(f"the code is longer than {MAX_CODE_BYTES:,} bytes")
-    tests = [_test_from_json(t) for t in variant["answer"]["tests"]]
+    tests = stored_tests(variant)
     if examples_only:
         tests = tests[: len(variant["examples"])]
     cases = [_case(kind, t) for t in tests]
@@ -365,6 +365,11 @@ def _from_jsonable(value: Any) -> Any:
             array[tuple(index)] = float(text)
         return array
     return value
+
+
+def stored_tests(variant: dict[str, Any]) -> list[Test]:
+    """The tests a variant keeps in its private answer, examples first, as ``Test``s."""
+    return [_test_from_json(t) for t in variant["answer"]["tests"]]
 
 
 def _test_from_json(data: dict[str, Any]) -> Test:

@@ -12,23 +12,14 @@ import numpy as np
 import pytest
 
 from attention_engine import code
-from attention_engine.code import decoding, exercise, masks, sandbox
+from attention_engine.code import decoding, exercise, masks
 from attention_engine.code.sandbox import CaseResult
 from attention_engine.variant import DIFFICULTIES
-from tests.conftest import service_missing
 
 KINDS = ("code_stable_softmax", "code_causal_attention", "code_padding_attention", "code_cross_attention",
          "code_kv_cache_step")
 SEED = 4
 
-
-@pytest.fixture(scope="module")
-def sandboxed():
-    reason = sandbox.available()
-    if reason:
-        service_missing(f"the sandbox cannot run here: {reason}")
-    yield
-    sandbox.POOL.close()
 
 
 _VARIANTS: dict[str, dict] = {}
@@ -41,8 +32,6 @@ def hard_variant(kind: str) -> dict:
     return _VARIANTS[kind]
 
 
-def stored_tests(variant: dict) -> list[exercise.Test]:
-    return [exercise._test_from_json(t) for t in variant["answer"]["tests"]]
 
 
 def _replace_from(solution: str, start: str, new_tail: str) -> str:
@@ -142,7 +131,7 @@ def test_each_wrong_procedure_fails_by_its_numbers_and_is_named_for_itself(kind)
     for difficulty in DIFFICULTIES:
         procedures = spec.procedures(difficulty)
         for seed in range(4):
-            tests = stored_tests(code.generate(kind, seed, difficulty))
+            tests = exercise.stored_tests(code.generate(kind, seed, difficulty))
             for name, procedure in procedures.items():
                 failed = []
                 for test in tests:
@@ -158,7 +147,7 @@ def test_each_wrong_procedure_fails_by_its_numbers_and_is_named_for_itself(kind)
 
 
 def test_softmax_hard_tests_overflow_underflow_and_mask():
-    tests = stored_tests(code.generate("code_stable_softmax", 7, "hard"))
+    tests = exercise.stored_tests(code.generate("code_stable_softmax", 7, "hard"))
     assert any(t.inputs["x"].max() > 709 for t in tests)  # e^x overflows float64
     assert any(t.inputs["x"].max() < -745 for t in tests)  # e^x underflows to 0 everywhere
     far = [t for t in tests if t.name == "rows far apart"][0].inputs["x"]
@@ -172,7 +161,7 @@ def test_softmax_hard_tests_overflow_underflow_and_mask():
 
 
 def test_causal_hard_tests_hold_one_token_and_overflowing_scores():
-    tests = stored_tests(code.generate("code_causal_attention", 7, "hard"))
+    tests = exercise.stored_tests(code.generate("code_causal_attention", 7, "hard"))
     assert any(t.inputs["Q"].shape[-2] == 1 for t in tests)
     assert any(t.inputs["Q"].ndim == 4 for t in tests) and any(t.dtype == "float32" for t in tests)
     scores = [np.abs(t.inputs["Q"] @ np.swapaxes(t.inputs["K"], -1, -2)).max() / np.sqrt(t.inputs["Q"].shape[-1])
@@ -185,7 +174,7 @@ def test_causal_hard_tests_hold_one_token_and_overflowing_scores():
 
 
 def test_padding_hard_tests_hold_a_full_length_and_a_length_of_zero():
-    tests = stored_tests(code.generate("code_padding_attention", 7, "hard"))
+    tests = exercise.stored_tests(code.generate("code_padding_attention", 7, "hard"))
     for t in tests:
         assert t.inputs["lengths"].dtype == np.int64
     empty = [(t, b) for t in tests for b, n in enumerate(t.inputs["lengths"]) if n == 0]
@@ -201,7 +190,7 @@ def test_padding_hard_tests_hold_a_full_length_and_a_length_of_zero():
 
 def test_cross_tests_have_other_lengths_and_widths():
     for difficulty in DIFFICULTIES:
-        tests = stored_tests(code.generate("code_cross_attention", 7, difficulty))
+        tests = exercise.stored_tests(code.generate("code_cross_attention", 7, difficulty))
         for t in tests:
             d_model, d_k, d_v = t.inputs["x_dec"].shape[-1], t.inputs["W_k"].shape[-1], t.inputs["W_v"].shape[-1]
             assert len({d_model, d_k, d_v}) == 3
@@ -210,7 +199,7 @@ def test_cross_tests_have_other_lengths_and_widths():
 
 
 def test_kv_cache_hard_tests_hold_the_first_step_of_a_batch():
-    tests = stored_tests(code.generate("code_kv_cache_step", 7, "hard"))
+    tests = exercise.stored_tests(code.generate("code_kv_cache_step", 7, "hard"))
     first = [t for t in tests if t.inputs["cache_k"] is None]
     assert first and all(t.inputs["cache_v"] is None for t in first)
     assert any(t.inputs["x_t"].shape[0] > 1 for t in first)

@@ -9,26 +9,14 @@ import numpy as np
 import pytest
 
 from attention_engine import code
-from attention_engine.code import exercise, sandbox
-from tests.conftest import service_missing
+from attention_engine.code import exercise
 
 MHA = "code_mha_module"
 SINUSOIDAL = "code_sinusoidal_positions"
 ROPE = "code_rope"
-needs_mha = pytest.mark.skipif(MHA not in code.CODE_KINDS, reason="attention_engine/code/modules.py is not there")
 
 
-@pytest.fixture(scope="module")
-def sandboxed():
-    reason = sandbox.available()
-    if reason:
-        service_missing(f"the sandbox cannot run here: {reason}")
-    yield
-    sandbox.POOL.close()
 
-
-def drawn(variant):
-    return [exercise._test_from_json(t) for t in variant["answer"]["tests"]]
 
 
 # Mistakes a learner makes, as edits (old, new) of the model solution: {kind: [(misconception, edits)]}.
@@ -94,7 +82,7 @@ def test_every_catalogued_mistake_has_an_edit_and_a_message():
                 assert old in spec.solution, (kind, old)
 
 
-@pytest.mark.parametrize("kind", [SINUSOIDAL, ROPE, pytest.param(MHA, marks=needs_mha)])
+@pytest.mark.parametrize("kind", [SINUSOIDAL, ROPE, MHA])
 def test_each_mistake_written_as_code_is_caught_and_named(kind, sandboxed):
     variant = code.generate(kind, 4, "hard")  # every wrong procedure applies at hard
     for misconception, edits in MISTAKES[kind]:
@@ -107,20 +95,19 @@ def test_each_mistake_written_as_code_is_caught_and_named(kind, sandboxed):
         assert result["misconception_message"] in result["feedback"]
 
 
-@pytest.mark.parametrize("kind", [SINUSOIDAL, ROPE, pytest.param(MHA, marks=needs_mha)])
+@pytest.mark.parametrize("kind", [SINUSOIDAL, ROPE, MHA])
 def test_each_mistake_is_caught_at_the_difficulty_it_is_tagged_with(kind):
     """By its numbers: the wrong results are cast to the test's dtype first (a float64 result
     fails a float32 test of a torch kind by its dtype alone, which proves nothing)."""
     spec = code.get_code_kind(kind)
     for difficulty, seeds in (("easy", range(6)), ("medium", range(3)), ("hard", range(3))):
         for seed in seeds:
-            tests = drawn(code.generate(kind, seed, difficulty))
+            tests = exercise.stored_tests(code.generate(kind, seed, difficulty))
             for misconception, procedure in spec.procedures(difficulty).items():
                 assert any(not exercise._passes(tuple(np.asarray(a).astype(t.dtype) for a in procedure(t)), t, spec)
                            for t in tests), (kind, misconception, difficulty, seed)
 
 
-@needs_mha
 def test_the_module_reference_is_nn_multihead_attention_with_the_same_weights():
     import torch
     from torch import nn
@@ -128,7 +115,7 @@ def test_the_module_reference_is_nn_multihead_attention_with_the_same_weights():
     spec = code.get_code_kind(MHA)
     assert spec.call == "module" and spec.second_route_name == "torch-nn-MultiheadAttention-float64"
     for seed in range(3):
-        for test in drawn(code.generate(MHA, seed, "hard")):
+        for test in exercise.stored_tests(code.generate(MHA, seed, "hard")):
             d, h = test.init["d_model"], test.init["num_heads"]
             module = nn.MultiheadAttention(d, h, batch_first=True).double().eval()
             s = {k: torch.from_numpy(v) for k, v in test.state.items()}
@@ -145,11 +132,10 @@ def test_the_module_reference_is_nn_multihead_attention_with_the_same_weights():
             np.testing.assert_allclose(test.expected[1], weights.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@needs_mha
 def test_the_module_tests_cover_what_the_issue_asks_and_survive_json():
     spec = code.get_code_kind(MHA)
     variant = code.generate(MHA, 7, "hard")
-    tests = drawn(variant)
+    tests = exercise.stored_tests(variant)
     assert {t.dtype for t in tests} == {"float32", "float64"}
     assert {t.init["num_heads"] for t in tests} >= {1, 2, 3, 4, 8}
     assert all(t.init["d_model"] % t.init["num_heads"] == 0 for t in tests)
@@ -170,11 +156,11 @@ def test_the_module_tests_cover_what_the_issue_asks_and_survive_json():
 
 
 def test_the_position_tests_cover_what_the_issue_asks():
-    sin_tests = drawn(code.generate(SINUSOIDAL, 3, "hard"))
+    sin_tests = exercise.stored_tests(code.generate(SINUSOIDAL, 3, "hard"))
     shapes = [(t.inputs["T"], t.inputs["d_model"]) for t in sin_tests]
     assert any(t % 2 for t, _ in shapes) and len({d for _, d in shapes}) >= 4 and max(t for t, _ in shapes) > 200
     assert all(d % 2 == 0 and d >= 4 for _, d in shapes)
-    rope_tests = drawn(code.generate(ROPE, 3, "hard"))
+    rope_tests = exercise.stored_tests(code.generate(ROPE, 3, "hard"))
     assert {t.dtype for t in rope_tests} == {"float32", "float64"}
     assert {t.inputs["x"].ndim for t in rope_tests} >= {2, 3, 4}  # no batch, batch, batch and heads
     assert any(t.inputs["positions"][0] > 0 for t in rope_tests)  # an offset, as in decoding

@@ -241,7 +241,10 @@ def _result(kind: CodeKind, variant: dict[str, Any], tests: list[Test], run: san
             examples_only: bool) -> dict[str, Any]:
     shown = len(variant["examples"])
     base = {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
-            "format_errors": [], "seconds": round(run.seconds, 3), "output": run.output[-2000:]}
+            "format_errors": [], "seconds": round(run.seconds, 3),
+            # What the code printed, for debugging the visible examples; never while it ran the
+            # hidden tests (it could print their inputs).
+            "output": run.output[-2000:] if examples_only else ""}
     if run.status != "ok":
         where = f" (line {run.line})" if run.line else ""
         base["feedback"] = f"{_STATUS[run.status]}{where}: {run.message}" if run.message else _STATUS[run.status]

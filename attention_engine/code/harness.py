@@ -9,18 +9,20 @@ code cannot reach it.
 
 Protocol (all paths inside the sandbox):
 
-* ``python harness.py numpy|torch`` imports the framework, then waits for one line on stdin (a
-  warm sandbox is started before the code exists), then reads ``/task/solution.py`` (the
-  learner's code), ``/task/cases.json`` and ``/task/cases.npz``;
+* ``python harness.py numpy|torch FD`` imports the framework, writes ``ready`` and a newline to
+  the pipe ``FD``, then waits for one line on stdin (a warm sandbox is started before the code
+  exists), then reads ``/task/solution.py`` (the learner's code), ``/task/cases.json`` and
+  ``/task/cases.npz``;
 * ``cases.json`` is ``{"entry_point", "device", "cases": [...]}``;
   a case is ``{"name", "call": "function"|"module", "args": [ref...], "kwargs": {name: ref},
   "init": {name: ref}, "state": {name: array name}, "dtype"}`` where a ref is ``{"array":
   name}`` (an array of ``cases.npz``, a torch tensor for torch tasks), ``{"value": json}`` or
   ``{"none": true}``; ``call: module`` builds ``entry_point(**init)``, loads ``state`` into it
   (``load_state_dict``, strict) and calls it with ``args``/``kwargs``;
-* it writes ``/out/results.json``: ``{"status": "ok"|"syntax_error"|"import_error"|"refused",
+* it writes to ``FD`` one line of JSON, ``{"status": "ok"|"syntax_error"|"import_error"|"refused",
   "message", "line", "cases": [{"name", "status": "ok"|"error", "message", "outputs": [array
-  name, ...]}]}`` and ``/out/outputs.npz`` with the returned arrays.
+  name, ...]}]}``, then an ``.npz`` archive of the returned arrays, and exits. The sandbox has no
+  folder shared with the worker to write into: what comes back is what crosses that pipe.
 """
 
 import builtins
@@ -44,13 +46,14 @@ def main() -> None:
     import numpy as np
 
     framework = sys.argv[1]  # numpy or torch: known when the sandbox starts, before the task
+    results_fd = int(sys.argv[2])
     torch = None
     if framework == "torch":
         import torch  # imported before the learner's code: a warm sandbox has it ready
 
         torch.set_num_threads(1)
         _warm_up(torch)
-    open("/out/ready", "w").close()  # warm: what a learner would otherwise wait for is done
+    _send(results_fd, b"ready\n")  # warm: what a learner would otherwise wait for is done
     sys.stdin.readline()  # the go signal: solution.py and the cases are in place now
     task = json.load(open("/task/cases.json"))
     arrays = dict(np.load("/task/cases.npz", allow_pickle=False))
@@ -60,18 +63,18 @@ def main() -> None:
         module = _load_solution(np, torch)
     except _Refused as exc:
         results.update(status="refused", message=str(exc), line=exc.line)
-        return _write(results, outputs, np)
+        return _write(results_fd, results, outputs, np)
     except SyntaxError as exc:
         results.update(status="syntax_error", message=_short(f"{exc.msg}"), line=exc.lineno)
-        return _write(results, outputs, np)
+        return _write(results_fd, results, outputs, np)
     except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises while loading
         results.update(status="import_error", message=_short(_describe(exc)), line=_solution_line(exc))
-        return _write(results, outputs, np)
+        return _write(results_fd, results, outputs, np)
     entry = task["entry_point"]
     target = module.get(entry)
     if target is None:
         results.update(status="import_error", message=f"your code defines no {entry!r}")
-        return _write(results, outputs, np)
+        return _write(results_fd, results, outputs, np)
     device = task.get("device", "cpu")
     for index, case in enumerate(task["cases"]):
         try:
@@ -85,7 +88,7 @@ def main() -> None:
         except BaseException as exc:  # noqa: BLE001 - the learner's exception is the result
             results["cases"].append({"name": case["name"], "status": "error", "outputs": [],
                                      "message": _short(_describe(exc)), "line": _solution_line(exc)})
-    _write(results, outputs, np)
+    _write(results_fd, results, outputs, np)
 
 
 def _warm_up(torch) -> None:
@@ -202,11 +205,20 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-def _write(results, outputs, np) -> None:
-    with open("/out/outputs.npz", "wb") as handle:
-        np.savez(handle, **outputs)
-    with open("/out/results.json", "w") as handle:
-        json.dump(results, handle)
+def _write(fd, results, outputs, np) -> None:
+    import io
+
+    archive = io.BytesIO()
+    np.savez(archive, **outputs)
+    _send(fd, json.dumps(results).encode() + b"\n" + archive.getvalue())
+
+
+def _send(fd, data: bytes) -> None:
+    import os
+
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 if __name__ == "__main__":

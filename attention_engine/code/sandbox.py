@@ -8,14 +8,18 @@ Each run gets its own sandbox, used once (``bwrap`` from Debian's ``bubblewrap``
   (no terminal to inject into), killed with its parent.
 * **Files.** A read-only root made of ``/usr`` (and the merged ``/lib``, ``/bin`` links), the
   Python installation, and the site-packages holding numpy and torch at ``/opt/site`` with this
-  project's own packages masked; the task folder read-only at ``/task``; an output folder at
-  ``/out``; a private ``/tmp`` of ``Limits.tmp_bytes``. No ``/etc`` (no passwd), no ``/home``,
-  ``/root``, project checkout, settings, environment (``--clearenv``) or database socket.
+  project's own packages masked; the task folder read-only at ``/task``; a private ``/tmp`` of
+  ``Limits.tmp_bytes``. No ``/etc`` (no passwd), no ``/home``, ``/root``, project checkout,
+  settings, environment (``--clearenv``, and bwrap itself starts with an empty one) or database
+  socket, and nothing writable that the worker reads: the results come back through a pipe,
+  read with a size cap and checked as untrusted input.
 * **Limits.** CPU seconds, address space, file size, open files and no core dumps by
   ``prlimit`` on the sandbox; processes (fork bombs) by a ``pids`` cgroup of its own where the
   worker may create one, else by ``RLIMIT_NPROC`` when the worker is not root (root is exempt
-  from it: then no sandbox, see below); wall time and output size are watched from here, and
-  the whole sandbox is killed when either runs out.
+  from it: then no sandbox, see below); the whole sandbox's memory by a memory cgroup where the
+  worker may create one, else at most ``FALLBACK_PROCESSES`` processes of ``Limits.memory_bytes``
+  each; wall time, printed output and the size of the results are watched from here, and the
+  whole sandbox is killed when one runs out.
 
 When any of that cannot be set up (no ``bwrap``, no user namespaces, no way to cap processes),
 ``SandboxUnavailable`` is raised and the code is not run: never without the sandbox.
@@ -28,8 +32,10 @@ and every run still gets a fresh sandbox.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import selectors
@@ -53,7 +59,12 @@ FRAMEWORKS = ("numpy", "torch")
 # non-editable install would put them.
 PROJECT_PACKAGES = ("attention_engine", "questions", "quizsite", "tests", "bench")
 CGROUP_PIDS_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+CGROUP_MEMORY_ROOTS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup")
 CGROUP_NAME = "attention-sandbox"
+READY = b"ready\n"  # the harness's first words on the results pipe: warm and waiting
+FALLBACK_PROCESSES = 4  # without a memory cgroup: at most this many processes of Limits.memory_bytes
+MAX_ARRAYS = 256  # arrays a run may return
+STALE_CGROUP_SECONDS = 300
 
 
 class SandboxUnavailable(RuntimeError):
@@ -64,10 +75,10 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     cpu_seconds: int = 10  # CPU time of each process (RLIMIT_CPU); the import of torch included
     wall_seconds: float = 10.0  # from the go signal to the last result written
-    memory_bytes: int = 2 * 2**30  # address space of each process (RLIMIT_AS)
-    processes: int = 32  # processes and threads in the sandbox at once
+    memory_bytes: int = 2 * 2**30  # address space of each process (RLIMIT_AS), and of the whole sandbox
+    processes: int = 32  # processes and threads in the sandbox at once (FALLBACK_PROCESSES without a memory cgroup)
     output_bytes: int = 256 * 2**10  # printed output kept; more ends the run
-    file_bytes: int = 64 * 2**20  # largest file it may write (RLIMIT_FSIZE): its results
+    file_bytes: int = 64 * 2**20  # largest file it may write in its /tmp (RLIMIT_FSIZE), and its results
     tmp_bytes: int = 64 * 2**20  # its private /tmp
     open_files: int = 256
 
@@ -135,17 +146,19 @@ class Sandbox:
         self.limits = limits
         self.folder = Path(tempfile.mkdtemp(prefix="sandbox-"))
         (self.folder / "task").mkdir()
-        (self.folder / "out").mkdir()
-        os.chmod(self.folder / "out", 0o777)  # written by nobody inside
         for path in (self.folder, self.folder / "task"):
             os.chmod(path, 0o755)
         shutil.copyfile(HARNESS, self.folder / "task" / "harness.py")
-        self.cgroup = _cgroup_create(limits.processes)
+        self.received = b""  # what came through the results pipe so far
+        self.cgroups = _cgroups_create(limits)
+        # The results come back through a pipe, not a shared folder: nothing the code writes
+        # reaches the worker's disk, and nothing there (a FIFO, a link) is opened by the worker.
+        self.results, write_end = os.pipe()
         try:
             self.process = subprocess.Popen(
-                _command(self.folder, framework, limits, self.cgroup),
+                _command(self.folder, framework, limits, self.cgroups, write_end),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self.folder,
+                start_new_session=True, cwd=self.folder, pass_fds=(write_end,),
                 # Not the worker's environment: bwrap's own process is the sandbox's PID 1, whose
                 # /proc/1/environ the code could read (--clearenv only clears the code's).
                 env={"PATH": "/usr/bin:/bin"},
@@ -153,6 +166,9 @@ class Sandbox:
         except OSError as exc:
             self.close()
             raise SandboxUnavailable(f"could not start bwrap: {exc}") from exc
+        finally:
+            os.close(write_end)
+        os.set_blocking(self.results, False)
 
     @classmethod
     def start(cls, framework: str, limits: Limits | None = None) -> Sandbox:
@@ -164,7 +180,9 @@ class Sandbox:
 
     def ready(self) -> bool:
         """Warm: its framework is imported and it waits for the code."""
-        return (self.folder / "out" / "ready").exists()
+        with contextlib.suppress(BlockingIOError):
+            self.received += os.read(self.results, len(READY))
+        return self.received.startswith(READY)
 
     def run(self, code: str, entry_point: str, cases: list[Case], *, device: str = "cpu") -> RunResult:
         try:
@@ -185,12 +203,12 @@ class Sandbox:
             self.process.stdin.close()
         except (BrokenPipeError, OSError):
             pass  # it died while warm; what it printed says why
-        output, ended = _watch(self.process, self.limits, started)
+        output, received, ended = _watch(self.process, self.results, self.limits, started)
         seconds = time.monotonic() - started
         if ended != "exited":
             return RunResult(status=ended, message=_ENDED[ended].format(limits=self.limits), output=output,
                              seconds=seconds)
-        result = _read_results(self.folder / "out", self.limits)
+        result = _read_results(self.received + received, self.limits)
         if result is None:
             status = "memory" if "MemoryError" in output or self.process.returncode in (-9, 137) else "crashed"
             message = _ENDED[status].format(limits=self.limits)
@@ -202,9 +220,12 @@ class Sandbox:
         process = getattr(self, "process", None)
         if process is not None and process.poll() is None:
             _kill(process)
-        if self.cgroup:
-            _cgroup_remove(self.cgroup)
-            self.cgroup = None
+        for group in self.cgroups:
+            _cgroup_remove(group)
+        self.cgroups = []
+        if self.results is not None:
+            os.close(self.results)
+            self.results = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -222,6 +243,14 @@ class Pool:
     def __init__(self):
         self._lock = threading.Lock()
         self._warm: dict[tuple[str, Limits], Sandbox] = {}
+        # A forked worker child must not share its parent's warm sandboxes (one folder, one
+        # stdin): it forgets them and starts its own.
+        os.register_at_fork(after_in_child=self._forget)
+        atexit.register(self.close)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._warm = {}
 
     def take(self, framework: str, limits: Limits) -> Sandbox:
         _check_setup()
@@ -305,43 +334,73 @@ def _binds() -> list[str]:
     return args
 
 
-def _command(folder: Path, framework: str, limits: Limits, cgroup: Path | None) -> list[str]:
+def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], results_fd: int) -> list[str]:
     bwrap = [
         "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
         "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
         *_binds(),
-        "--ro-bind", str(folder / "task"), "/task", "--bind", str(folder / "out"), "/out",
+        "--ro-bind", str(folder / "task"), "/task",
         "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
         "--uid", "65534", "--gid", "65534", "--hostname", "sandbox", "--chdir", "/tmp",
-        str(_python()), "-I", "-B", "/task/harness.py", framework,
+        str(_python()), "-I", "-B", "/task/harness.py", framework, str(results_fd),
     ]
     prlimit = [
         "prlimit", f"--cpu={limits.cpu_seconds}", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
-        f"--nofile={limits.open_files}", "--core=0", f"--nproc={limits.processes}", "--",
+        f"--nofile={limits.open_files}", "--core=0", f"--nproc={_processes(limits, cgroups)}", "--",
     ]
-    if cgroup is None:
+    if not cgroups:
         return prlimit + bwrap
-    # Join the cgroup, then become the sandbox: every process it starts stays counted there.
-    return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup), *prlimit, *bwrap]
+    # Join the cgroups, then become the sandbox: every process it starts stays counted there.
+    join = 'IFS=:; for group in $0; do echo $$ > "$group/cgroup.procs" || exit 125; done; exec "$@"'
+    return ["/bin/sh", "-c", join, ":".join(map(str, cgroups)), *prlimit, *bwrap]
+
+
+def _processes(limits: Limits, cgroups: list[Path]) -> int:
+    """The process limit: without a memory cgroup, memory is only capped per process
+    (RLIMIT_AS), so fewer processes keep the sandbox's total to ``FALLBACK_PROCESSES`` of them."""
+    if any(group.parent.parent.name == "memory" or (group / "memory.max").exists() for group in cgroups):
+        return limits.processes
+    return min(limits.processes, FALLBACK_PROCESSES)
 
 
 def _cgroup_root() -> Path | None:
-    for root in CGROUP_PIDS_ROOTS:
+    """Where this worker may make a pids cgroup per sandbox (v1 ``pids`` or v2), or None."""
+    return _cgroup_parent(CGROUP_PIDS_ROOTS, "pids", "pids.max")
+
+
+def _memory_root() -> Path | None:
+    """Where it may make a memory cgroup per sandbox, or None (then fewer processes: ``_processes``)."""
+    return _cgroup_parent(CGROUP_MEMORY_ROOTS, "memory", "memory.limit_in_bytes", "memory.max")
+
+
+def _cgroup_parent(roots: tuple[str, ...], controller: str, *files: str) -> Path | None:
+    for root in roots:
         base = Path(root)
         if not (base / "cgroup.procs").exists():
             continue
-        if base == Path("/sys/fs/cgroup") and "pids" not in _read(base / "cgroup.controllers"):
+        if base == Path("/sys/fs/cgroup") and controller not in _read(base / "cgroup.controllers"):
             continue
         parent = base / CGROUP_NAME
         with contextlib.suppress(OSError):
             parent.mkdir(exist_ok=True)
             if base == Path("/sys/fs/cgroup"):
-                (base / "cgroup.subtree_control").write_text("+pids")
-            if (parent / "pids.max").exists():
+                (base / "cgroup.subtree_control").write_text(f"+{controller}")
+            if any((parent / name).exists() for name in files):
+                _cgroups_sweep(parent)
                 return parent
     return None
+
+
+def _cgroups_sweep(parent: Path) -> None:
+    """Remove the empty cgroups of sandboxes whose worker died before removing them: empty and
+    older than ``STALE_CGROUP_SECONDS`` (a sandbox being started joins its group within moments)."""
+    now = time.time()
+    for group in parent.glob("run-*"):
+        with contextlib.suppress(OSError):
+            if now - group.stat().st_mtime > STALE_CGROUP_SECONDS and not _read(group / "cgroup.procs").strip():
+                group.rmdir()
 
 
 def _read(path: Path) -> str:
@@ -351,20 +410,32 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _cgroup_create(processes: int) -> Path | None:
-    root = _cgroup_root()
-    if root is None:
-        return None
-    group = root / f"run-{uuid.uuid4().hex[:12]}"
-    group.mkdir()
-    (group / "pids.max").write_text(str(processes))
-    return group
+def _cgroups_create(limits: Limits) -> list[Path]:
+    """The cgroups one sandbox joins: its processes (where it may) and its memory (where it may)."""
+    name = f"run-{uuid.uuid4().hex[:12]}"
+    groups = []
+    pids = _cgroup_root()
+    if pids is not None:
+        (pids / name).mkdir()
+        (pids / name / "pids.max").write_text(str(limits.processes))
+        groups.append(pids / name)
+    memory = _memory_root()
+    if memory is not None and memory != pids:
+        (memory / name).mkdir()
+        groups.append(memory / name)
+    target = memory / name if memory is not None else None
+    if target is not None:
+        limit_file = "memory.max" if (target / "memory.max").exists() else "memory.limit_in_bytes"
+        (target / limit_file).write_text(str(limits.memory_bytes))
+    return groups
 
 
 def _cgroup_remove(group: Path) -> None:
-    for _ in range(50):  # the killed processes leave it within moments
+    for _ in range(100):  # the killed processes leave it within moments
         try:
             group.rmdir()
+            return
+        except FileNotFoundError:
             return
         except OSError:
             for pid in _read(group / "cgroup.procs").split():
@@ -406,29 +477,38 @@ def _serialise(cases: list[Case]) -> tuple[list[dict[str, Any]], dict[str, np.nd
     return spec, arrays
 
 
-def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[str, str]:
-    """Read what the sandbox prints until it exits; kill it on the wall-time or output limit.
-    Returns (output, "exited" | "timeout" | "output_limit")."""
-    chunks: list[bytes] = []
-    size = 0
+def _watch(process: subprocess.Popen, results: int, limits: Limits, started: float) -> tuple[str, bytes, str]:
+    """Read what the sandbox prints and what it sends back until it exits; kill it on the wall
+    time, the output limit or results larger than ``Limits.file_bytes``. Returns (output,
+    results, "exited" | "timeout" | "output_limit")."""
+    printed = process.stdout.fileno()
+    streams: dict[int, list[bytes]] = {printed: [], results: []}
+    caps = {printed: limits.output_bytes, results: limits.file_bytes}
+    sizes = dict.fromkeys(streams, 0)
     ended = "exited"
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while True:
+        for fd in streams:
+            selector.register(fd, selectors.EVENT_READ)
+        open_fds = set(streams)
+        while open_fds and ended == "exited":
             left = limits.wall_seconds - (time.monotonic() - started)
             if left <= 0:
                 ended = "timeout"
                 break
-            if not selector.select(timeout=min(left, 0.5)):
-                continue
-            chunk = os.read(process.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limits.output_bytes:
-                ended = "output_limit"
-                break
-            chunks.append(chunk)
+            for key, _ in selector.select(timeout=min(left, 0.5)):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    selector.unregister(key.fd)
+                    open_fds.discard(key.fd)
+                    continue
+                sizes[key.fd] += len(chunk)
+                if sizes[key.fd] > caps[key.fd]:
+                    ended = "output_limit"
+                    break
+                streams[key.fd].append(chunk)
     if ended != "exited":
         _kill(process)
     else:
@@ -438,23 +518,32 @@ def _watch(process: subprocess.Popen, limits: Limits, started: float) -> tuple[s
             _kill(process)
             ended = "timeout"
     process.stdout.close()
-    return b"".join(chunks).decode("utf-8", errors="replace")[: limits.output_bytes], ended
+    output = b"".join(streams[printed]).decode("utf-8", errors="replace")[: limits.output_bytes]
+    return output, b"".join(streams[results]), ended
 
 
-def _read_results(out: Path, limits: Limits) -> RunResult | None:
-    """What the harness wrote, checked as untrusted input (the learner's code ran in the same
-    process and could have written anything). None when it is missing or malformed."""
+def _read_results(received: bytes, limits: Limits) -> RunResult | None:
+    """What the harness sent, checked as untrusted input (the learner's code ran in the same
+    process and could have sent anything). None when it is missing or malformed in any way."""
     try:
-        if (out / "results.json").stat().st_size > limits.file_bytes:
+        if not received.startswith(READY):
             return None
-        raw = json.loads((out / "results.json").read_text(encoding="utf-8"))
-        arrays = _load_npz(out / "outputs.npz", limits.file_bytes)
-    except (OSError, ValueError, zipfile.BadZipFile):
+        header, _, archive = received[len(READY):].partition(b"\n")
+        raw = json.loads(header)
+        arrays = _load_npz(archive, limits.file_bytes)
+        return _result_of(raw, arrays)
+    except Exception:  # noqa: BLE001 - whatever it is (deep JSON, a bad archive), it is not a result
         return None
+
+
+def _result_of(raw: Any, arrays: dict[str, np.ndarray]) -> RunResult | None:
     if not isinstance(raw, dict) or raw.get("status") not in ("ok", "syntax_error", "import_error", "refused"):
         return None
     result = RunResult(status=raw["status"], message=str(raw.get("message", ""))[:1000], line=_int(raw.get("line")))
-    for case in raw.get("cases", []) if isinstance(raw.get("cases"), list) else []:
+    cases = raw.get("cases", [])
+    if not isinstance(cases, list):
+        return None
+    for case in cases:
         if not isinstance(case, dict):
             return None
         names = case.get("outputs") if isinstance(case.get("outputs"), list) else []
@@ -471,15 +560,23 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _load_npz(path: Path, cap: int) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` the sandbox wrote: no pickles, and no more bytes unpacked than the
-    file-size limit (a compressed archive could claim gigabytes)."""
-    with zipfile.ZipFile(path) as archive:
-        if sum(info.file_size for info in archive.infolist()) > cap:
+def _load_npz(data: bytes, cap: int) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` the sandbox sent: at most ``MAX_ARRAYS``, no pickles, only numbers,
+    and no more bytes than ``cap`` however large a size an archive or an array header claims."""
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ARRAYS or sum(m.file_size for m in members) > cap:
             raise ValueError("results too large")
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    for array in arrays.values():
-        if array.dtype.kind not in "fiub":
-            raise ValueError("not numbers")
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                raise ValueError("not an array")
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read_header(handle)
+                if dtype.hasobject or dtype.kind not in "fiub" or int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > cap:
+                    raise ValueError("not an array of numbers of a sensible size")
+            with archive.open(member) as handle:
+                arrays[member.filename.removesuffix(".npy")] = np.lib.format.read_array(handle, allow_pickle=False)
     return arrays

@@ -492,10 +492,16 @@ def regrade_basis(slots: Sequence[AttemptSlot]) -> RegradeBasis:
         for slot in slots if slot.item.is_numeric
         for answer in slot.answers.all() if answer.submission.status == Submission.Status.GRADED
     ]
-    keys = current_variants_data([variant for _, variant in tries])
-    results = engine.grade_batch(keys, [answer.submission.answer for answer, _ in tries])
-    numeric = {answer.id: float(result["score"]) for (answer, _), result in zip(tries, results, strict=True)}
+    numeric: dict[int, float] = {}
+    for start in range(0, len(tries), REGRADE_CHUNK):  # a whole quiz's preview: only scores are kept
+        chunk = tries[start:start + REGRADE_CHUNK]
+        keys = current_variants_data([variant for _, variant in chunk])
+        results = engine.grade_batch(keys, [answer.submission.answer for answer, _ in chunk])
+        numeric.update((answer.id, float(result["score"])) for (answer, _), result in zip(chunk, results, strict=True))
     return RegradeBasis(versions=versions, numeric=numeric)
+
+
+REGRADE_CHUNK = 2048  # numeric tries per grade_batch call: bounded memory however large the class
 
 
 def current_variants_data(variants: Sequence) -> list[dict]:

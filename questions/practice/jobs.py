@@ -3,12 +3,14 @@ grade a submission exactly once, find submissions left pending."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -18,6 +20,8 @@ from questions.practice import dispatch
 from questions.practice.models import Submission, Variant
 from questions.practice.notify import announce_graded
 from questions.practice.rules import grade_item_response
+
+log = logging.getLogger(__name__)
 
 RESERVE_CHUNK = 256  # variants made per call of the engine's batch API: bounded memory
 
@@ -123,15 +127,29 @@ def submissions_grade(*, submission_ids: Sequence[int]) -> dict[int, str]:
     """Grade a burst of pending submissions (the sweep's, after a worker died or Redis restarted):
     the numeric answers through the engine's `grade_batch` in one call, before any row is locked,
     then each stored by `submission_grade` in a transaction of its own, so exactly-once holds per
-    submission as when they are graded one by one. Returns each submission's status after."""
+    submission as when they are graded one by one. Returns each submission's status after
+    ("failed" for one that could not be graded: it stays pending for the sweep)."""
     ids = sorted(set(submission_ids))[:GRADE_BURST]
     pending = list(
         Submission.objects.filter(id__in=ids, status=Submission.Status.PENDING, item__variant__isnull=False)
         .select_related("item__variant")
     )
-    results = engine.grade_batch([s.item.variant.data for s in pending], [s.answer for s in pending])
-    precomputed = {s.id: result for s, result in zip(pending, results, strict=True)}
-    return {sid: submission_grade(submission_id=sid, precomputed=precomputed.get(sid)).status for sid in ids}
+    try:
+        results = engine.grade_batch([s.item.variant.data for s in pending], [s.answer for s in pending])
+        precomputed = {s.id: result for s, result in zip(pending, results, strict=True)}
+    except Exception:  # one variant the engine cannot grade must not hold back the others
+        log.exception("grading a burst of %d in bulk failed; grading them one by one", len(pending))
+        precomputed = {}
+    statuses = {}
+    for sid in ids:
+        try:
+            statuses[sid] = submission_grade(submission_id=sid, precomputed=precomputed.get(sid)).status
+        except (OperationalError, SoftTimeLimitExceeded):
+            raise  # the task retries (the database), or its time is up: the sweep sends the rest again
+        except Exception:  # a submission deleted meanwhile, a variant the engine refuses: not the others'
+            log.exception("could not grade submission %s of a burst; it stays for the sweep", sid)
+            statuses[sid] = "failed"
+    return statuses
 
 
 def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]:

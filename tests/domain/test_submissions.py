@@ -14,7 +14,7 @@ from questions import errors as errors
 from questions.practice import jobs as practice_jobs
 from questions.practice import services as practice_services
 from questions.practice import tasks as practice_tasks
-from questions.practice.models import Submission, Variant
+from questions.practice.models import PracticeItem, Submission, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +160,18 @@ def test_the_sweep_sends_many_stale_submissions_as_bursts(numeric_item, learner,
         assert practice_tasks.submissions_sweep(stale_after=timedelta(seconds=60)) == stale
     assert single.call_count == 0
     assert [c.args[0] for c in burst.call_args_list] == [stale[: practice_jobs.GRADE_BURST], stale[practice_jobs.GRADE_BURST:]]
+
+
+def test_a_variant_the_engine_refuses_does_not_hold_back_the_rest_of_a_burst(numeric_item, learner):
+    old = timezone.now() - timedelta(minutes=10)
+    retired = Variant.objects.create(kind="retired_kind", difficulty="easy", seed=1, engine_version="0.1.0",
+                                     data={**numeric_item.variant.data, "kind": "retired_kind"}, claimed_at=old)
+    broken_item = PracticeItem.objects.create(learner=learner, variant=retired)
+    broken = Submission.objects.create(item=broken_item, learner=learner, answer=key_answer(numeric_item), enqueued_at=old)
+    good = Submission.objects.create(item=numeric_item, learner=learner, answer=key_answer(numeric_item), enqueued_at=old)
+    statuses = practice_jobs.submissions_grade(submission_ids=[broken.id, good.id])
+    assert statuses == {broken.id: "failed", good.id: Submission.Status.GRADED}
+    good.refresh_from_db()
+    broken.refresh_from_db()
+    assert good.score == pytest.approx(1.0)
+    assert broken.status == Submission.Status.PENDING  # left for the sweep, not lost

@@ -236,16 +236,81 @@ def test_a_returned_object_of_the_wrong_type_is_named():
     assert "expected a numpy array" in result.cases[0].message
 
 
-def test_forged_results_are_not_trusted():
-    # The learner's code shares the harness's process: it can write the results itself.
-    code = ESCAPE + """
-builtins = real_import("builtins")
-with builtins.open("/out/results.json", "w") as handle:
-    handle.write('{"status": "ok", "cases": [{"name": "x", "status": "ok", "outputs": ["../../etc/passwd"]}]}')
+FORGE = ESCAPE + """
+sys = real_import("sys")
+fd = int(sys.argv[2])  # the harness's results pipe
+os.write(fd, b"ready\\n" + {payload})
 os._exit(0)
 """
-    result = run(code)
+
+
+@pytest.mark.parametrize("payload", [
+    # an output named by a path
+    """b'{"status": "ok", "cases": [{"name": "x", "status": "ok", "outputs": ["../../etc/passwd"]}]}\\n'""",
+    # JSON nested past the parser's recursion limit
+    """b'[' * 100000 + b']' * 100000 + b'\\n'""",
+    # an array whose header claims 2**42 elements
+    """b'{"status": "ok", "cases": []}\\n' + bytes.fromhex('{huge}')""",
+    # not an archive at all
+    """b'{"status": "ok", "cases": []}\\n' + b'PK' + b'x' * 1000""",
+])
+def test_forged_results_are_not_trusted(payload):
+    # The learner's code shares the harness's process: it can send the results itself.
+    result = run(FORGE.replace("{payload}", payload.replace("{huge}", _huge_npz().hex())))
     assert result.status == "crashed" and not result.cases
+
+
+def _huge_npz() -> bytes:
+    """An .npz whose one array's header claims shape (2**42,) of float64, with no data."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**42,)})
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("r0_0.npy", header.getvalue())  # the magic and the header, no data
+    return archive.getvalue()
+
+
+def test_results_larger_than_the_limit_end_the_run():
+    code = ESCAPE + """
+sys = real_import("sys")
+fd = int(sys.argv[2])
+chunk = b"x" * 2**20
+for _ in range(200):
+    os.write(fd, chunk)
+os._exit(0)
+"""
+    result = run(code, limits=sandbox.Limits(wall_seconds=5, file_bytes=8 * 2**20))
+    assert result.status == "output_limit" and not result.cases
+
+
+def test_its_tmp_is_small_and_nothing_reaches_the_workers_disk(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the sandbox's task folder goes here
+    sandbox.POOL.close()  # so that the sandbox is started now, with its folder there
+    code = ESCAPE + """
+def attention(Q, K, V, mask=None):
+    builtins = real_import("builtins")
+    written = 0
+    try:
+        for n in range(10):
+            with builtins.open(f"/tmp/fill{n}", "wb") as handle:
+                for _ in range(60):
+                    handle.write(b"x" * 2**20)
+                    written += 2**20
+    except OSError:
+        pass
+    raise RuntimeError(f"wrote {written // 2**20} MiB")
+"""
+    result = run(code)
+    written = int(result.cases[0].message.split("wrote ")[1].split(" MiB")[0])
+    assert written <= sandbox.Limits().tmp_bytes // 2**20
+    assert list(tmp_path.glob("sandbox-*")), "the sandbox's folder was made here"
+    assert sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file()) < 2**20
+    sandbox.POOL.close()
 
 
 def test_without_bubblewrap_nothing_runs(monkeypatch, tmp_path):

@@ -5,6 +5,7 @@ import pytest
 from questions.courses import services as courses_services
 from questions.courses.models import AttemptSlot, QuizAttempt
 from questions.courses.rules import SectionSpec
+from questions.errors import Preparing
 from tests.choices import answer_by_id
 from tests.conftest import wait_for
 from tests.courses.conftest import POOL_SLUGS, numeric_key_answer
@@ -20,8 +21,15 @@ def test_real_worker_grades_quiz_answers(worker_process, instructor, learners, p
         sections=[SectionSpec(questions=POOL_SLUGS), SectionSpec(kind="mha_params", difficulty="easy", points=2)],
     )
     courses_services.quiz_open(quiz=quiz, actor=instructor)
-    # The numeric slot's variant for its seed is made by the worker, synchronously.
-    attempt = courses_services.attempt_start(quiz=quiz, learner=lea)
+    # The numeric slot's variant for its seed is made by the worker; until it is there, a start
+    # answers "preparing" (202) and is asked again, as the page does by itself.
+    def start():
+        try:
+            return courses_services.attempt_start(quiz=quiz, learner=lea)
+        except Preparing:
+            return None
+
+    attempt = wait_for(start, timeout=60, interval=0.5, what="the worker to prepare the quiz's variant")
     slots = {
         s.slot: s
         for s in AttemptSlot.objects.filter(attempt=attempt).select_related("item__variant", "item__question_version")

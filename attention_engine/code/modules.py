@@ -233,7 +233,8 @@ def _task(difficulty: str) -> str:
     )
 
 
-STARTER = '''import math
+# The stated weight layout, given in the starter code and kept by the solution.
+LAYOUT = '''import math
 
 import torch
 from torch import nn
@@ -250,31 +251,16 @@ class MultiHeadAttention(nn.Module):
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
+'''
 
+STARTER = LAYOUT + '''
     def forward(self, query, key, value, key_padding_mask=None):
         """query (B, T_q, d_model), key and value (B, T_k, d_model); key_padding_mask (B, T_k), True = padding.
         Returns (output (B, T_q, d_model), weights averaged over the heads (B, T_q, T_k))."""
         raise NotImplementedError
 '''
 
-SOLUTION = '''import math
-
-import torch
-from torch import nn
-
-
-class MultiHeadAttention(nn.Module):
-    def __init__(self, d_model, num_heads):
-        super().__init__()
-        assert d_model % num_heads == 0
-        self.d_model = d_model
-        self.num_heads = num_heads
-        self.d_head = d_model // num_heads
-        self.q_proj = nn.Linear(d_model, d_model)
-        self.k_proj = nn.Linear(d_model, d_model)
-        self.v_proj = nn.Linear(d_model, d_model)
-        self.out_proj = nn.Linear(d_model, d_model)
-
+SOLUTION = LAYOUT + '''
     def split(self, x):
         """(B, T, d_model) -> (B, h, T, d_head)"""
         B, T, _ = x.shape

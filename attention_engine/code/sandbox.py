@@ -150,13 +150,13 @@ class Sandbox:
             os.chmod(path, 0o755)
         shutil.copyfile(HARNESS, self.folder / "task" / "harness.py")
         self.received = b""  # what came through the results pipe so far
-        self.cgroups = _cgroups_create(limits)
+        self.cgroups, memory_capped = _cgroups_create(limits)
         # The results come back through a pipe, not a shared folder: nothing the code writes
         # reaches the worker's disk, and nothing there (a FIFO, a link) is opened by the worker.
         self.results, write_end = os.pipe()
         try:
             self.process = subprocess.Popen(
-                _command(self.folder, framework, limits, self.cgroups, write_end),
+                _command(self.folder, framework, limits, self.cgroups, write_end, _process_limit(limits, memory_capped)),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True, cwd=self.folder, pass_fds=(write_end,),
                 # Not the worker's environment: bwrap's own process is the sandbox's PID 1, whose
@@ -334,7 +334,8 @@ def _binds() -> list[str]:
     return args
 
 
-def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], results_fd: int) -> list[str]:
+def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], results_fd: int,
+             processes: int) -> list[str]:
     bwrap = [
         "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
@@ -348,7 +349,7 @@ def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], 
     ]
     prlimit = [
         "prlimit", f"--cpu={limits.cpu_seconds}", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
-        f"--nofile={limits.open_files}", "--core=0", f"--nproc={_processes(limits, cgroups)}", "--",
+        f"--nofile={limits.open_files}", "--core=0", f"--nproc={processes}", "--",
     ]
     if not cgroups:
         return prlimit + bwrap
@@ -357,12 +358,10 @@ def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], 
     return ["/bin/sh", "-c", join, ":".join(map(str, cgroups)), *prlimit, *bwrap]
 
 
-def _processes(limits: Limits, cgroups: list[Path]) -> int:
+def _process_limit(limits: Limits, memory_capped: bool) -> int:
     """The process limit: without a memory cgroup, memory is only capped per process
-    (RLIMIT_AS), so fewer processes keep the sandbox's total to ``FALLBACK_PROCESSES`` of them."""
-    if any(group.parent.parent.name == "memory" or (group / "memory.max").exists() for group in cgroups):
-        return limits.processes
-    return min(limits.processes, FALLBACK_PROCESSES)
+    (RLIMIT_AS), so at most ``FALLBACK_PROCESSES`` of them keep the sandbox's total bounded."""
+    return limits.processes if memory_capped else min(limits.processes, FALLBACK_PROCESSES)
 
 
 def _cgroup_root() -> Path | None:
@@ -410,24 +409,24 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _cgroups_create(limits: Limits) -> list[Path]:
-    """The cgroups one sandbox joins: its processes (where it may) and its memory (where it may)."""
+def _cgroups_create(limits: Limits) -> tuple[list[Path], bool]:
+    """The cgroups one sandbox joins: its memory (where it may) and its processes (where it may),
+    and whether its memory is capped as a whole."""
     name = f"run-{uuid.uuid4().hex[:12]}"
     groups = []
+    memory = _memory_root()
+    if memory is not None:
+        (memory / name).mkdir()
+        limit_file = "memory.max" if (memory / name / "memory.max").exists() else "memory.limit_in_bytes"
+        (memory / name / limit_file).write_text(str(limits.memory_bytes))
+        groups.append(memory / name)
     pids = _cgroup_root()
     if pids is not None:
-        (pids / name).mkdir()
-        (pids / name / "pids.max").write_text(str(limits.processes))
-        groups.append(pids / name)
-    memory = _memory_root()
-    if memory is not None and memory != pids:
-        (memory / name).mkdir()
-        groups.append(memory / name)
-    target = memory / name if memory is not None else None
-    if target is not None:
-        limit_file = "memory.max" if (target / "memory.max").exists() else "memory.limit_in_bytes"
-        (target / limit_file).write_text(str(limits.memory_bytes))
-    return groups
+        if pids != memory:
+            (pids / name).mkdir()
+            groups.append(pids / name)
+        (pids / name / "pids.max").write_text(str(_process_limit(limits, memory is not None)))
+    return groups, memory is not None
 
 
 def _cgroup_remove(group: Path) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from attention_engine.code import sandbox
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("sandboxed")
@@ -107,6 +108,55 @@ def test_a_memory_bomb_gets_a_memory_error():
     assert result.status in ("ok", "memory")
     message = result.cases[0].message if result.cases else result.message
     assert "memory" in message.lower()
+
+
+def test_memory_is_capped_for_the_whole_sandbox_not_per_process():
+    # Three children of 1.2 GiB each: within each process's address-space limit, beyond the
+    # sandbox's 2 GiB: the memory cgroup kills some.
+    if sandbox._memory_root() is None:
+        service_missing("no memory cgroup can be made here")
+    code = ESCAPE + """
+def attention(Q, K, V, mask=None):
+    pids = []
+    for _ in range(3):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            hog = b"x" * (1200 * 2**20)
+            real_import("time").sleep(1)
+            os._exit(0)
+        pids.append(pid)
+    codes = [os.waitpid(p, 0)[1] for p in pids]
+    raise RuntimeError(f"{len(pids)} children ended with {codes}")
+"""
+    result = run(code, limits=sandbox.Limits(wall_seconds=20))
+    started, codes = result.cases[0].message.split(" children ended with ")
+    assert int(started.split()[-1]) == 3 and "9" in codes, result.cases[0].message  # the cgroup's OOM killer
+
+
+def test_without_a_memory_cgroup_fewer_processes_may_run(monkeypatch):
+    # Memory is then capped per process only: the sandbox may hold at most FALLBACK_PROCESSES.
+    monkeypatch.setattr(sandbox, "_memory_root", lambda: None)
+    sandbox.POOL.close()  # a sandbox started without one
+    code = ESCAPE + """
+def attention(Q, K, V, mask=None):
+    children = 0
+    for _ in range(20):
+        try:
+            if os.fork() == 0:
+                real_import("time").sleep(2)
+                os._exit(0)
+        except OSError:
+            break
+        children += 1
+    raise RuntimeError(f"forked {children}")
+"""
+    result = run(code)
+    sandbox.POOL.close()
+    forked = int(result.cases[0].message.split("forked ")[1])
+    assert 0 < forked <= sandbox.FALLBACK_PROCESSES - 2  # bwrap's init and the harness count too
 
 
 def test_a_fork_bomb_is_capped_and_leaves_no_process_behind():

@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 from typing import Any
 
-from attention_engine.variant import check_difficulty
+from attention_engine.variant import DIFFICULTIES, check_difficulty
 
 # Kind name -> "module:attribute" of its CodeKind, in the order they are listed: from the core
 # formula to the pieces of a transformer layer.
@@ -45,8 +45,6 @@ def get_code_kind(name: str):
 
 def list_code_kinds() -> list[dict[str, Any]]:
     """``[{"name", "title", "topics", "difficulties", "answer_type": "code", "framework"}]``."""
-    from attention_engine.variant import DIFFICULTIES
-
     return [
         {"name": name, "title": kind.title, "topics": list(kind.topics), "difficulties": list(DIFFICULTIES),
          "answer_type": "code", "framework": kind.framework}

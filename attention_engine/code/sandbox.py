@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -308,8 +309,9 @@ def _python() -> Path:
     return Path(os.path.realpath(sys.executable))
 
 
-def _binds() -> list[str]:
-    """The read-only file system the sandbox sees (see the module docstring)."""
+@functools.cache
+def _binds() -> tuple[str, ...]:
+    """The read-only file system the sandbox sees (see the module docstring); worked out once."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("lib", "lib64", "bin", "sbin"):
         path = Path("/") / name
@@ -331,7 +333,7 @@ def _binds() -> list[str]:
             (".pth", ".egg-link")
         ):
             args += ["--tmpfs", f"/opt/site/{name}"] if entry.is_dir() else ["--ro-bind", "/dev/null", f"/opt/site/{name}"]
-    return args
+    return tuple(args)
 
 
 def _command(folder: Path, framework: str, limits: Limits, cgroups: list[Path], results_fd: int,
@@ -364,11 +366,14 @@ def _process_limit(limits: Limits, memory_capped: bool) -> int:
     return limits.processes if memory_capped else min(limits.processes, FALLBACK_PROCESSES)
 
 
+@functools.cache
 def _cgroup_root() -> Path | None:
-    """Where this worker may make a pids cgroup per sandbox (v1 ``pids`` or v2), or None."""
+    """Where this worker may make a pids cgroup per sandbox (v1 ``pids`` or v2), or None; found
+    once per process (and the groups a killed worker left there swept then)."""
     return _cgroup_parent(CGROUP_PIDS_ROOTS, "pids", "pids.max")
 
 
+@functools.cache
 def _memory_root() -> Path | None:
     """Where it may make a memory cgroup per sandbox, or None (then fewer processes: ``_processes``)."""
     return _cgroup_parent(CGROUP_MEMORY_ROOTS, "memory", "memory.limit_in_bytes", "memory.max")

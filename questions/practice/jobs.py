@@ -134,8 +134,10 @@ def submissions_grade(*, submission_ids: Sequence[int]) -> dict[int, str]:
         Submission.objects.filter(id__in=ids, status=Submission.Status.PENDING, item__variant__isnull=False)
         .select_related("item__variant")
     )
+    variants: dict[int, dict] = {}  # one dict per variant: grade_batch parses each dict once
+    keys = [variants.setdefault(s.item.variant_id, s.item.variant.data) for s in pending]
     try:
-        results = engine.grade_batch([s.item.variant.data for s in pending], [s.answer for s in pending])
+        results = engine.grade_batch(keys, [s.answer for s in pending])
         precomputed = {s.id: result for s, result in zip(pending, results, strict=True)}
     except Exception:  # one variant the engine cannot grade must not hold back the others
         log.exception("grading a burst of %d in bulk failed; grading them one by one", len(pending))

@@ -9,7 +9,7 @@ WORKERS ?= 2
 # Threads per gunicorn worker: a request waiting for a grade (a long poll) holds one, never a process.
 THREADS ?= 16
 
-.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench bench-stack audit verify verify-full clean
+.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench bench-stack audit verify verify-full assets clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ bench-stack: install
 ## starts on a scratch database; table printed, JSON in bench/results/ (SECURITY.md).
 audit: install
 	$(BIN)/python -m bench.security_audit $(AUDIT_ARGS)
+
+## Rebuild the vendored Python code editor (quizsite/assets/editor.js -> quizsite/static/quizsite/vendor/
+## code-editor.js and its licence file). The bundle is committed, so running the site or the tests never
+## needs node; rerun this after changing editor.js or the npm pins, and commit the result.
+assets:
+	cd quizsite/assets && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/app
 WORKDIR /app
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 \
+    && apt-get install -y --no-install-recommends libpq5 bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, so code changes reuse this layer. TORCH_INDEX_URL lets a CPU-only host use

@@ -9,7 +9,7 @@ WORKERS ?= 2
 # Threads per gunicorn worker: a request waiting for a grade (a long poll) holds one, never a process.
 THREADS ?= 16
 
-.PHONY: install run test lint up worker bulk-worker gpu-worker beat web bench bench-stack audit verify verify-full assets clean
+.PHONY: install run test lint up worker bulk-worker code-worker gpu-worker beat web bench bench-stack audit verify verify-full assets clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,7 @@ up: install
 	trap 'kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A quizsite worker -Q grading -c $(WORKERS) -n grading@%h --loglevel INFO & \
 	$(BIN)/celery -A quizsite worker -Q bulk -c 1 -n bulk@%h --loglevel INFO & \
+	$(BIN)/celery -A quizsite worker -Q code -c 1 -n code@%h --loglevel INFO & \
 	$(BIN)/celery -A quizsite beat --loglevel INFO --schedule $${VAR_DIR:-var}/celerybeat-schedule & \
 	$(BIN)/gunicorn quizsite.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --access-logfile - & \
 	wait
@@ -57,6 +58,10 @@ worker: install
 
 bulk-worker: install
 	$(BIN)/celery -A quizsite worker -Q bulk -c 1 -n bulk@%h --loglevel INFO
+
+## Learner code runs only on the code queue's workers, each run in a bubblewrap sandbox (SECURITY.md).
+code-worker: install
+	$(BIN)/celery -A quizsite worker -Q code -c $(WORKERS) -n code@%h --loglevel INFO
 
 ## A worker for the gpu queue: one process (solo pool), CUDA initialised inside it only.
 gpu-worker: install

@@ -9,12 +9,14 @@ from questions.learning.tasks import close_overdue_mocks
 from questions.practice.tasks import (
     generate_seeded_variants,
     generate_variants,
+    grade_code_submission,
     grade_submission,
     refill_stock,
+    run_code_examples,
     sweep_pending_submissions,
 )
 
 __all__ = [
-    "close_overdue_attempts", "close_overdue_mocks", "generate_seeded_variants", "generate_variants", "grade_submission",
-    "refill_stock", "regrade_quiz", "sweep_pending_submissions",
+    "close_overdue_attempts", "close_overdue_mocks", "generate_seeded_variants", "generate_variants",
+    "grade_code_submission", "grade_submission", "refill_stock", "run_code_examples", "regrade_quiz", "sweep_pending_submissions",
 ]

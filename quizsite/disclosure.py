@@ -57,8 +57,44 @@ def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
     }
 
 
+def _code_example(test: dict[str, Any]) -> dict[str, Any]:
+    """A visible example test: its inputs and expected results as the engine stores them (each
+    array ``{"array", "shape", "dtype"}``), and their shapes, for the page's one-line summary."""
+    def shape(value: Any) -> str:
+        if isinstance(value, dict) and "shape" in value:
+            dtype = "bool" if "bool" in value else test["dtype"] if value.get("dtype") == "float64" else value["dtype"]
+            return f"{dtype} {tuple(value['shape'])}"
+        return repr(value)
+
+    return {**test, "input_shapes": [{"name": k, "shape": shape(v)} for k, v in test["inputs"].items()],
+            "expected_shapes": [shape(v) for v in test.get("expected", [])]}
+
+
+def code_item_view(item: PracticeItem) -> dict[str, Any]:
+    """The public part of a code exercise: the task, the signature, starter code and the visible
+    examples (with their expected results); the hidden tests by name only, never the solution."""
+    public = engine.public(item.variant.data)
+    return {
+        "id": item.id,
+        "type": "code",
+        "kind": public["kind"],
+        "kind_title": kind_titles().get(public["kind"], public["kind"]),
+        "difficulty": public["difficulty"],
+        "prompt": public["prompt"],
+        "framework": public["framework"],
+        "entry_point": public["entry_point"],
+        "signature": public["signature"],
+        "starter_code": public["starter_code"],
+        "returns": public["returns"],
+        "examples": [_code_example(t) for t in public["examples"]],
+        "hidden_tests": public["hidden_tests"],
+    }
+
+
 def item_view(item: PracticeItem) -> dict[str, Any]:
-    """Either kind of item, as its learner sees it before answering."""
+    """Any kind of item, as its learner sees it before answering."""
+    if item.is_code:
+        return code_item_view(item)
     if item.is_numeric:
         return numeric_item_view(item)
     version = item.question_version
@@ -208,7 +244,15 @@ def submission_view(submission: Submission, *, with_solution: bool = True) -> di
     if submission.status != Submission.Status.PENDING:
         parts = result.get("parts", {})
         item = submission.item
-        if item.is_numeric:
+        if item.is_code:
+            view["tests"] = [{k: t.get(k) for k in ("name", "description", "passed", "message", "hidden")}
+                             for t in result.get("tests", [])]
+            view["tests_passed"] = sum(bool(t["passed"]) for t in view["tests"])
+            view["error"] = result.get("error")
+            view["code"] = submission.answer.get("code", "") if isinstance(submission.answer, Mapping) else ""
+            if with_solution and submission.status == Submission.Status.GRADED:
+                view["solution_code"] = item.variant.data["answer"]["code"]
+        elif item.is_numeric:
             # In the order the problem asks them (stored JSON may not keep key order).
             order = [p["name"] for p in item.variant.data["parts"]]
             parts = {name: parts[name] for name in order if name in parts}
@@ -326,6 +370,8 @@ def theory_key_lines(data: dict[str, Any]) -> list[str]:
 def key_view(item, *, anchor: str, version=None) -> dict[str, Any]:
     """An item's key for a review page (`_key.html`): a numeric problem's worked solution, or a
     theory question's right answer, explanation and source (of `version`, else the item's)."""
+    if item.is_code:
+        return {"solution_code": item.variant.data["answer"]["code"], "solution_id": anchor}
     if item.is_numeric:
         return {"solution": {"id": anchor, "worked_solution": worked_solution(item.variant.data)}}
     data = (version or item.question_version).data
@@ -335,7 +381,9 @@ def key_view(item, *, anchor: str, version=None) -> dict[str, Any]:
 
 def item_key(item: PracticeItem) -> dict[str, Any]:
     """An item's key as the API gives it once keys are due: a variant's answer and worked steps,
-    or a theory question's key with its explanation and source."""
+    or a theory question's key with its explanation and source; a code exercise's model solution."""
+    if item.is_code:
+        return {"solution": item.variant.data["answer"]["code"]}
     if item.is_numeric:
         return {"answer": item.variant.data["answer"], "steps": item.variant.data["steps"]}
     data = item.question_version.data

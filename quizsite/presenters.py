@@ -146,6 +146,8 @@ def answer_from_post(view: dict[str, Any], post) -> dict[str, Any]:
     """A posted answer form as the services take it: part -> typed value, or {"response": ...}."""
     if view["type"] == "numeric":
         return {p["name"]: numeric_part_from_post(p, post) for p in view["parts"]}
+    if view["type"] == "code":  # a form posts a textarea's line ends as CRLF
+        return {"code": post.get("code", "").replace("\r\n", "\n")}
     return {"response": theory_response_from_post(view, post)}
 
 

@@ -210,6 +210,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # quiz's variants, regrades), which goes to `gpu` when CELERY_GPU_QUEUE=1 and a gpu worker runs.
 GRADING_QUEUE = "grading"
 BULK_QUEUE = "gpu" if env_bool("CELERY_GPU_QUEUE", False) else "bulk"
+# Learner code (code exercises) runs only on a worker of its own queue, each run in a bubblewrap
+# sandbox (attention_engine/code/sandbox.py; SECURITY.md): never in the web or grading workers.
+CODE_QUEUE = "code"
 CELERY_TASK_DEFAULT_QUEUE = GRADING_QUEUE
 # Tasks are idempotent, so a message is acknowledged only after the task ran and is redelivered
 # when the worker dies mid-task.
@@ -239,7 +242,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # /healthz (quizsite/health.py): the queues some worker must consume, and how long the broker
 # and worker checks are reused.
-HEALTH_EXPECTED_QUEUES = env_list("HEALTH_EXPECTED_QUEUES", [GRADING_QUEUE, BULK_QUEUE])
+HEALTH_EXPECTED_QUEUES = env_list("HEALTH_EXPECTED_QUEUES", [GRADING_QUEUE, BULK_QUEUE, CODE_QUEUE])
 HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
 CELERY_TASK_ROUTES = {
     name: {"queue": BULK_QUEUE}
@@ -248,12 +251,21 @@ CELERY_TASK_ROUTES = {
         # A quiz start's missing variants: the start answers 202 and retries, so they can queue.
         "questions.tasks.generate_seeded_variants", "questions.tasks.regrade_quiz",
     )
+} | {
+    name: {"queue": CODE_QUEUE}
+    for name in ("questions.tasks.grade_code_submission", "questions.tasks.run_code_examples")
 }
 
 # --- The product -------------------------------------------------------------------------------
 ATTN_DEVICE = env_str("ATTN_DEVICE", "auto")
 if ATTN_DEVICE not in {"auto", "cpu", "cuda"}:
     raise ImproperlyConfigured(f"ATTN_DEVICE={ATTN_DEVICE!r}: use auto, cpu or cuda.")
+# The device learner code gets on the code worker: cpu, or cuda on a host whose code worker has a GPU.
+CODE_DEVICE = env_str("CODE_DEVICE", "cpu")
+if CODE_DEVICE not in {"cpu", "cuda"}:
+    raise ImproperlyConfigured(f"CODE_DEVICE={CODE_DEVICE!r}: use cpu or cuda.")
+# How long "Run examples" waits for the code worker before answering 202 (the page asks again).
+CODE_RUN_WAIT_SECONDS = env_int("CODE_RUN_WAIT_SECONDS", 8)
 # A submission still pending after this many seconds is re-enqueued by the sweep.
 SUBMISSION_STALE_SECONDS = env_int("SUBMISSION_STALE_SECONDS", 5)
 # How many verified variants the worker keeps ready per (kind, difficulty).

@@ -56,6 +56,7 @@ urlpatterns = [
     path("reviews/next", learning.review_start, name="review-start"),
     path("settings/streak", learning.streak_setting, name="streak-setting"),
     path("practice/items/<int:item_id>/preview", practice.practice_item_preview, name="practice-item-preview"),
+    path("practice/items/<int:item_id>/run", practice.practice_item_run, name="practice-item-run"),
     path(
         "practice/submissions/<int:submission_id>/result",
         practice.submission_result,

@@ -134,7 +134,7 @@ class WorkerProcess:
         env["DJANGO_SETTINGS_MODULE"] = "quizsite.settings_test"
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "quizsite", "worker", "-Q", "grading,bulk",
+            [sys.executable, "-m", "celery", "-A", "quizsite", "worker", "-Q", "grading,bulk,code",
              "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
              "-n", f"test-{os.getpid()}@%h", "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,

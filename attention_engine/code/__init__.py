@@ -15,6 +15,8 @@ from typing import Any
 
 from attention_engine.variant import DIFFICULTIES, check_difficulty
 
+MAX_CODE_BYTES = 20_000  # a solution is a few dozen lines
+
 # Kind name -> "module:attribute" of its CodeKind, in the order they are listed: from the core
 # formula to the pieces of a transformer layer.
 REGISTERED = {

@@ -369,7 +369,7 @@ def decode_step(x_t, W_q, W_k, W_v, cache_k, cache_v):
 '''
 
 KV_CACHE_STEP = CodeKind(
-    name="code_kv_cache_step", title="Write a decoding step with a KV cache", topics=("kv-cache", "decoder"),
+    name="code_kv_cache_step", title="Write a decoding step with a KV cache", topics=("kv-cache-decoding", "kv-cache", "decoder"),
     framework="torch", entry_point="decode_step", signature=KV_SIGNATURE, call="function",
     returns=("output", "cache_k", "cache_v"), task=_kv_task, starter=KV_STARTER, solution=KV_SOLUTION,
     reference=kv_reference, second_route=kv_second_route, second_route_name="torch-cat-sdpa-float64",

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine import ENGINE_VERSION
-from attention_engine.code import sandbox
+from attention_engine.code import MAX_CODE_BYTES, sandbox
 from attention_engine.variant import (
     DIFFICULTIES,
     ROUTE_TOLERANCE,
@@ -47,7 +47,6 @@ from attention_engine.variant import (
 )
 
 MAX_DRAWS = 50
-MAX_CODE_BYTES = 20_000  # a solution is a few dozen lines
 # (rel, abs) by the input's dtype: float32 code on scores in the thousands loses about 1e-4.
 TOLERANCE = {"float64": (1e-6, 1e-7), "float32": (1e-3, 1e-4)}
 

@@ -283,7 +283,7 @@ SOLUTION = LAYOUT + '''
 
 MHA = CodeKind(
     name="code_mha_module", title="Write a multi-head attention module in PyTorch",
-    topics=("multi-head-attention", "masking"), framework="torch", entry_point="MultiHeadAttention",
+    topics=("multi-head-attention", "pytorch-multihead-attention"), framework="torch", entry_point="MultiHeadAttention",
     signature=SIGNATURE, call="module", returns=("output", "weights"), task=_task, starter=STARTER, solution=SOLUTION,
     reference=reference, second_route=second_route, second_route_name="torch-nn-MultiheadAttention-float64",
     draw=draw_tests, examples=2, wrong=WRONG, misconceptions=MISCONCEPTIONS,

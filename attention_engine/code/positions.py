@@ -172,7 +172,7 @@ def sinusoidal_positions(T, d_model):
 '''
 
 SINUSOIDAL = CodeKind(
-    name="code_sinusoidal_positions", title="Write the sinusoidal positional encoding", topics=("positional-encoding",),
+    name="code_sinusoidal_positions", title="Write the sinusoidal positional encoding", topics=("positional-encodings",),
     framework="numpy", entry_point="sinusoidal_positions", signature=SINUSOIDAL_SIGNATURE, call="function",
     returns=("PE",), task=_sinusoidal_task, starter=SINUSOIDAL_STARTER, solution=SINUSOIDAL_SOLUTION,
     reference=sinusoidal_reference, second_route=sinusoidal_second_route, second_route_name="torch-polar-float64",
@@ -338,7 +338,7 @@ def apply_rope(x, positions):
 '''
 
 ROPE = CodeKind(
-    name="code_rope", title="Write rotary position embedding (RoPE) in PyTorch", topics=("positional-encoding", "rope"),
+    name="code_rope", title="Write rotary position embedding (RoPE) in PyTorch", topics=("positional-encodings", "rope-and-alibi"),
     framework="torch", entry_point="apply_rope", signature=ROPE_SIGNATURE, call="function", returns=("rotated",),
     task=_rope_task, starter=ROPE_STARTER, solution=ROPE_SOLUTION,
     reference=rope_reference, second_route=rope_second_route, second_route_name="torch-complex-polar-float64",

@@ -59,8 +59,13 @@ NUMERIC_PART_SECONDS = 45
 NUMERIC_CELL_SECONDS = 15
 
 
+CODE_SECONDS = 10 * 60  # a code exercise: read, write a dozen lines, run the examples
+
+
 def expected_seconds(item: PracticeItem) -> float:
     """How long a confident learner needs for this item; answering within it counts as fast."""
+    if item.is_code:
+        return CODE_SECONDS
     if item.is_numeric:
         parts = item.variant.data["parts"]
         cells = sum(math.prod(p.get("shape") or []) for p in parts)
@@ -77,6 +82,7 @@ def rating_rules() -> dict[str, int]:
         "numeric_read": NUMERIC_READ_SECONDS,
         "numeric_part": NUMERIC_PART_SECONDS,
         "numeric_cell": NUMERIC_CELL_SECONDS,
+        "code_minutes": CODE_SECONDS // 60,
     }
 
 
@@ -116,7 +122,10 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
     choices, one wrong choice struck out with its feedback; then where to read (the source).
     Numeric: the worked steps' titles and texts, one step a rung, with every number of the key
     or of the steps' values masked (`mask_key_numbers`); the values themselves never.
+    Code exercises have no ladder: their examples are the help (and "Run examples").
     """
+    if item.is_code:
+        return []
     if item.is_numeric:
         data = item.variant.data
         secrets_ = key_numbers(data)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
+from attention_engine.code.sandbox import SandboxUnavailable
 from questions.practice import dispatch
 from questions.practice.models import Submission, Variant
 from questions.practice.notify import announce_graded
@@ -46,6 +47,49 @@ def variants_generate(*, kind: str, difficulty: str, count: int) -> list[int]:
         )
         ids += Variant.objects.filter(**identity, seed__in=seeds, claimed_at__isnull=True).values_list("id", flat=True)
     return ids
+
+
+def code_submission_grade(*, submission_id: int, device: str = "cpu") -> Submission:
+    """Grade a pending code submission once (the code worker only): run the code on every test of
+    its variant in a fresh sandbox, outside any transaction (it takes a second or more), then store
+    the grade through `submission_grade`, which stores it only if it is still pending.
+
+    When the sandbox cannot be set up here the code is not run: the submission is stored invalid
+    with the reason (it costs no attempt), and the learner may send it again."""
+    submission = Submission.objects.select_related("item__variant").get(id=submission_id)
+    if submission.status != Submission.Status.PENDING:
+        return submission
+    variant = submission.item.variant
+    if variant is None or not variant.is_code:
+        raise ValueError(f"submission {submission_id} is not answered with code")
+    try:
+        result = engine.grade_code(variant.data, submission.answer, device=device)
+    except SandboxUnavailable as exc:
+        log.error("the sandbox is unavailable on this worker; submission %s was not run: %s", submission_id, exc)
+        result = sandbox_unavailable_result(str(exc))
+    return submission_grade(submission_id=submission_id, precomputed=result)
+
+
+def sandbox_unavailable_result(reason: str) -> dict:
+    """The grade of code that was not run because the sandbox could not be set up."""
+    message = ("Your code was not run: the grading server cannot start its sandbox right now "
+               f"({reason}). This does not count as an attempt; please submit again later.")
+    return {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
+            "format_errors": [{"part": "code", "row": None, "col": None, "message": message}],
+            "feedback": message}
+
+
+def code_examples_run(*, item_id: int, code: str, device: str = "cpu") -> dict:
+    """Run code on an item's visible examples only (the code worker: "Run examples"); nothing is
+    stored. A sandbox that cannot be set up gives the same result as for a submission."""
+    variant = Variant.objects.get(item__id=item_id)
+    if not variant.is_code:
+        raise ValueError(f"item {item_id} is not a code exercise")
+    try:
+        return engine.grade_code(variant.data, {"code": code}, examples_only=True, device=device)
+    except SandboxUnavailable as exc:
+        log.error("the sandbox is unavailable on this worker; examples of item %s were not run: %s", item_id, exc)
+        return sandbox_unavailable_result(str(exc))
 
 
 STALE_BACKOFF_STEPS = 6
@@ -88,9 +132,10 @@ def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[i
 def submission_grade(*, submission_id: int, precomputed: dict | None = None) -> Submission:
     """Grade a pending submission once. A second call, or a redelivered message, changes nothing.
 
-    `precomputed` is the engine's result for this submission's answer, worked out beforehand in
-    bulk (`submissions_grade`): a numeric submission's answer and variant never change, so it is
-    the grade `engine.grade` would give here; it is stored under the same lock and check."""
+    `precomputed` is the engine's result for this submission's answer, worked out beforehand
+    (in bulk by `submissions_grade`; by running the code in a sandbox, `code_submission_grade`):
+    an answer and its variant never change, so it is the grade the engine would give here; it is
+    stored under the same lock and check."""
     with transaction.atomic():
         submission = (
             Submission.objects.select_for_update(of=("self",))
@@ -100,8 +145,12 @@ def submission_grade(*, submission_id: int, precomputed: dict | None = None) -> 
         if submission.status != Submission.Status.PENDING:
             return submission
         item = submission.item
-        if item.is_numeric:
-            result = precomputed if precomputed is not None else engine.grade(item.variant.data, submission.answer)
+        if precomputed is not None:
+            result = precomputed
+        elif item.is_code:  # its code runs on the code worker only (`code_submission_grade`)
+            raise ValueError(f"submission {submission_id} is answered with code: the code worker grades it")
+        elif item.is_numeric:
+            result = engine.grade(item.variant.data, submission.answer)
         else:
             result = grade_item_response(
                 question=item.question_version.data, response=submission.answer.get("response"), item_id=item.id
@@ -130,10 +179,10 @@ def submissions_grade(*, submission_ids: Sequence[int]) -> dict[int, str]:
     submission as when they are graded one by one. Returns each submission's status after
     ("failed" for one that could not be graded: it stays pending for the sweep)."""
     ids = sorted(set(submission_ids))[:GRADE_BURST]
-    pending = list(
-        Submission.objects.filter(id__in=ids, status=Submission.Status.PENDING, item__variant__isnull=False)
-        .select_related("item__variant")
-    )
+    pending = [
+        s for s in Submission.objects.filter(id__in=ids, status=Submission.Status.PENDING, item__variant__isnull=False)
+        .select_related("item__variant") if not s.item.variant.is_code
+    ]
     variants: dict[int, dict] = {}  # one dict per variant: grade_batch parses each dict once
     keys = [variants.setdefault(s.item.variant_id, s.item.variant.data) for s in pending]
     try:

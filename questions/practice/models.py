@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from attention_engine.api import is_code_kind
 from questions.catalogue.models import Difficulty, QuestionVersion
 
 
@@ -37,6 +38,11 @@ class Variant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.difficulty}#{self.seed}"
+
+    @property
+    def is_code(self) -> bool:
+        """Answered with code, which only the code worker runs, in a sandbox."""
+        return is_code_kind(self.kind)
 
 
 class Purpose(models.TextChoices):
@@ -78,7 +84,12 @@ class PracticeItem(models.Model):
 
     @property
     def is_numeric(self) -> bool:
+        """A problem made by the engine (a variant): numeric, or answered with code (`is_code`)."""
         return self.variant_id is not None
+
+    @property
+    def is_code(self) -> bool:
+        return self.variant_id is not None and self.variant.is_code
 
 
 class Submission(models.Model):

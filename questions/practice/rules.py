@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from attention_engine import api as engine
+from attention_engine.code import MAX_CODE_BYTES
 from attention_engine.grading import read_response
 from attention_engine.variant import Variant as EngineVariant
 from questions.catalogue.theory import grade_theory
@@ -21,6 +22,11 @@ def kinds() -> tuple[dict[str, Any], ...]:
     """The engine's problem kinds (`attention_engine.api.list_kinds`), read once per process: the
     one place the domain and the site get them from."""
     return tuple(engine.list_kinds())
+
+
+def answer_type(kind: str) -> str:
+    """``numeric`` or ``code`` (answered with code, run on the code worker), for a known kind."""
+    return kinds_by_name()[kind]["answer_type"]
 
 
 def kinds_by_name() -> dict[str, dict[str, Any]]:
@@ -84,6 +90,24 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
         return extra
     _, errors = read_response(EngineVariant.from_dict(variant), answer)
     return [error.to_dict() for error in errors]
+
+
+def code_format_errors(*, answer: Any) -> list[dict[str, Any]]:
+    """Why a code answer (``{"code": "..."}``) cannot be run, in the engine's error shape."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("code"), str):
+        return [{"part": "code", "row": None, "col": None,
+                 "message": 'Send the code as text: {"answer": {"code": "..."}}.'}]
+    extra = [{"part": str(name), "row": None, "col": None, "message": f"This question has no part “{name}”."}
+             for name in sorted(set(map(str, answer)) - {"code"})]
+    if extra:
+        return extra
+    code = answer["code"]
+    if not code.strip():
+        return [{"part": "code", "row": None, "col": None, "message": "No code given."}]
+    if len(code.encode("utf-8")) > MAX_CODE_BYTES:
+        return [{"part": "code", "row": None, "col": None,
+                 "message": f"The code is longer than {MAX_CODE_BYTES:,} bytes."}]
+    return []
 
 
 def response_by_index(*, question: dict[str, Any], response: Any, item_id: int) -> Any:

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -21,6 +22,7 @@ from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import (
     answer_format_errors,
     check_kind,
+    code_format_errors,
     kinds_for_topics,
     theory_format_errors,
 )
@@ -28,6 +30,7 @@ from questions.practice.tasks import (
     enqueue_grading,
     enqueue_refill,
     generate_variants,
+    run_code_examples,
     worker_result,
 )
 
@@ -146,7 +149,9 @@ def submission_create(
         existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, item=item)
-    if item.is_numeric:
+    if item.is_code:
+        errors = code_format_errors(answer=answer)
+    elif item.is_numeric:
         errors = answer_format_errors(variant=item.variant.data, answer=answer)
     else:
         errors = theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
@@ -162,7 +167,8 @@ def submission_create(
                 enqueued_at=timezone.now(),
                 enqueue_count=1,
             )
-            transaction.on_commit(lambda: enqueue_grading(submission.id))
+            code = item.is_code
+            transaction.on_commit(lambda: enqueue_grading(submission.id, code=code))
     except IntegrityError:
         # A concurrent request with the same idempotency key won the race.
         existing = Submission.objects.get(learner=learner, idempotency_key=idempotency_key)
@@ -177,3 +183,26 @@ def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:
         raise ServiceError("This Idempotency-Key was already used for another answer.")
     return SubmissionCreated(existing, created=False)
 
+
+
+def code_examples_run(*, learner, item: PracticeItem, answer: dict[str, Any]) -> dict[str, Any]:
+    """Run the learner's code on the item's visible examples, in a sandbox on the code worker, and
+    give the per-example results (nothing is stored or counted: it is not an answer).
+
+    The request waits for the worker at most CODE_RUN_WAIT_SECONDS; later it answers
+    `Preparing` (202) and the client sends the same code again."""
+    if item.learner_id != learner.id:
+        raise ServiceError("This item belongs to another learner.")
+    if not item.is_code:
+        raise ServiceError("Only code exercises have examples to run.")
+    errors = code_format_errors(answer=answer)
+    if errors:
+        raise AnswerFormatError("The code could not be run.", details=errors)
+    return worker_result(
+        run_code_examples,
+        item_id=item.id,
+        code=answer["code"],
+        wait_seconds=settings.CODE_RUN_WAIT_SECONDS,
+        preparing="Your code is still running on the worker; send it again in a moment.",
+        unavailable="The code worker did not answer; your code was not run. Try again in a moment.",
+    )

@@ -17,18 +17,24 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.db import OperationalError, transaction
 
+from attention_engine.code import CODE_KINDS as CODE_KIND_NAMES  # not torch: names only
 from questions.errors import Preparing, ServiceUnavailable
 from questions.practice.jobs import (
     GRADE_BURST,
+    code_examples_run,
+    code_submission_grade,
     submission_grade,
     submissions_grade,
     submissions_mark_stale,
     variants_generate,
     variants_generate_for_seeds,
 )
+from questions.practice.models import Submission
 from questions.practice.selectors import stock_missing
 
 log = logging.getLogger(__name__)
+
+CODE_KINDS = tuple(CODE_KIND_NAMES)
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -42,7 +48,26 @@ RETRY = {
 @shared_task(name="questions.tasks.grade_submission", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=30, time_limit=60, **RETRY)
 def grade_submission(submission_id: int) -> str:
+    if Submission.objects.filter(id=submission_id, item__variant__kind__in=CODE_KINDS).exists():
+        enqueue_grading(submission_id, code=True)  # a message from before the code queue: its code never runs here
+        return "sent to the code worker"
     return submission_grade(submission_id=submission_id).status
+
+
+# Learner code runs only on the code worker (CELERY_TASK_ROUTES sends these two to CODE_QUEUE),
+# each run in a fresh sandbox; its time limits leave room for the sandbox's own (10 s of wall
+# time a run) and a cold start.
+@shared_task(name="questions.tasks.grade_code_submission", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=60, time_limit=90, **RETRY)
+def grade_code_submission(submission_id: int) -> str:
+    return code_submission_grade(submission_id=submission_id, device=settings.CODE_DEVICE).status
+
+
+@shared_task(name="questions.tasks.run_code_examples", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=30, time_limit=45, expires=60)
+def run_code_examples(*, item_id: int, code: str) -> dict:
+    """The "Run examples" button: nothing is stored; a message nobody waits for any more expires."""
+    return code_examples_run(item_id=item_id, code=code, device=settings.CODE_DEVICE)
 
 
 @shared_task(name="questions.tasks.grade_submissions", acks_late=True, reject_on_worker_lost=True,
@@ -87,28 +112,33 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
     Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
     """
     stale = submissions_mark_stale(stale_after=stale_after)
+    code = set(Submission.objects.filter(id__in=stale, item__variant__kind__in=CODE_KINDS).values_list("id", flat=True))
+    for submission_id in code:  # one by one: each runs in a sandbox of its own
+        transaction.on_commit(lambda sid=submission_id: enqueue_grading(sid, code=True))
+    stale = [sid for sid in stale if sid not in code]
     if len(stale) == 1:
         transaction.on_commit(lambda: enqueue_grading(stale[0]))
     else:  # a burst (a worker died, Redis restarted): graded in bulk, GRADE_BURST per message
         for start in range(0, len(stale), GRADE_BURST):
             transaction.on_commit(lambda ids=stale[start:start + GRADE_BURST]: enqueue_burst(ids))
-    return stale
+    return stale + sorted(code)
 
 
-def worker_result(task, *, unavailable: str, **kwargs: Any) -> Any:
-    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS (2 s: no
-    request holds a web process longer). Still running then: `Preparing` (202), and the task goes
-    on, so the same request succeeds a moment later. A broker that is down or a failure in the
-    task: ServiceUnavailable(`unavailable`), 503."""
+def worker_result(task, *, unavailable: str, wait_seconds: float | None = None,
+                  preparing: str = "The problem is being prepared; ask again in a moment.", **kwargs: Any) -> Any:
+    """Run a task in the worker and wait for it, at most `wait_seconds` (by default
+    VARIANT_SYNC_TIMEOUT_SECONDS, 2 s: no request holds a web process longer). Still running then:
+    `Preparing(preparing)` (202), and the task goes on, so the same request succeeds a moment
+    later. A broker that is down or a failure in the task: ServiceUnavailable(`unavailable`), 503."""
     try:
         result = task.delay(**kwargs)
     except Exception as exc:
         log.exception("could not send %s(%s)", task.name, kwargs)
         raise ServiceUnavailable(unavailable) from exc
     try:
-        return result.get(timeout=settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+        return result.get(timeout=wait_seconds or settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
     except CeleryTimeoutError as exc:
-        raise Preparing("The problem is being prepared; ask again in a moment.") from exc
+        raise Preparing(preparing) from exc
     except Exception as exc:
         log.exception("the worker did not complete %s(%s)", task.name, kwargs)
         raise ServiceUnavailable(unavailable) from exc
@@ -135,8 +165,9 @@ def enqueue_burst(submission_ids: list[int]) -> None:
         log.warning("could not enqueue grading of %d submissions", len(submission_ids), exc_info=True)
 
 
-def enqueue_grading(submission_id: int) -> None:
+def enqueue_grading(submission_id: int, *, code: bool = False) -> None:
+    """Have the submission graded: by the grading worker, or by the code worker for code."""
     try:
-        grade_submission.delay(submission_id)
+        (grade_code_submission if code else grade_submission).delay(submission_id)
     except Exception:  # broker down: the row is stored, the sweep enqueues it later
         log.warning("could not enqueue grading of submission %s", submission_id, exc_info=True)

@@ -141,7 +141,9 @@ class SubmissionCreate(JsonView):
         request=s.SubmissionRequest,
         parameters=[IDEMPOTENCY_KEY],
         examples=[OpenApiExample("Numeric", {"answer": {"scores": [[1, 0.5], [0.5, 1]]}}, request_only=True),
-                  OpenApiExample("Theory, single choice (an option's id)", {"answer": {"response": "k7q2mxw4b9tz3d5a"}}, request_only=True)],
+                  OpenApiExample("Theory, single choice (an option's id)", {"answer": {"response": "k7q2mxw4b9tz3d5a"}}, request_only=True),
+                  OpenApiExample("Code", {"answer": {"code": "def attention(Q, K, V, mask=None):\n    ..."}},
+                                 request_only=True)],
         responses={202: s.SubmissionSerializer, **s.error_responses(400, 404, 415)},
     )
     def post(self, request, item_id: int):
@@ -155,6 +157,24 @@ class SubmissionCreate(JsonView):
         # A replay with the same key answers like the original request, with the same submission.
         return Response(s.SubmissionSerializer(submission_view(created.submission)).data,
                         status=status.HTTP_202_ACCEPTED)
+
+
+class CodeRun(JsonView):
+    """Run code on a code exercise's visible examples, in a sandbox on the code worker ("Run
+    examples"). Nothing is stored and no attempt is counted; the answer is the per-example
+    results. 202 with Retry-After while the worker is still running it: send the same code again."""
+
+    @extend_schema(request=s.CodeRunRequest,
+                   examples=[OpenApiExample("Code", {"code": "def attention(Q, K, V, mask=None):\n    ..."},
+                                            request_only=True)],
+                   responses={200: s.CodeRunSerializer, **s.error_responses(202, 400, 404, 415, 503)})
+    def post(self, request, item_id: int):
+        item = practice_selectors.code_item_for_learner(learner=request.user, item_id=item_id)
+        body = s.CodeRunRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = practice_services.code_examples_run(learner=request.user, item=item,
+                                                     answer={"code": body.validated_data["code"]})
+        return Response(s.CodeRunSerializer(result).data)
 
 
 class SubmissionDetail(JsonView):

@@ -172,6 +172,11 @@ class KindSerializer(ViewSerializer):
     title = serializers.CharField()
     topics = serializers.ListField(child=serializers.CharField())
     difficulties = serializers.ListField(child=serializers.ChoiceField(choices=Difficulty.values))
+    answer_type = serializers.ChoiceField(
+        choices=["numeric", "code"],
+        help_text='numeric: answer with numbers per part; code: answer with {"code": "..."}, run in a sandbox')
+    framework = serializers.ChoiceField(choices=["numpy", "torch"], help_text="code kinds: the library the code uses",
+                                        required=False)
 
 
 # --- Items -------------------------------------------------------------------------------------
@@ -200,16 +205,56 @@ class ChoiceSerializer(ViewSerializer):
     text = serializers.CharField(help_text="Markdown with $LaTeX$")
 
 
+class CodeValueSerializer(ViewSerializer):
+    """An input or expected array: its values (lists nested to `shape`), `shape`, `dtype`; a
+    boolean mask has `bool` instead of `array`; non-finite entries are listed in `nonfinite` as
+    [index..., "inf" | "-inf" | "nan"] (their place in `array` holds 0)."""
+
+    array = serializers.JSONField(required=False)
+    bool = serializers.JSONField(required=False)
+    shape = serializers.ListField(child=serializers.IntegerField())
+    dtype = serializers.CharField(required=False)
+    nonfinite = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+class NamedShapeSerializer(ViewSerializer):
+    name = serializers.CharField()
+    shape = serializers.CharField(help_text='dtype and shape, e.g. "float64 (2, 3, 4)"')
+
+
+class CodeExampleSerializer(ViewSerializer):
+    """A visible test: the call's arguments in the signature's order and what it must return."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    dtype = serializers.CharField(help_text="The dtype of the float inputs; torch code must keep it")
+    inputs = serializers.DictField(child=serializers.JSONField(), help_text="Argument name -> a value (CodeValue for arrays)")
+    init = serializers.DictField(child=serializers.JSONField(), required=False, help_text="module kinds: constructor arguments")
+    state = serializers.DictField(child=CodeValueSerializer(), required=False,
+                                  help_text="module kinds: the weights loaded into the module (state_dict)")
+    expected = CodeValueSerializer(many=True, help_text="The returned values, in order")
+    input_shapes = NamedShapeSerializer(many=True)
+    expected_shapes = serializers.ListField(child=serializers.CharField())
+
+
+class HiddenTestSerializer(ViewSerializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
 class ItemSerializer(ViewSerializer):
     """An item as its learner sees it before answering: never the answer key.
 
     `type` is `numeric` (an engine-made variant: `kind`, `params`, `parts`; answer with
-    `{"answer": {part: value}}`) or `theory` (a bank question: `question_type` and, by type,
-    `choices`, `lefts`/`rights`, `items` or `unit`; answer with `{"answer": {"response": ...}}`).
+    `{"answer": {part: value}}`), `code` (an engine-made code exercise: `entry_point`,
+    `signature`, `starter_code`, `examples`; answer with `{"answer": {"code": "..."}}`, try the
+    examples first with `POST /api/v1/items/{id}/run`) or `theory` (a bank question:
+    `question_type` and, by type, `choices`, `lefts`/`rights`, `items` or `unit`; answer with
+    `{"answer": {"response": ...}}`).
     """
 
     id = serializers.IntegerField()
-    type = serializers.ChoiceField(choices=["numeric", "theory"])
+    type = serializers.ChoiceField(choices=["numeric", "code", "theory"])
     prompt = serializers.CharField(help_text="Markdown with $LaTeX$")
     difficulty = serializers.CharField()
     # numeric
@@ -217,6 +262,17 @@ class ItemSerializer(ViewSerializer):
     kind_title = serializers.CharField(help_text="numeric: the kind's title", required=False)
     params = serializers.DictField(help_text="numeric: the variant's inputs (matrices as lists of rows)", required=False)
     parts = PartSerializer(many=True, help_text="numeric: what to answer", required=False)
+    # code
+    framework = serializers.ChoiceField(choices=["numpy", "torch"], required=False,
+                                        help_text="code: the library the code uses")
+    entry_point = serializers.CharField(required=False, help_text="code: the function or class the tests call")
+    signature = serializers.CharField(required=False, help_text="code: its signature")
+    starter_code = serializers.CharField(required=False, help_text="code: where to start")
+    returns = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="code: the names of the returned values, in order")
+    examples = CodeExampleSerializer(many=True, required=False, help_text="code: the visible tests")
+    hidden_tests = HiddenTestSerializer(many=True, required=False,
+                                        help_text="code: the tests run on Submit, by name only")
     # theory
     title = serializers.CharField(help_text="theory: the question's title", required=False)
     question_type = serializers.ChoiceField(
@@ -360,6 +416,38 @@ class AttentionMapSerializer(ViewSerializer):
     col_axis = serializers.CharField()
 
 
+class CodeTestResultSerializer(ViewSerializer):
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    passed = serializers.BooleanField()
+    message = serializers.CharField(allow_blank=True, help_text="Shape, dtype, largest error and where, or what was raised")
+    hidden = serializers.BooleanField(help_text="A hidden test (its inputs are not shown)")
+
+
+class CodeErrorSerializer(ViewSerializer):
+    status = serializers.CharField(help_text="syntax_error, import_error, refused, timeout, output_limit, memory, crashed")
+    message = serializers.CharField(allow_blank=True)
+    line = serializers.IntegerField(allow_null=True)
+
+
+class CodeRunSerializer(ViewSerializer):
+    """The visible examples run on the learner's code ("Run examples"): nothing is stored."""
+
+    score = serializers.FloatField(help_text="The share of examples passed")
+    tests = CodeTestResultSerializer(many=True)
+    feedback = serializers.CharField(allow_blank=True)
+    misconception = serializers.CharField(allow_null=True)
+    misconception_message = serializers.CharField(allow_null=True)
+    format_errors = FormatErrorSerializer(many=True)
+    error = CodeErrorSerializer(allow_null=True, required=False)
+    output = serializers.CharField(allow_blank=True, help_text="What the code printed (the last 2,000 characters)")
+    seconds = serializers.FloatField(required=False, help_text="How long the sandbox ran")
+
+
+class CodeRunRequest(serializers.Serializer):
+    code = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The code to run on the examples")
+
+
 class SubmissionResultSerializer(ViewSerializer):
     """What grading tells the learner; every field only once the submission is graded."""
 
@@ -373,6 +461,12 @@ class SubmissionResultSerializer(ViewSerializer):
     worked_solution = WorkedStepSerializer(many=True, help_text="numeric, graded, once the key may be shown", required=False)
     attention_maps = AttentionMapSerializer(many=True, help_text="numeric, graded, once the key may be shown", required=False)
     source = serializers.CharField(allow_blank=True, help_text="theory: where to read more", required=False)
+    tests = CodeTestResultSerializer(many=True, help_text="code, graded: one result per test", required=False)
+    tests_passed = serializers.IntegerField(required=False, help_text="code, graded: how many tests passed")
+    error = CodeErrorSerializer(allow_null=True, required=False,
+                                help_text="code: why the code could not run its tests, if so")
+    code = serializers.CharField(allow_blank=True, required=False, help_text="code: the code as submitted")
+    solution_code = serializers.CharField(required=False, help_text="code, graded, once the key may be shown")
 
 
 class SubmissionSerializer(SubmissionResultSerializer):

@@ -37,10 +37,12 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     # Token requests and password-reset mails, per client address (anonymous).
     "sign-in": Limit("THROTTLE_SIGN_IN", "10/minute", ("api-token", "password_reset")),
-    # Answers sent, per learner: practice, quiz and mock-interview answers, API and pages.
+    # Answers sent, per learner: practice, quiz and mock-interview answers, API and pages; and
+    # code run on a code exercise's examples ("Run examples"), which costs as much as an answer.
     "answers": Limit(
         "THROTTLE_ANSWERS", "60/minute",
-        ("api-item-submissions", "api-attempt-answers", "practice-item", "attempt-answer", "mock-answer"),
+        ("api-item-submissions", "api-attempt-answers", "practice-item", "attempt-answer", "mock-answer",
+         "api-item-run", "practice-item-run"),
     ),
     # Items served, per learner: practice (by kind, by topic, runs), reviews, mock interviews.
     "items": Limit(

@@ -127,6 +127,26 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
 
 
 @login_required
+@require_POST
+def practice_item_run(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The "Run examples" button of a code exercise (code.js): the per-example results as an HTML fragment;
+    202 with Retry-After while the code worker is still running it. Stores nothing."""
+    item = practice_selectors.code_item_for_learner(learner=request.user, item_id=item_id)
+    answer = {"code": request.POST.get("code", "").replace("\r\n", "\n")}
+    try:
+        run = practice_services.code_examples_run(learner=request.user, item=item, answer=answer)
+    except errors.ServiceError as exc:
+        details = " ".join(d["message"] for d in exc.details or [])
+        response = render(request, "quizsite/_code_run.html", {"error": f"{exc.message} {details}".strip()},
+                          status=exc.status)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    passed = sum(bool(t.get("passed")) for t in run.get("tests", []))
+    return render(request, "quizsite/_code_run.html", {"run": run, "passed": passed})
+
+
+@login_required
 @require_GET
 def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
     """The result fragment for polling: 202 while pending, 200 with the HTML once graded; with

@@ -25,6 +25,19 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="module")
+def sandboxed():
+    """The code sandbox can run here (``bwrap``; a failure, not a skip, with REQUIRE_SERVICES=1);
+    the warm sandboxes a module started are closed after it."""
+    from attention_engine.code import sandbox
+
+    reason = sandbox.available()
+    if reason:
+        service_missing(f"the sandbox cannot run here: {reason}")
+    yield
+    sandbox.POOL.close()
+
+
 @pytest.fixture
 def learner(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="s3cret-pass-word")

@@ -489,7 +489,7 @@ def regrade_basis(slots: Sequence[AttemptSlot]) -> RegradeBasis:
     }
     tries = [
         (answer, slot.item.variant)
-        for slot in slots if slot.item.is_numeric
+        for slot in slots if slot.item.is_numeric and not slot.item.is_code
         for answer in slot.answers.all() if answer.submission.status == Submission.Status.GRADED
     ]
     numeric: dict[int, float] = {}
@@ -545,7 +545,11 @@ def _regraded_fraction(slot: AttemptSlot, answer: QuizAnswer, target: QuestionVe
 
 
 def slot_regrade(slot: AttemptSlot, quiz: Quiz, basis: RegradeBasis):
-    """(new mark, answers with their new fractions set in memory, target version) for a slot."""
+    """(new mark, answers with their new fractions set in memory, target version) for a slot.
+    A code answer keeps its grade: its tests and their verified results belong to its variant,
+    which a regrade does not change, and running learner code again is the code worker's alone."""
+    if slot.item.is_code:
+        return slot.mark, [], None
     target = None if slot.item.is_numeric else basis.versions.get(slot.item.question_version.question_id)
     answers = list(slot.answers.all())
     if not slot.item.is_numeric and target is None:

@@ -68,7 +68,10 @@ def enrolled(course, learners):
 
 
 def numeric_key_answer(item) -> dict:
-    """The right answer to a numeric quiz item, read from its stored variant (tests only)."""
+    """The right answer to a numeric quiz item, read from its stored variant (tests only); the
+    model solution of a code item."""
+    if item.variant.is_code:
+        return {"code": item.variant.data["answer"]["code"]}
     return {part: str(value) for part, value in item.variant.data["answer"].items()}
 
 

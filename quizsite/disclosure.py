@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from attention_engine import api as engine
+from attention_engine.code import get_code_kind
 from attention_engine.grading import read_response
 from attention_engine.variant import Variant as EngineVariant
 from attention_engine.variant import as_array
@@ -57,16 +58,18 @@ def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
     }
 
 
-def _code_example(test: dict[str, Any]) -> dict[str, Any]:
-    """A visible example test: its inputs and expected results as the engine stores them (each
-    array ``{"array", "shape", "dtype"}``), and their shapes, for the page's one-line summary."""
+def _code_example(test: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """A visible example test: its inputs (in the signature's `order`: stored JSON may not keep
+    it) and expected results as the engine stores them (each array ``{"array", "shape",
+    "dtype"}``), and their shapes, for the page's one-line summary."""
     def shape(value: Any) -> str:
         if isinstance(value, dict) and "shape" in value:
             dtype = "bool" if "bool" in value else test["dtype"] if value.get("dtype") == "float64" else value["dtype"]
             return f"{dtype} {tuple(value['shape'])}"
         return repr(value)
 
-    return {**test, "input_shapes": [{"name": k, "shape": shape(v)} for k, v in test["inputs"].items()],
+    inputs = {name: test["inputs"][name] for name in order if name in test["inputs"]}
+    return {**test, "inputs": inputs, "input_shapes": [{"name": k, "shape": shape(v)} for k, v in inputs.items()],
             "expected_shapes": [shape(v) for v in test.get("expected", [])]}
 
 
@@ -86,7 +89,7 @@ def code_item_view(item: PracticeItem) -> dict[str, Any]:
         "signature": public["signature"],
         "starter_code": public["starter_code"],
         "returns": public["returns"],
-        "examples": [_code_example(t) for t in public["examples"]],
+        "examples": [_code_example(t, get_code_kind(public["kind"]).parameters()) for t in public["examples"]],
         "hidden_tests": public["hidden_tests"],
     }
 

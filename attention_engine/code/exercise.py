@@ -25,6 +25,7 @@ the code's on every failed test (NaN where it has NaN) is named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -89,6 +90,14 @@ class CodeKind:
     # misconception code -> (the first difficulty whose tests catch it, the wrong procedure)
     wrong: dict[str, tuple[str, Procedure]] = field(default_factory=dict)
     misconceptions: dict[str, str] = field(default_factory=dict)  # code -> message
+
+    def parameters(self) -> tuple[str, ...]:
+        """The parameter names of the call, in the signature's order (``forward``'s for a module):
+        a test's inputs are passed in this order, whatever order its stored JSON keeps (PostgreSQL's
+        jsonb sorts keys)."""
+        inside = re.findall(r"\(([^()]*)\)", self.signature)[-1]
+        names = [p.split("=")[0].strip() for p in inside.split(",") if p.strip()]
+        return tuple(n for n in names if n != "self")
 
     def procedures(self, difficulty: str) -> dict[str, Procedure]:
         """The wrong procedures the tests of ``difficulty`` catch and name (an overflowing softmax
@@ -217,7 +226,10 @@ def grade(kind: CodeKind, variant: dict[str, Any], answer: Any, *, examples_only
 
 
 def _case(kind: CodeKind, test: Test) -> sandbox.Case:
-    args = [_as_input(v, test.dtype) for v in test.inputs.values()]
+    order = kind.parameters()
+    if not set(test.inputs) <= set(order):
+        raise ValueError(f"{kind.name}: inputs {sorted(set(test.inputs) - set(order))} are not in {kind.signature}")
+    args = [_as_input(test.inputs[name], test.dtype) for name in order if name in test.inputs]
     if kind.call == "module":
         return sandbox.Case(test.name, args=args, call="module", init=test.init, state={
             k: np.asarray(v, dtype=test.dtype) for k, v in test.state.items()}, dtype=test.dtype)

@@ -24,10 +24,17 @@ from ..presenters import posted_int
 RUN_SESSION_KEY = "practice_run"
 
 
+KIND_SECTIONS = (
+    ("Numeric problems", "numeric", ""),
+    ("Code exercises", "code",
+     "Write attention in NumPy or PyTorch. Your code runs in a sandbox on hidden tests; the mistake is named."),
+)
+
+
 def home_context(request: HttpRequest) -> dict:
     """What the home page shows, for every view that renders it (errors included): the problem
     kinds, and for a signed-in learner the dashboard (reviews due, mastery, streak, run topics)."""
-    context = {"kinds": practice_rules.kinds(), "difficulties": Difficulty.choices}
+    context = {"kinds": practice_rules.kinds(), "difficulties": Difficulty.choices, "kind_sections": KIND_SECTIONS}
     user = request.user
     if user.is_authenticated:
         profile = learning_selectors.learner_profile_for(user=user)

@@ -232,3 +232,21 @@ def test_a_code_answer_is_graded_once(sandboxed, learner, code_item):
     with mock.patch.object(engine, "grade_code", side_effect=AssertionError("graded twice")):
         again = practice_jobs.code_submission_grade(submission_id=submission.id)
     assert first.status == again.status == "graded" and again.graded_at == first.graded_at
+
+
+def test_a_graded_code_answer_rates_a_review_card_that_serves_a_fresh_exercise(sandboxed, learner, code_item):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from questions.learning import services as learning_services
+    from questions.learning.models import ReviewCard
+
+    submission = Submission.objects.create(item=code_item, learner=learner, answer={"code": UNSCALED})
+    practice_jobs.code_submission_grade(submission_id=submission.id)
+    card = ReviewCard.objects.get(learner=learner, kind="code_attention_numpy")
+    assert card.last_rating == 1  # wrong: Again
+    ReviewCard.objects.filter(id=card.id).update(due=timezone.now() - timedelta(minutes=1))
+    started = learning_services.review_item_next(learner=learner)
+    assert started.item.is_code and started.item.variant.kind == "code_attention_numpy"
+    assert started.item.id != code_item.id and started.item.purpose == "review"

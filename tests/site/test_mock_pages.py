@@ -337,3 +337,29 @@ def test_the_review_of_unanswered_questions_gives_their_keys(logged_in, bank):
     assert page.count("<strong>Right answer:</strong>") == len(theory)
     for item in theory:
         assert item.question_version.data["source"] in page
+
+
+def test_a_code_exercise_in_an_interview_is_written_saved_and_reviewed(
+    sandboxed, logged_in, bank, django_capture_on_commit_callbacks
+):
+    """RoPE's topic has one problem kind, a code exercise: the interview's problem places hold
+    its editor; the code is saved without feedback and graded per test in the review."""
+    mock = start(logged_in, ["rope-and-alibi"], preset="quick")
+    entries = list(mock.entries.select_related("item__variant").order_by("position"))
+    code = next(e for e in entries if e.item.variant_id)
+    assert code.item.is_code and code.item.variant.kind == "code_rope"
+    solution = code.item.variant.data["answer"]["code"]
+    page = logged_in.get(f"/mock/{mock.id}/?q={code.position}").content.decode()
+    assert "data-code-editor" in page and "Run examples" in page
+    assert "def apply_rope(x, positions):" in page and solution not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = logged_in.post(f"/mock/{mock.id}/questions/{code.position}", {"code": solution.replace("\n", "\r\n")})
+    assert saved.status_code == 302
+    assert "data-score" not in logged_in.get(saved["Location"]).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.post(f"/mock/{mock.id}/finish")
+    graded = Submission.objects.get(item=code.item)
+    assert graded.status == "graded" and graded.score == 1.0 and graded.answer == {"code": solution}
+    review = logged_in.get(f"/mock/{mock.id}/review").content.decode()
+    assert review.count('class="code-test passed"') == len(code.item.variant.data["answer"]["tests"])
+    assert "(code)" in review

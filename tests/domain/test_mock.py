@@ -70,7 +70,9 @@ def test_start_makes_every_question_up_front_mixing_theory_and_numeric(learner, 
     assert len({i.question_version.question_id for i in theory}) == 3, "a question came twice"
     # Kinds of the chosen topics only (engine.list_kinds() names each kind's topics).
     assert {i.variant.data["kind"] for i in numeric} <= {
-        "self_attention", "qkv_pipeline", "by_hand", "softmax_stability", "causal_mask", "padding_mask"
+        "self_attention", "qkv_pipeline", "by_hand", "softmax_stability", "causal_mask", "padding_mask",
+        "code_attention_numpy", "code_attention_torch", "code_stable_softmax", "code_causal_attention",
+        "code_padding_attention",
     }
     assert mock.deadline - mock.started_at == timedelta(minutes=10)
     assert mock.topics == ["masking", "softmax"]
@@ -237,14 +239,17 @@ def test_answers_still_being_graded_are_pending_in_the_review(learner, choice_to
     assert learning_selectors.mock_summary(mock=mock).count(learning_rules.RIGHT) == 1
 
 
-def test_numeric_questions_are_graded_by_the_engine_in_the_review(learner, bank, django_capture_on_commit_callbacks):
+def test_numeric_questions_are_graded_by_the_engine_in_the_review(sandboxed, learner, bank,
+                                                                  django_capture_on_commit_callbacks):
+    """Numeric problems and code exercises alike (the masking topic has both)."""
     mock = start(learner, ["masking"], preset="quick").mock
     numeric = [(e.position, e.item) for e in mock.entries.select_related("item__variant") if e.item.is_numeric]
     assert numeric, "a third of three is one numeric question"
     position, item = numeric[0]
     with django_capture_on_commit_callbacks(execute=True):
         learning_services.mock_answer_submit(
-            learner=learner, mock_id=mock.id, position=position, answer=dict(item.variant.data["answer"])
+            learner=learner, mock_id=mock.id, position=position,
+            answer={"code": item.variant.data["answer"]["code"]} if item.is_code else dict(item.variant.data["answer"]),
         )
     learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
     entry = next(e for e in learning_selectors.mock_summary(mock=mock).entries if e.position == position)

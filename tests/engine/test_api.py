@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from attention_engine import ENGINE_VERSION, api, registry
+from attention_engine import code as code_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,9 +65,11 @@ def test_grading_stored_variants_does_not_load_torch(tmp_path):
 def test_list_kinds_shape():
     kinds = api.list_kinds()
     names = [k["name"] for k in kinds]
-    assert "self_attention" in names
+    assert "self_attention" in names and "code_attention_torch" in names
     for k in kinds:
-        assert set(k) == {"name", "title", "topics", "difficulties"}
+        code = k["name"] in code_kinds.CODE_KINDS
+        assert k["answer_type"] == ("code" if code else "numeric")
+        assert set(k) == {"name", "title", "topics", "difficulties", "answer_type"} | ({"framework"} if code else set())
         assert k["difficulties"] == ["easy", "medium", "hard"]
         assert k["topics"] and all(isinstance(t, str) for t in k["topics"])
 
@@ -116,7 +119,8 @@ def test_cli_kinds_and_generate():
     kinds = json.loads(run_cli("kinds", "--json").stdout)
     assert isinstance(kinds, list)
     assert "self_attention" in [k["name"] for k in kinds]
-    assert set(kinds[0]) == {"name", "title", "topics", "difficulties"}
+    assert set(kinds[0]) == {"name", "title", "topics", "difficulties", "answer_type"}
+    assert {k["answer_type"] for k in kinds} == {"numeric", "code"}
     out = json.loads(run_cli("generate", "self_attention", "--seed", "1", "--json").stdout)
     assert out == api.generate("self_attention", 1)
     text = run_cli("generate", "self_attention", "--seed", "1").stdout

@@ -121,7 +121,9 @@ def test_the_interview_shows_questions_without_keys_feedback_or_scores(logged_in
         page = logged_in.get(f"/mock/{mock.id}/?q={position}").content.decode()
         assert f'action="/mock/{mock.id}/questions/{position}"' in page
         assert "data-score" not in page and "Score:" not in page  # _result.html never rendered
-        if item.is_numeric:
+        if item.is_code:
+            assert "data-code-editor" in page and item.variant.data["answer"]["code"] not in page
+        elif item.is_numeric:
             assert "<math" in page
             for name in item.variant.data["answer"]:
                 assert f'name="part-{name}"' in page
@@ -272,7 +274,14 @@ def test_the_review_says_which_answers_are_still_being_graded(logged_in, choice_
     assert 'data-pending="0"' in body.content.decode() and 'data-outcome="right"' in body.content.decode()
 
 
-def test_a_numeric_answer_typed_as_text_is_graded_in_the_review(logged_in, bank, django_capture_on_commit_callbacks):
+def test_a_numeric_answer_typed_as_text_is_graded_in_the_review(logged_in, bank, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from attention_engine.api import is_code_kind
+    from questions.learning import services as learning_services
+
+    kinds_for_topics = learning_services.kinds_for_topics  # numeric kinds only: this is about typed numbers
+    monkeypatch.setattr(learning_services, "kinds_for_topics",
+                        lambda slugs: [k for k in kinds_for_topics(slugs) if not is_code_kind(k)])
     mock = start(logged_in, ["masking"])
     position, item = next(
         (e.position, e.item) for e in mock.entries.select_related("item__variant") if e.item.is_numeric

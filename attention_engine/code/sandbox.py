@@ -133,7 +133,13 @@ def available() -> str | None:
 
 def run(code: str, entry_point: str, cases: list[Case], *, framework: str = "numpy", device: str = "cpu",
         limits: Limits | None = None) -> RunResult:
-    """Run ``code`` on ``cases`` in a fresh sandbox (from the shared warm ``POOL``)."""
+    """Run ``code`` on ``cases`` in a fresh sandbox (from the shared warm ``POOL``).
+
+    Only ``device="cpu"``: CUDA would need the GPU's device files inside the sandbox and an
+    address space far above ``Limits.memory_bytes``, which is not built yet, so it is refused
+    (``SandboxUnavailable``) rather than run with weaker limits."""
+    if device != "cpu":
+        raise SandboxUnavailable(f"learner code runs on the CPU only; device {device!r} is not available in the sandbox")
     return POOL.take(framework, limits or Limits()).run(code, entry_point, cases, device=device)
 
 

@@ -171,3 +171,12 @@ def test_the_cli_lists_generates_and_grades_in_the_sandbox(tmp_path, sandboxed):
     examples = json.loads(cli("code-grade", "code_attention_numpy", "--seed", "2", str(solution), "--examples",
                               "--json").stdout)
     assert len(examples["tests"]) == 2 and examples["misconception"] == "no_scaling"
+
+
+def test_code_is_not_run_on_a_device_the_sandbox_cannot_hold():
+    """CODE_DEVICE=cuda is refused before any sandbox starts: never run with weaker limits."""
+    from attention_engine.code.sandbox import SandboxUnavailable
+
+    variant = code.generate("code_attention_torch", 3, "easy")
+    with pytest.raises(SandboxUnavailable, match="CPU only"):
+        code.grade(variant, {"code": variant["answer"]["code"]}, device="cuda")

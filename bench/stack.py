@@ -89,12 +89,13 @@ class Plan:
     after: float  # and after its end
     worker_stop: float
     web_pause: float
+    code_answers: int  # right code answers per framework, one learner, one at a time
 
 
 FULL = Plan(quick=False, floor_tasks=400, learners=(1, 8, 32), e2e_seconds=20, classes=(50, 150, 300),
-            fault_learners=8, before=5, after=10, worker_stop=30, web_pause=5)
+            fault_learners=8, before=5, after=10, worker_stop=30, web_pause=5, code_answers=15)
 QUICK = Plan(quick=True, floor_tasks=150, learners=(1, 8), e2e_seconds=6, classes=(30,),
-             fault_learners=4, before=2, after=4, worker_stop=8, web_pause=2)
+             fault_learners=4, before=2, after=4, worker_stop=8, web_pause=2, code_answers=4)
 
 
 def pct(values: list[float], p: float) -> float | None:
@@ -276,8 +277,11 @@ class Stack:
         web = self.start("web", [str(BIN / "gunicorn"), "quizsite.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
                                  "--workers", "2", "--worker-class", "gthread", "--threads", "16",
                                  "--access-logfile", "-"])
+        code = self.start("code", [str(BIN / "celery"), "-A", "quizsite", "worker", "-Q", "code", "-c", "1",
+                                   "-n", "code@%h", "--loglevel", "INFO"])
         self.start_grading()
         wait_for(lambda: "ready." in bulk.tail(20000), 120, "the bulk worker", bulk)
+        wait_for(lambda: "ready." in code.tail(20000), 120, "the code worker", code)
         wait_for(lambda: _http_ok(f"{self.base}/healthz"), 120, "gunicorn", web)
 
     def stop_all(self) -> None:
@@ -667,6 +671,63 @@ def e2e(base: str, db: Db, learners: list[tuple[int, str]], seconds: float) -> d
     }
 
 
+# --- Code answers: the code worker runs each in a sandbox -----------------------------------------
+
+CODE_KINDS = ("code_attention_numpy", "code_attention_torch")
+
+
+def code_answers(base: str, db: Db, token: str, answers: int) -> list[dict[str, Any]]:
+    """One learner answers code exercises one at a time with the model solution, as the page
+    does: "Run examples" first (the request waits for the code worker's result), then Submit and
+    a long poll until the grade is there. Per kind: Run examples as the client sees it, submit ->
+    graded as the client sees it and in the database, and the scores (every one must be 1)."""
+    session = token_session(token)
+    calls = Calls()
+    phases = []
+    for kind in CODE_KINDS:
+        runs, clients, ids = [], [], []
+        for _ in range(answers):
+            response = None
+            for _ in range(60):  # an empty stock answers 202: ask again when told
+                response = calls.call(session, "POST", f"{base}/api/v1/practice/items", "items",
+                                      json={"kind": kind, "difficulty": "medium"})
+                if response is None or response.status_code != 202:
+                    break
+                time.sleep(retry_after(response))
+            if response is None or response.status_code != 201:
+                continue
+            item = response.json()["id"]
+            code = db.key_of_item(item)["code"]
+            started = time.perf_counter()
+            ran = calls.call(session, "POST", f"{base}/api/v1/practice/items/{item}/run", "run", json={"code": code})
+            if ran is not None and ran.status_code == 200 and ran.json()["score"] == 1.0:
+                runs.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            sent = calls.call(session, "POST", f"{base}/api/v1/practice/items/{item}/submissions", "submit",
+                              json={"answer": {"code": code}}, meta={"item": item})
+            if sent is None or sent.status_code != 202:
+                continue
+            ids.append(sent.json()["id"])
+            while True:
+                polled = calls.call(session, "GET", f"{base}/api/v1/submissions/{ids[-1]}?wait={LONG_POLL_WAIT}", "poll")
+                if polled is not None and polled.status_code == 200 and polled.json()["status"] != "pending":
+                    clients.append(time.perf_counter() - started)
+                    break
+                if time.perf_counter() - started > LOST_DEADLINE:
+                    break
+        rows = settle(db, ids, time.time() + LOST_DEADLINE)
+        scores = dict(db.query("SELECT id, score FROM questions_submission WHERE id = ANY(%s)", (ids,))) if ids else {}
+        graded = [rows[i] for i in ids if i in rows and rows[i][2] is not None]
+        phases.append({
+            "kind": kind, "answers": len(ids), "run_examples": spread(runs), "client": spread(clients),
+            "db": spread([g[2] - g[1] for g in graded]), "not_full_marks": sum(1 for i in ids if scores.get(i) != 1.0),
+            "lost": len(ids) - len(graded), "doubled": len(db.doubled(ids)), "unrated": len(db.unrated(ids)),
+            **calls.summary(db),
+        })
+        calls = Calls()
+    return phases
+
+
 # --- A class starts a quiz at once --------------------------------------------------------------
 
 
@@ -933,6 +994,12 @@ def table(report: dict[str, Any]) -> str:
                      f"{phase['graded_per_s']} graded/s; item p50 {ms(item['p50_ms'])}, "
                      f"stock empty {item['stock_empty_pct']} %; lost {phase['lost']}, doubled {phase['doubled']}, "
                      f"5xx {phase['5xx']}{_five(phase)}{_unrated(phase)}", ""))
+    for phase in report["code"]:
+        cl, run = phase["client"], phase["run_examples"]
+        rows.append((f"code {phase['kind']}: submit -> graded, client",
+                     f"p50 {ms(cl['p50_ms'])}, p99 {ms(cl['p99_ms'])} (database p50 {ms(phase['db']['p50_ms'])}); "
+                     f"Run examples p50 {ms(run['p50_ms'])}; {phase['answers']} answers, not 1: "
+                     f"{phase['not_full_marks']}, lost {phase['lost']}, doubled {phase['doubled']}", ratio(cl["p50_ms"])))
     for start in report["class_start"]:
         fq = start["first_question"]
         rows.append((f"{start['learners']} learners start a quiz (3 numeric sections)",
@@ -980,7 +1047,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stack", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK", "") not in ("", "0"),
                         help="CI mode: fewer learners, short faults; fails only on lost, doubled or 5xx (also QUICK=1)")
-    parser.add_argument("--only", default="floor,e2e,class,faults", help="parts to run, comma-separated")
+    parser.add_argument("--only", default="floor,e2e,code,class,faults", help="parts to run, comma-separated")
     parser.add_argument("--faults", default=",".join(FAULTS), help="faults to inject, comma-separated")
     parser.add_argument("--strict-503", action="store_true",
                         help="quick mode fails on a refused 503 too (one with Retry-After that stored nothing)")
@@ -997,7 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
                               "poll": "short (10-250 ms)" if args.short_poll else f"long (?wait={LONG_POLL_WAIT})",
                               "floor": {"one_client": {"p50_ms": None, "p99_ms": None, "tasks_per_s": None},
                                         "eight_clients": {"p50_ms": None, "tasks_per_s": None}},
-                              "e2e": [], "class_start": [], "faults": {}}
+                              "e2e": [], "code": [], "class_start": [], "faults": {}}
 
     def interrupted(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -1041,6 +1108,10 @@ def main(argv: list[str] | None = None) -> int:
                 for n in plan.learners:
                     report["e2e"].append(e2e(stack.base, db, learners[:n], plan.e2e_seconds))
                     log(f"e2e {n}: {json.dumps({k: v for k, v in report['e2e'][-1].items() if k != 'statuses'})}")
+            if "code" in parts:
+                report["code"] = code_answers(stack.base, db, make_learners("coder", 1)[0][1], plan.code_answers)
+                for phase in report["code"]:
+                    log(f"code {phase['kind']}: {json.dumps({k: v for k, v in phase.items() if k != 'statuses'})}")
             if "class" in parts:
                 for size in plan.classes:
                     report["class_start"].append(class_start(stack.base, db, size, f"class{size}"))
@@ -1063,7 +1134,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"logs kept in {keep / 'logs'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    phases = [*report["e2e"], *(f for f in report["faults"].values() if "error" not in f)]
+    phases = [*report["e2e"], *report["code"], *(f for f in report["faults"].values() if "error" not in f)]
     report["totals"] = {
         "lost": sum(p["lost"] for p in phases),
         "doubled": sum(p["doubled"] for p in phases),
@@ -1071,6 +1142,7 @@ def main(argv: list[str] | None = None) -> int:
         "5xx": sum(p["5xx"] for p in [*phases, *report["class_start"]]),
         "5xx_unexpected": sum(p["5xx_unexpected"] for p in [*phases, *report["class_start"]]),
         "class_start_errors": sum(c["errors"] for c in report["class_start"]),
+        "code_not_full_marks": sum(c["not_full_marks"] for c in report["code"]),
         "fault_errors": [n for n, f in report["faults"].items() if "error" in f],
         "detector_ok": report.get("detector", {}).get("ok", False),
     }
@@ -1086,8 +1158,10 @@ def main(argv: list[str] | None = None) -> int:
     totals = report["totals"]
     if plan.quick:
         five = totals["5xx"] if args.strict_503 else totals["5xx_unexpected"]
-        failed = totals["lost"] or totals["doubled"] or five or totals["fault_errors"] or not totals["detector_ok"]
-        print("quick mode:", "FAILED (lost, doubled, 5xx, a fault that did not run or a blind double-grade detector)"
+        failed = (totals["lost"] or totals["doubled"] or five or totals["fault_errors"] or not totals["detector_ok"]
+                  or totals["code_not_full_marks"])
+        print("quick mode:", "FAILED (lost, doubled, 5xx, a fault that did not run, a blind double-grade detector "
+                             "or a right code answer not graded 1)"
               if failed else "ok")
         return 1 if failed else 0
     return 0
@@ -1095,7 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _log_counts(stack: Stack) -> dict[str, int]:
     """Lines of the workers' logs worth a look: failures, retries, review ratings refused."""
-    text = "".join(p.tail(10**8) for p in [*stack.procs.values(), *stack.retired] if p.name in ("grading", "bulk"))
+    text = "".join(p.tail(10**8) for p in [*stack.procs.values(), *stack.retired] if p.name in ("grading", "bulk", "code"))
     return {needle: text.count(needle) for needle in
             ("Traceback", "Retry in", "could not rate the review card", "WorkerLostError", "raised unexpected")}
 

@@ -26,8 +26,8 @@ When any of that cannot be set up (no ``bwrap``, no user namespaces, no way to c
 
 A sandbox can be started *warm* (``Sandbox.start``): its Python imports numpy or torch before
 any code exists and waits; ``Sandbox.run`` then writes the code and cases and lets it go. The
-``Pool`` keeps one warm sandbox per framework, so a learner does not wait for ``import torch``,
-and every run still gets a fresh sandbox.
+``Pool`` keeps ``WARM_PER_FRAMEWORK`` warm sandboxes per framework, so a learner does not wait
+for ``import torch``, and every run still gets a fresh sandbox.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ READY = b"ready\n"  # the harness's first words on the results pipe: warm and wa
 FALLBACK_PROCESSES = 4  # without a memory cgroup: at most this many processes of Limits.memory_bytes
 MAX_ARRAYS = 256  # arrays a run may return
 STALE_CGROUP_SECONDS = 300
+WARM_PER_FRAMEWORK = 2  # warm sandboxes a worker process keeps per framework
 
 
 class SandboxUnavailable(RuntimeError):
@@ -245,11 +246,13 @@ _ENDED = {
 
 
 class Pool:
-    """One warm sandbox per framework, replaced as soon as it is taken (thread-safe)."""
+    """``WARM_PER_FRAMEWORK`` warm sandboxes per framework, each replaced as soon as it is taken
+    (thread-safe): a learner who runs the examples and submits at once finds the second one ready
+    too, instead of waiting for ``import torch``."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._warm: dict[tuple[str, Limits], Sandbox] = {}
+        self._warm: dict[tuple[str, Limits], list[Sandbox]] = {}
         # A forked worker child must not share its parent's warm sandboxes (one folder, one
         # stdin): it forgets them and starts its own.
         os.register_at_fork(after_in_child=self._forget)
@@ -262,7 +265,11 @@ class Pool:
     def take(self, framework: str, limits: Limits) -> Sandbox:
         _check_setup()
         with self._lock:
-            sandbox = self._warm.pop((framework, limits), None)
+            waiting = self._warm.get((framework, limits), [])
+            # The one that is ready, else the oldest (it has been starting the longest).
+            sandbox = next((box for box in waiting if box.ready()), waiting[0] if waiting else None)
+            if sandbox is not None:
+                waiting.remove(sandbox)
         if sandbox is None or not sandbox.alive():
             if sandbox is not None:
                 sandbox.close()
@@ -271,16 +278,17 @@ class Pool:
         return sandbox
 
     def warm(self, framework: str, limits: Limits | None = None) -> None:
-        """Have a sandbox of ``framework`` started and waiting (a worker calls this at start)."""
+        """Have ``WARM_PER_FRAMEWORK`` sandboxes of ``framework`` started and waiting (a worker
+        calls this at start)."""
         limits = limits or Limits()
         with self._lock:
-            if (framework, limits) in self._warm:
-                return
-            self._warm[(framework, limits)] = Sandbox(framework, limits)
+            waiting = self._warm.setdefault((framework, limits), [])
+            while len(waiting) < WARM_PER_FRAMEWORK:
+                waiting.append(Sandbox(framework, limits))
 
     def close(self) -> None:
         with self._lock:
-            warm, self._warm = list(self._warm.values()), {}
+            warm, self._warm = [box for boxes in self._warm.values() for box in boxes], {}
         for sandbox in warm:
             sandbox.close()
 

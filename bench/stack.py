@@ -3,7 +3,7 @@
 It starts its own stack and stops it at the end (also on failure or Ctrl-C): a Redis on a free
 port, a scratch PostgreSQL database (created, migrated, the bank loaded, dropped), gunicorn
 (`quizsite.wsgi`, 2 gthread workers of 16 threads, DEBUG off), a Celery worker for `grading` (prefork, 2 processes), one
-for `bulk` (1 process) and beat. Request rates are raised (THROTTLE_*): this measures the stack,
+for `bulk` (1 process), one for `code` (1 process: learner code, in bubblewrap) and beat. Request rates are raised (THROTTLE_*): this measures the stack,
 not the limits. Then, in one run:
 
 - the floor: a no-op Celery task round trip (`bench.stack_tasks.noop`, run by the grading worker)
@@ -13,6 +13,10 @@ not the limits. Then, in one run:
   read from the database), then `GET /api/v1/submissions/{id}?wait=5` (the long poll the page
   uses; `--short-poll` polls every 10-250 ms instead) until graded. Times from the database
   (`Submission.created_at` -> `graded_at`) and as the client sees them; graded/s;
+- code answers (issue #14): one learner, one answer at a time, for a NumPy and a PyTorch code
+  exercise: "Run examples" with the model solution (`POST .../run`, the request waits for the
+  code worker's sandbox), then Submit and the long poll until graded; client and database
+  times, and every answer must be graded 1;
 - the class start at 50, 150 and 300 learners: a course, a quiz of 3 numeric sections, learners
   who joined with the join code before it opened; the quiz is opened through the API, the bulk
   worker's preparation of the variants timed (the Variant rows of every learner's seeds), then
@@ -32,8 +36,8 @@ not the limits. Then, in one run:
 Prints a table (ratios to the floor beside the figures) and writes
 bench/results/stack-<UTC time>.json. `--quick` (or QUICK=1): fewer learners, shorter faults,
 for CI; it fails (exit 1) only when an answer is lost or doubled, a response is an unexpected
-5xx (`--strict-503`: any 5xx), a fault could not be injected or the double-grade detector is
-blind. Timing is reported, never asserted.
+5xx (`--strict-503`: any 5xx), a fault could not be injected, the double-grade detector is
+blind or a right code answer is not graded 1. Timing is reported, never asserted.
 """
 
 from __future__ import annotations

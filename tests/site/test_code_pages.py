@@ -10,7 +10,14 @@ from questions import errors
 from questions.courses import rules as courses_rules
 from questions.practice import services as practice_services
 from questions.practice.models import Submission
-from tests.courses.conftest import course, enrolled, instructor, learners, make_quiz, pool  # noqa: F401
+from tests.courses.conftest import (  # noqa: F401
+    course,
+    enrolled,
+    instructor,
+    learners,
+    make_quiz,
+    pool,
+)
 from tests.site.test_course_pages import as_user, post_answer, slot_at, start, text
 
 pytestmark = pytest.mark.django_db

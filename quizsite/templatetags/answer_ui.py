@@ -22,6 +22,18 @@ def theory_filled(view, typed):
     return theory_form_values(view, typed)
 
 
+@register.filter
+def option_letter(number: int) -> str:
+    """1 -> "A", 2 -> "B" ... (a matching question's answers are named by letter in its lists)."""
+    return chr(ord("A") + int(number) - 1) if 1 <= int(number) <= 26 else str(number)
+
+
+@register.filter
+def has_math(text: str) -> bool:
+    """Whether the text holds a formula (``$...$``), which an <option> cannot show."""
+    return "$" in str(text)
+
+
 @register.simple_tag
 def heatmap(entry, prefix=""):
     """`{% heatmap m "s12" %}`: one entry of a submission view's `attention_maps` as SVG."""

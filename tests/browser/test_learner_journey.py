@@ -104,7 +104,7 @@ def answer_theory(page, item) -> None:
         page.fill('input[name="response"]', answer)
     elif kind == "matching":
         for i, right in enumerate(answer):
-            page.select_option(f'select[name="match-{i}"]', label=right)
+            page.select_option(f'select[name="match-{i}"]', value=right)
     else:  # ordering
         for i, position in enumerate(answer):
             page.fill(f'input[name="order-{i}"]', position)

@@ -1,7 +1,10 @@
 """Practising a topic: theory questions from the bank, graded with feedback and a source."""
 
 
+import re
+
 import pytest
+from django.utils.html import escape
 
 from questions.catalogue import services as catalogue_services
 from questions.practice.models import PracticeItem, Submission
@@ -130,7 +133,8 @@ def test_a_refused_theory_answer_keeps_what_was_typed_and_chosen(client, learner
     left = matching.question_version.data["pairs"][0]
     response = client.post(f"/practice/items/{matching.id}/", {"match-0": left["right"], "match-1": "Not offered"})
     assert response.status_code == 400
-    assert f"<option selected>{left['right']}</option>" in response.content.decode()
+    page = response.content.decode()
+    assert re.search(rf'<option value="{re.escape(escape(left["right"]))}" selected>[A-Z]', page)
 
 
 def test_a_graded_theory_answer_is_shown_in_its_fields_beside_the_result(
@@ -158,3 +162,21 @@ def test_a_result_of_another_question_is_not_shown_under_this_one(
     submission = Submission.objects.get()
     assert client.get(f"/practice/items/{first.id}/?submission={submission.id}").status_code == 200
     assert client.get(f"/practice/items/{second.id}/?submission={submission.id}").status_code == 404
+
+
+def test_matching_answers_with_formulas_are_shown_as_math_and_chosen_by_letter(client, learner, bank):
+    """An <option> cannot hold MathML: the answers are listed once, typeset, and the dropdowns
+    name them by letter (text-only answers keep their text too); the form still posts the text."""
+    from questions.catalogue.models import QuestionVersion
+
+    version = next(v for v in QuestionVersion.objects.filter(data__type="matching", status="published")
+                   if any("$" in p["right"] for p in v.data["pairs"]))
+    item = PracticeItem.objects.create(learner=learner, question_version=version)
+    client.force_login(learner)
+    page = client.get(f"/practice/items/{item.id}/").content.decode()
+    answers = re.search(r'<ol class="match-answers".*?</ol>', page, re.S).group()
+    assert answers.count("<li>") == len(version.data["pairs"]) + len(version.data.get("distractors") or [])
+    assert "<math" in answers and "$" not in answers
+    options = re.findall(r"<option value=\"[^\"]+\"[^>]*>([^<]*)</option>", page)
+    assert options and all(re.fullmatch(r"[A-Z](\. .+)?", o) for o in options)
+    assert not any("$" in o for o in options), "raw LaTeX in a dropdown"

@@ -3,7 +3,6 @@
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,6 +15,7 @@ from questions.practice.models import PracticeItem
 
 from ..bodies import BodyError, declared_length, load_json, read_bounded
 from ..disclosure import item_view, submission_view
+from ..forms import SignupForm
 from ..presenters import answer_from_post, errors_by_part, parse_preview, posted_int, wait_seconds
 from .learning import home_context, item_context
 
@@ -24,7 +24,7 @@ from .learning import home_context, item_context
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")  # one account each: log out first to make another
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)

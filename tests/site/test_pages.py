@@ -35,6 +35,23 @@ def test_signup_logs_the_new_learner_in(client):
     assert "grace" in client.get("/").content.decode()
 
 
+def test_signup_takes_an_optional_email_that_a_password_reset_reaches(client, mailoutbox):
+    from django.contrib.auth import get_user_model
+
+    form = client.get("/accounts/signup/").content.decode()
+    assert 'type="email" name="email"' in form and "Optional" in form
+    response = client.post("/accounts/signup/", {"username": "ada2", "email": "ada@example.org",
+                                                 "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"})
+    assert response.status_code == 302
+    assert get_user_model().objects.get(username="ada2").email == "ada@example.org"
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": "ada@example.org"})
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["ada@example.org"]
+    bad = client.post("/accounts/signup/", {"username": "ada3", "email": "not-an-address",
+                                            "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"})
+    assert bad.status_code == 400 and "valid email" in bad.content.decode()
+
+
 def test_signup_with_mismatched_passwords_is_a_400_with_a_message(client):
     response = client.post(
         "/accounts/signup/", {"username": "grace", "password1": "a-long-pass-phrase-9", "password2": "other"}

@@ -147,3 +147,27 @@ def test_starting_a_mock_without_a_length_says_to_choose_one(client, learner):
     response = client.post("/mock/start", {"topics": ["masking"]})
     assert response.status_code == 400
     assert "Choose a length:" in response.content.decode()
+
+
+def test_every_main_page_has_exactly_one_h1(client, learner, bank, django_user_model):
+    """One top heading a page, for screen readers' page outline (issue #13, item 11)."""
+    from questions.practice import services as practice_services
+    from questions.practice.models import PracticeItem
+
+    staff = django_user_model.objects.create_user(username="ines", password="x", is_staff=True)
+    pages = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+    for url in pages:
+        assert client.get(url).content.decode().count("<h1") == 1, url
+    client.force_login(learner)
+    numeric = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    code = practice_services.practice_item_create_numeric(learner=learner, kind="code_rope", difficulty="easy")
+    theory = practice_services.practice_item_create_for_topic(learner=learner, topic_slug="masking")
+    while not theory.question_version_id:
+        theory = practice_services.practice_item_create_for_topic(learner=learner, topic_slug="masking")
+    learner_pages = ["/", "/reviews/", "/mock/", "/courses/", *(f"/practice/items/{i.id}/" for i in (numeric, code, theory))]
+    for url in learner_pages:
+        assert client.get(url).content.decode().count("<h1") == 1, url
+    assert PracticeItem.objects.filter(learner=learner).count() >= 3
+    client.force_login(staff)
+    for url in ("/author/", "/author/questions/new", "/author/import"):
+        assert client.get(url).content.decode().count("<h1") == 1, url

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "questions",
     "quizsite",
 ]
@@ -343,6 +344,11 @@ SPECTACULAR_SETTINGS = {
         "RegradeRunStateEnum": ["pending", "done"],
         "DifficultyEnum": ["easy", "medium", "hard"],
     },
+    # The documentation page (/api/docs/): Swagger UI from the drf-spectacular-sidecar package,
+    # its script in a file of its own (SpectacularSwaggerSplitView): the CSP allows no inline script.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import base, courses, practice
 
@@ -15,6 +15,7 @@ def not_found(request, path: str) -> JsonResponse:
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", title="Attention quiz API"), name="api-docs"),
     path("v1/auth/token", base.ObtainToken.as_view(), name="api-token"),
     path("v1/auth/logout", base.RevokeToken.as_view(), name="api-logout"),
     path("v1/auth/logoutall", base.RevokeAllTokens.as_view(), name="api-logout-all"),

@@ -230,8 +230,20 @@ def hint_ladder(item: PracticeItem) -> HintLadder:
     return HintLadder(revealed=rungs[: item.hints_revealed], total=len(rungs))
 
 
+# A subject's share of mastery by the rating of its last answer: right (Good, Easy) counts fully,
+# right with help or partly right (Hard) half, wrong (Again) nothing.
+RATING_MASTERY = {int(fsrs.Rating.Again): 0.0, int(fsrs.Rating.Hard): 0.5, int(fsrs.Rating.Good): 1.0,
+                  int(fsrs.Rating.Easy): 1.0}
+
+
+def answer_mastery(last_rating: int | None) -> float:
+    """One card's share of mastery now: by its last answer (``RATING_MASTERY``), 0 unanswered."""
+    return RATING_MASTERY.get(last_rating, 0.0) if last_rating is not None else 0.0
+
+
 def card_mastery(*, fsrs_card: dict[str, Any], now: datetime) -> float:
-    """One card's share of mastery: recall probability now times stability / 60 days (at most 1)."""
+    """One card's share of long-term mastery: recall probability now times stability / 60 days
+    (at most 1)."""
     card = fsrs.Card.from_dict(fsrs_card)
     if card.stability is None or card.last_review is None:
         return 0.0

@@ -26,6 +26,7 @@ from questions.learning.rules import (
     UNANSWERED,
     UNREADABLE,
     WRONG,
+    answer_mastery,
     card_mastery,
     is_time_up,
 )
@@ -111,16 +112,19 @@ class TopicMastery:
     title: str
     practised: int  # subjects (questions and kinds) of the topic that have a card
     total: int  # subjects of the topic: published questions (no essays) and problem kinds
-    percent: int  # 0..100, see `mastery_by_topic`
+    percent: int  # 0..100 mastery now, by each subject's last answer, see `mastery_by_topic`
+    long_term: int  # 0..100 long-term mastery, by FSRS memory, see `mastery_by_topic`
 
 
 def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMastery]:
     """Mastery per topic, in the bank's order (three queries, whatever the number of topics).
 
     A topic's subjects are its published questions (essays aside: nothing rates them) and the
-    problem kinds listed under it. Each subject with a card contributes `card_mastery`: the
-    FSRS probability of recalling it today times how close its stability is to `MATURE_DAYS`.
-    The percentage is the mean over all subjects, so unpractised ones count as 0.
+    problem kinds listed under it. Mastery (`percent`) is the mean over the subjects of
+    `answer_mastery`, by the rating of each one's last answer (right 1, partly right or with
+    help 0.5, wrong 0), so three right answers move it at once; long-term mastery (`long_term`)
+    is the mean of `card_mastery`: the FSRS probability of recalling it today times how close
+    its stability is to `MATURE_DAYS`. Unpractised subjects count as 0 in both.
     """
     now = now or timezone.now()
     kinds_by_topic = practice_kinds_by_topic()
@@ -133,12 +137,12 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
         .distinct()
     ):
         questions_by_topic.setdefault(topic_id, set()).add(question_id)
-    by_question: dict[int, float] = {}
-    by_kind: dict[str, float] = {}
-    for question_id, kind, fsrs_card in ReviewCard.objects.filter(learner=learner).values_list(
-        "question_id", "kind", "fsrs"
+    by_question: dict[int, tuple[float, float]] = {}
+    by_kind: dict[str, tuple[float, float]] = {}
+    for question_id, kind, fsrs_card, last_rating in ReviewCard.objects.filter(learner=learner).values_list(
+        "question_id", "kind", "fsrs", "last_rating"
     ):
-        value = card_mastery(fsrs_card=fsrs_card, now=now)
+        value = (answer_mastery(last_rating), card_mastery(fsrs_card=fsrs_card, now=now))
         if question_id:
             by_question[question_id] = value
         else:
@@ -159,7 +163,8 @@ def mastery_by_topic(*, learner, now: datetime | None = None) -> list[TopicMaste
                 title=topic.title,
                 practised=len(values),
                 total=total,
-                percent=round(100 * sum(values) / total),
+                percent=round(100 * sum(now_ for now_, _ in values) / total),
+                long_term=round(100 * sum(later for _, later in values) / total),
             )
         )
     return rows

@@ -406,12 +406,32 @@ def test_mastery_counts_subjects_with_cards_and_grows_with_stability(learner, dj
     assert (rows["why-scaling"].practised, rows["why-scaling"].total) == (1, 2)
     card = ReviewCard.objects.get()
     expected = learning_rules.card_mastery(fsrs_card=card.fsrs, now=timezone.now()) / 2
-    assert rows["why-scaling"].percent == round(100 * expected)
-    assert 0 < rows["why-scaling"].percent < 50
-    # A card FSRS trusts for months counts fully.
+    assert rows["why-scaling"].long_term == round(100 * expected)
+    assert 0 < rows["why-scaling"].long_term < 50
+    assert rows["why-scaling"].percent == 50  # right at its last answer, one of two questions
+    # A card FSRS trusts for months counts fully in the long term too.
     card.fsrs = {**card.fsrs, "stability": 90.0}
     card.save()
-    assert {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"].percent == 50
+    assert {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"].long_term == 50
+
+
+def test_three_right_answers_in_a_row_move_mastery_at_once(learner, django_capture_on_commit_callbacks):
+    """Issue #13: mastery waited for a 60-day memory and stayed at 0-2 % after a dozen right
+    answers; now each subject's last answer counts (the 60-day figure stays, as long-term)."""
+    versions = [choice_question(f"q-{i}", "why-scaling") for i in range(6)]
+    percents = []
+    for version in versions[:3]:
+        item = PracticeItem.objects.create(learner=learner, question_version=version)
+        answer(item, right_index(version), capture=django_capture_on_commit_callbacks)
+        percents.append({m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"].percent)
+    assert percents == [round(100 * n / 6) for n in (1, 2, 3)]  # 17, 33, 50: visible at each answer
+    row = {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"]
+    assert row.long_term < row.percent  # the memory is still young: weeks, not 60 days
+    wrong = PracticeItem.objects.create(learner=learner, question_version=versions[3])
+    answer(wrong, next(i for i, c in enumerate(versions[3].data["choices"]) if c["weight"] == 0),
+           capture=django_capture_on_commit_callbacks)
+    row = {m.slug: m for m in learning_selectors.mastery_by_topic(learner=learner)}["why-scaling"]
+    assert (row.percent, row.practised) == (50, 4)  # answered wrong: practised, not mastered
 
 
 def test_mastery_includes_the_topics_problem_kinds(learner, numeric_item, django_capture_on_commit_callbacks):

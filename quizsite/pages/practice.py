@@ -89,6 +89,8 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             context["error"] = exc.message
             status = 400
         else:
+            if request.headers.get("X-Requested-With") == "fetch":
+                return _result_fragment(request, created.submission)
             return redirect(f"{request.path}?submission={created.submission.id}")
     elif submission_id := request.GET.get("submission", "").strip():
         if (wanted := posted_int(submission_id)) is not None:
@@ -102,6 +104,18 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
     context["errors_by_part"] = errors_by_part(context["format_errors"])
     context.update(item_context(request, item))
     return render(request, "quizsite/practice_item.html", context, status=status)
+
+
+def _result_fragment(request: HttpRequest, submission) -> HttpResponse:
+    """The answer just accepted, for inplace.js: the result box's content (the result when it is
+    graded already, else "Grading..." and the page polls), 202 while pending, and the submission's
+    id in a header (the page puts it in its address, so a reload shows the same result)."""
+    submission.refresh_from_db()
+    view = submission_view(submission)
+    pending = submission.status == submission.Status.PENDING
+    response = render(request, "quizsite/_result_box.html", {"submission": view}, status=202 if pending else 200)
+    response["X-Submission-Id"] = str(submission.id)
+    return response
 
 
 @login_required

@@ -47,3 +47,17 @@ def log_in(page, base: str, username: str = "ada", password: str = "s3cret-pass-
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture
+def numeric_kinds_only(monkeypatch):
+    """Topic practice and mock interviews draw numeric problem kinds only (not code exercises,
+    which have browser tests of their own): for tests that type numbers into the grid."""
+    from attention_engine.api import is_code_kind
+    from questions.learning import services as learning_services
+    from questions.practice import services as practice_services
+
+    for module in (learning_services, practice_services):
+        original = module.kinds_for_topics
+        monkeypatch.setattr(module, "kinds_for_topics",
+                            lambda slugs, original=original: [k for k in original(slugs) if not is_code_kind(k)])

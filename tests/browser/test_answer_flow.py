@@ -13,7 +13,10 @@ def test_score_appears_without_reload_while_the_worker_grades(page, live_server,
     practice_jobs.variants_generate(kind="self_attention", difficulty="easy", count=1)
     worker_process.start()
     log_in(page, live_server.url)
-    page.click('button[data-kind="self_attention"]')
+    # The easy stock has the variant made above: the page does not wait for the worker's start.
+    form = page.locator("form", has=page.locator('button[data-kind="self_attention"]'))
+    form.locator("select").select_option("easy")
+    form.locator("button").click()
     page.wait_for_selector(".prompt math")
 
     from questions.practice.models import PracticeItem

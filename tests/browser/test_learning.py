@@ -8,7 +8,7 @@ from tests.domain.test_learning import choice_question
 pytestmark = [pytest.mark.browser]
 
 
-def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live_server, learner):
+def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(numeric_kinds_only, page, live_server, learner):
     choice_question("q-alpha", "alpha", hints=["Think about the variance of a sum."])
     choice_question("q-beta", "beta")
     log_in(page, live_server.url)
@@ -16,7 +16,7 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     page.check('input[data-topic="beta"]')
     page.click('button[data-action="start-run"]')
     page.wait_for_selector("form.answer")
-    assert "Alpha" in page.inner_text(".meta")  # the run starts with the first chosen topic, by title
+    assert "Alpha" in page.inner_text("h1")  # the run starts with the first chosen topic, by title
 
     chosen = 'input[name="response"] >> nth=2'
     page.check(chosen)  # an answer typed, not yet submitted
@@ -36,10 +36,10 @@ def test_a_run_over_two_topics_and_a_hint_that_keeps_the_typed_answer(page, live
     assert PracticeItem.objects.get().hints_revealed == 1
     page.click('button[data-action="next-in-run"]')
     page.wait_for_selector("form.answer")
-    assert "Beta" in page.inner_text(".meta")
+    assert "Beta" in page.inner_text("h1")
 
 
-def test_home_dashboard_fits_a_phone_in_light_and_dark(browser, live_server, learner):
+def test_home_dashboard_fits_a_phone_in_light_and_dark(numeric_kinds_only, browser, live_server, learner):
     choice_question("q-alpha", "alpha")
     ARTIFACTS.mkdir(exist_ok=True)
     for scheme in ("light", "dark"):

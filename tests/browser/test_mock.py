@@ -56,7 +56,7 @@ def open_question(page, position: int) -> None:
     page.wait_for_selector(f'.mock-nav a[href="?q={position}"][aria-current="step"]')
 
 
-def test_a_short_mock_answered_in_part_then_finished_shows_the_review(page, live_server, learner, topics):
+def test_a_short_mock_answered_in_part_then_finished_shows_the_review(numeric_kinds_only, page, live_server, learner, topics):
     base = live_server.url
     log_in(page, base)
     mock = start_mock(page, base, "decoder")
@@ -121,7 +121,7 @@ def test_a_short_mock_answered_in_part_then_finished_shows_the_review(page, live
     page.goto(f"{base}/mock/{mock.id}/review")
 
 
-def test_when_the_deadline_passes_the_open_page_turns_into_the_review(page, browser, live_server, learner, topics):
+def test_when_the_deadline_passes_the_open_page_turns_into_the_review(numeric_kinds_only, page, browser, live_server, learner, topics):
     base = live_server.url
     log_in(page, base)
     mock = start_mock(page, base, "decoder")
@@ -152,10 +152,10 @@ def test_when_the_deadline_passes_the_open_page_turns_into_the_review(page, brow
     assert MockInterview.objects.get(id=mock.id).finished_at == deadline
 
 
-def test_the_review_fills_in_as_the_worker_grades(page, live_server, learner, topics, monkeypatch):
+def test_the_review_fills_in_as_the_worker_grades(numeric_kinds_only, page, live_server, learner, topics, monkeypatch):
 
     # The answer waits for a worker that has not picked it up yet.
-    monkeypatch.setattr(practice_services, "enqueue_grading", lambda submission_id: None)
+    monkeypatch.setattr(practice_services, "enqueue_grading", lambda submission_id, code=False: None)
     mock = learning_services.mock_interview_start(learner=learner, topic_slugs=["decoder"], preset_key="quick").mock
     entry = next(e for e in mock.entries.select_related("item__question_version") if not e.item.is_numeric)
     learning_services.mock_answer_submit(

@@ -1,5 +1,6 @@
 """On a 375 px phone no result page scrolls sideways: wide grids, tables and formulas scroll
-inside their own boxes. Every kind at its hardest, answered wrongly so every part is marked."""
+inside their own boxes. Every kind at its hardest, answered wrongly so every part is marked (a
+code exercise with its starter code, so every test reports its failure)."""
 
 import pytest
 
@@ -22,12 +23,15 @@ def ones(part: dict):
     return [["1"] * shape[1] for _ in range(shape[0])]
 
 
-def test_every_kinds_result_fits_a_phone(browser, live_server, learner):
+def test_every_kinds_result_fits_a_phone(sandboxed, browser, live_server, learner):
     submitted = []
     for kind in list_kinds():
         difficulty = kind["difficulties"][-1]
         item = practice_services.practice_item_create_numeric(learner=learner, kind=kind["name"], difficulty=difficulty)
-        answer = {p["name"]: ones(p) for p in item.variant.data["parts"]}
+        if kind["answer_type"] == "code":  # the starter code: every test fails with its message
+            answer = {"code": item.variant.data["starter_code"]}
+        else:
+            answer = {p["name"]: ones(p) for p in item.variant.data["parts"]}
         created = practice_services.submission_create(learner=learner, item=item, answer=answer)  # graded in-process
         submitted.append((kind["name"], item.id, created.submission.id))
 

@@ -167,8 +167,8 @@
       .catch(function () { /* the preview is a convenience: submitting still checks everything */ });
   }
 
-  function init() {
-    document.querySelectorAll(".numeric-parts").forEach(function (container) {
+  function init(root) {
+    (root && root.querySelectorAll ? root : document).querySelectorAll(".numeric-parts").forEach(function (container) {
       container.addEventListener("paste", onPaste);
       container.addEventListener("input", function (event) {
         var part = event.target.closest && event.target.closest("[data-part]");
@@ -177,6 +177,8 @@
       });
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  // inplace.js swaps in the problem the server sent back with its messages: its grid too.
+  document.addEventListener("problem-replaced", function (event) { init(event.detail); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(); });
   else init();
 })();

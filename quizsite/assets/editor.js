@@ -75,7 +75,6 @@ const siteTheme = EditorView.theme({
     backgroundColor: "var(--card, #ffffff)",
     border: "1px solid var(--line, #d9dbe3)",
     borderRadius: "6px",
-    maxHeight: "70vh",
   },
   "&.cm-focused": { outline: "3px solid var(--accent, #3552d6)", outlineOffset: "2px" },
   ".cm-scroller": { overflow: "auto", fontFamily: MONO, lineHeight: String(LINE_HEIGHT) },
@@ -162,6 +161,10 @@ function mount(textarea) {
         bracketMatching(),
         closeBrackets(),
         highlightActiveLine(),
+        // Long lines wrap and the editor grows with its code: it never scrolls inside the page
+        // (a phone's 375 px would otherwise hide half a line, and a box that scrolls needs a
+        // keyboard stop of its own).
+        EditorView.lineWrapping,
         indentUnit.of("    "),
         EditorState.tabSize.of(4),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),

@@ -59,6 +59,7 @@
           box.innerHTML = html;
           history.replaceState(null, "", window.location.pathname + "?submission=" + encodeURIComponent(id));
           show(box);
+          box.dispatchEvent(new CustomEvent("result-shown", { bubbles: true }));
           if (response.status === 202 && window.quizsitePollResult) window.quizsitePollResult(box);
         });
       })

@@ -1,0 +1,45 @@
+// Every page: a box that scrolls sideways (a wide matrix, a formula, a table) shows a cue and can
+// be reached and scrolled with the keyboard: it becomes a focusable, named region while it
+// overflows, and stops being one when the window is wide enough. Checked on load, on resize and
+// whenever a result or a problem is put in place (poll.js, inplace.js).
+(function () {
+  "use strict";
+  var SELECTOR = ".prompt, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre";
+
+  function label(box) {
+    var named = box.closest("[data-part], fieldset, figure, section");
+    var heading = named && named.querySelector("legend, label, h2, h3, figcaption");
+    var text = heading ? heading.textContent.trim().replace(/\s+/g, " ").slice(0, 80) : "";
+    return (text ? text + ": " : "") + "scrolls sideways";
+  }
+
+  function mark(root) {
+    (root || document).querySelectorAll(SELECTOR).forEach(function (box) {
+      var overflows = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("scrolls", overflows);
+      if (overflows && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", label(box));
+        box.dataset.scrollRegion = "1";
+      } else if (!overflows && box.dataset.scrollRegion) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        delete box.dataset.scrollRegion;
+      }
+    });
+  }
+
+  var pending = null;
+  function soon() {
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; mark(); }, 100);
+  }
+  window.addEventListener("resize", soon);
+  document.addEventListener("result-shown", soon);
+  document.addEventListener("problem-replaced", soon);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { mark(); });
+  else mark();
+  window.addEventListener("load", soon);  // fonts and formulas laid out
+})();

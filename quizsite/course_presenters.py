@@ -154,7 +154,8 @@ def slot_entry(entry: SlotReview, shown: Visibility) -> dict[str, Any]:
         if slot.regraded_at is not None:
             row["regrade"] = {"was": marks(slot.original_mark), "now": marks(slot.mark)}
     if shown.keys:
-        if not item.is_numeric or not row.get("result", {}).get("worked_solution"):
+        result = row.get("result", {})
+        if not item.is_numeric or not (result.get("worked_solution") or result.get("solution_code")):
             # The key the marks stand on: for a theory question, the version a regrade used, if any.
             row.update(key_view(item, version=slot.regraded_against, anchor=f"slot-{slot.id}"))
     return row

@@ -94,6 +94,15 @@ def code_item_view(item: PracticeItem) -> dict[str, Any]:
     }
 
 
+def tests_passed(tests: list[dict[str, Any]]) -> int:
+    return sum(bool(t.get("passed")) for t in tests)
+
+
+def code_run_view(run: dict[str, Any]) -> dict[str, Any]:
+    """The examples run on a learner's code ("Run examples"), as pages and the API show it."""
+    return {**run, "tests_passed": tests_passed(run.get("tests", []))}
+
+
 def item_view(item: PracticeItem) -> dict[str, Any]:
     """Any kind of item, as its learner sees it before answering."""
     if item.is_code:
@@ -250,7 +259,7 @@ def submission_view(submission: Submission, *, with_solution: bool = True) -> di
         if item.is_code:
             view["tests"] = [{k: t.get(k) for k in ("name", "description", "passed", "message", "hidden")}
                              for t in result.get("tests", [])]
-            view["tests_passed"] = sum(bool(t["passed"]) for t in view["tests"])
+            view["tests_passed"] = tests_passed(view["tests"])
             view["error"] = result.get("error")
             view["code"] = submission.answer.get("code", "") if isinstance(submission.answer, Mapping) else ""
             if with_solution and submission.status == Submission.Status.GRADED:

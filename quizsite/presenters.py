@@ -142,12 +142,18 @@ def numeric_part_from_post(part: dict[str, Any], post) -> Any:
     return cells[0] if len(shape) == 1 else cells
 
 
+def code_from_post(post) -> dict[str, str]:
+    """A code answer from a form: the textarea's text, its line ends made "\\n" (a form posts
+    CRLF)."""
+    return {"code": post.get("code", "").replace("\r\n", "\n").replace("\r", "\n")}
+
+
 def answer_from_post(view: dict[str, Any], post) -> dict[str, Any]:
     """A posted answer form as the services take it: part -> typed value, or {"response": ...}."""
     if view["type"] == "numeric":
         return {p["name"]: numeric_part_from_post(p, post) for p in view["parts"]}
-    if view["type"] == "code":  # a form posts a textarea's line ends as CRLF
-        return {"code": post.get("code", "").replace("\r\n", "\n")}
+    if view["type"] == "code":
+        return code_from_post(post)
     return {"response": theory_response_from_post(view, post)}
 
 

@@ -261,10 +261,14 @@ CELERY_TASK_ROUTES = {
 ATTN_DEVICE = env_str("ATTN_DEVICE", "auto")
 if ATTN_DEVICE not in {"auto", "cpu", "cuda"}:
     raise ImproperlyConfigured(f"ATTN_DEVICE={ATTN_DEVICE!r}: use auto, cpu or cuda.")
-# The device learner code gets on the code worker: cpu, or cuda on a host whose code worker has a GPU.
+# The device learner code gets on the code worker. Only the CPU for now: the sandbox cannot hold
+# CUDA code within its limits yet (SECURITY.md), and refuses to run it rather than weaken them.
 CODE_DEVICE = env_str("CODE_DEVICE", "cpu")
-if CODE_DEVICE not in {"cpu", "cuda"}:
-    raise ImproperlyConfigured(f"CODE_DEVICE={CODE_DEVICE!r}: use cpu or cuda.")
+if CODE_DEVICE != "cpu":
+    raise ImproperlyConfigured(f"CODE_DEVICE={CODE_DEVICE!r}: learner code runs on the CPU only (cpu).")
+# A code answer is re-enqueued by the sweep only this long after its enqueue: longer than its
+# task's time limit (90 s), so one still running in its sandbox is not run a second time.
+CODE_SUBMISSION_STALE_SECONDS = env_int("CODE_SUBMISSION_STALE_SECONDS", 120)
 # How long "Run examples" waits for the code worker before answering 202 (the page asks again).
 CODE_RUN_WAIT_SECONDS = env_int("CODE_RUN_WAIT_SECONDS", 8)
 # A submission still pending after this many seconds is re-enqueued by the sweep.

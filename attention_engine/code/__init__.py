@@ -37,6 +37,30 @@ CODE_KINDS = {name: path for name, path in REGISTERED.items()
               if importlib.util.find_spec(path.split(":")[0]) is not None}
 
 
+def answer_problem(answer: Any) -> str | None:
+    """Why ``answer`` is no code to run (the message, for the learner), or None: it must be
+    ``{"code": text}`` with some code, at most ``MAX_CODE_BYTES``, and no NUL character."""
+    code = answer.get("code") if isinstance(answer, dict) else None
+    if not isinstance(code, str):
+        return 'Send the code as text: {"code": "..."}.'
+    if not code.strip():
+        return "No code given."
+    if "\x00" in code:
+        return "The code holds a NUL character; remove it."
+    if len(code.encode("utf-8")) > MAX_CODE_BYTES:
+        return f"The code is longer than {MAX_CODE_BYTES:,} bytes."
+    return None
+
+
+def not_run(message: str, *, part: str = "code") -> dict[str, Any]:
+    """The result of code that was not run (no code to run, no sandbox): score 0 and the reason as
+    a format error, which costs no attempt; the same fields as a graded run's result."""
+    return {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
+            "format_errors": [{"part": part, "row": None, "col": None, "message": message}],
+            "feedback": f"Not run: {message} This does not count as an attempt.", "output": "", "seconds": 0.0,
+            "error": None}
+
+
 def get_code_kind(name: str):
     """The ``CodeKind`` called ``name``; ``ValueError`` for an unknown one."""
     if name not in CODE_KINDS:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from attention_engine import ENGINE_VERSION
-from attention_engine.code import MAX_CODE_BYTES, sandbox
+from attention_engine.code import answer_problem, not_run, sandbox
 from attention_engine.variant import (
     DIFFICULTIES,
     ROUTE_TOLERANCE,
@@ -212,11 +212,10 @@ def grade(kind: CodeKind, variant: dict[str, Any], answer: Any, *, examples_only
     """Run the code on the variant's tests (only the examples with ``examples_only``) in a fresh
     sandbox and grade it. Never raises for bad code; ``SandboxUnavailable`` when the sandbox
     cannot be set up (the code was not run)."""
-    code = answer.get("code") if isinstance(answer, dict) else None
-    if not isinstance(code, str) or not code.strip():
-        return _format_error("no code given: send {\"code\": \"...\"}")
-    if len(code.encode("utf-8")) > MAX_CODE_BYTES:
-        return _format_error(f"the code is longer than {MAX_CODE_BYTES:,} bytes")
+    problem = answer_problem(answer)
+    if problem:
+        return not_run(problem)
+    code = answer["code"]
     tests = stored_tests(variant)
     if examples_only:
         tests = tests[: len(variant["examples"])]
@@ -259,7 +258,10 @@ def _result(kind: CodeKind, variant: dict[str, Any], tests: list[Test], run: san
     for index, (test, case) in enumerate(zip(tests, run.cases, strict=False)):
         if not case.ok:
             line = f" (line {case.line})" if case.line else ""
-            passed, message = False, f"raised {case.message}{line}"
+            # A hidden test's exception says its type only: its text is the learner's to choose,
+            # and could carry the hidden inputs out (``raise ValueError(repr(Q))``).
+            raised = case.message if index < shown else case.message.split(":", 1)[0]
+            passed, message = False, f"raised {raised}{line}"
         else:
             passed, message = compare(case.outputs, test, kind)
         results.append({"name": test.name, "description": test.description, "passed": passed, "message": message,
@@ -327,12 +329,6 @@ def _results_of(procedure: Procedure, test: Test) -> list[tuple[np.ndarray, ...]
     if test.dtype != "float64":
         results.append(_try(procedure, replace(test, dtype="float64")))
     return results
-
-
-def _format_error(message: str) -> dict[str, Any]:
-    return {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
-            "format_errors": [{"part": "code", "row": None, "col": None, "message": message}],
-            "feedback": f"Could not run: {message} (this does not count as an attempt)."}
 
 
 def _test_json(test: Test, *, with_expected: bool) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from questions.courses.rules import (
     slot_mark,
 )
 from questions.courses.statistics import item_statistics
+from questions.errors import AttemptClosed
 from questions.practice.models import Submission
 from questions.practice.rules import grade_item_response
 
@@ -641,3 +642,12 @@ def regrade_run_for(*, user, run_id: int) -> RegradeRun:
     require_role(course=run.quiz.course, user=user, roles=STAFF_ROLES)
     return run
 
+
+
+def require_quiz_item_open(*, item, now: datetime | None = None) -> None:
+    """A quiz item may still be worked on (its attempt is in progress and within its deadline),
+    else `AttemptClosed` (409): what "Run examples" on a quiz's code question checks."""
+    slot = AttemptSlot.objects.select_related("attempt").filter(item=item).first()
+    if slot is None or slot.attempt.state != QuizAttempt.State.IN_PROGRESS or is_overdue(slot.attempt,
+                                                                                           now or timezone.now()):
+        raise AttemptClosed("This quiz attempt is over: its examples can no longer be run.")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from questions.catalogue.models import Question, QuestionVersion, Topic
 from questions.catalogue.visibility import QuestionWithheld, practisable
-from questions.errors import ServiceError
+from questions.errors import MockClosed, ServiceError
 from questions.keyed import opaque_id
 from questions.learning.models import LearnerProfile, MockInterview, MockInterviewItem, ReviewCard
 from questions.learning.rules import (
@@ -400,3 +400,11 @@ def mock_history(*, learner, limit: int = 20) -> list[MockSummary]:
     )
     return [MockSummary(mock, [_entry(row) for row in mock.entries.all()]) for mock in mocks]
 
+
+
+def require_mock_item_open(*, item, now: datetime | None = None) -> None:
+    """A mock-interview item may still be worked on (the interview runs), else `MockClosed` (409):
+    what "Run examples" on an interview's code question checks."""
+    entry = MockInterviewItem.objects.select_related("mock").filter(item=item).first()
+    if entry is None or entry.mock.finished_at is not None or (now or timezone.now()) >= entry.mock.deadline:
+        raise MockClosed("This interview is over: its examples can no longer be run.")

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from attention_engine import api as engine
+from attention_engine.code import not_run
 from attention_engine.code.sandbox import SandboxUnavailable
 from questions.practice import dispatch
-from questions.practice.models import Submission, Variant
+from questions.practice.models import CODE_KIND_NAMES, Submission, Variant
 from questions.practice.notify import announce_graded
 from questions.practice.rules import grade_item_response
 
@@ -72,14 +73,11 @@ def code_submission_grade(*, submission_id: int, device: str = "cpu") -> Submiss
 
 def sandbox_unavailable_result(reason: str) -> dict:
     """The grade of code that was not run because the sandbox could not be set up."""
-    message = ("Your code was not run: the grading server cannot start its sandbox right now "
-               f"({reason}). This does not count as an attempt; please submit again later.")
-    return {"score": 0.0, "tests": [], "misconception": None, "misconception_message": None,
-            "format_errors": [{"part": "code", "row": None, "col": None, "message": message}],
-            "feedback": message}
+    return not_run(f"Your code was not run: the grading server cannot start its sandbox right now ({reason}); "
+                   "please submit again later.")
 
 
-def code_examples_run(*, item_id: int, code: str, device: str = "cpu") -> dict:
+def code_examples_grade(*, item_id: int, code: str, device: str = "cpu") -> dict:
     """Run code on an item's visible examples only (the code worker: "Run examples"); nothing is
     stored. A sandbox that cannot be set up gives the same result as for a submission."""
     variant = Variant.objects.get(item__id=item_id)
@@ -203,6 +201,17 @@ def submissions_grade(*, submission_ids: Sequence[int]) -> dict[int, str]:
     return statuses
 
 
+def _stale_since(now, stale_after: timedelta) -> Q:
+    """Pending since `stale_after` after the first enqueue, then twice as long after each one."""
+    stale = Q()
+    for count in range(1, STALE_BACKOFF_STEPS + 1):
+        wait = min(stale_after * 2 ** (count - 1), max(stale_after, STALE_BACKOFF_CAP))
+        stale |= Q(enqueue_count=count, enqueued_at__lt=now - wait)
+    stale |= Q(enqueue_count__gt=STALE_BACKOFF_STEPS, enqueued_at__lt=now - max(stale_after, STALE_BACKOFF_CAP))
+    stale |= Q(enqueue_count__lt=1, enqueued_at__lt=now - stale_after)
+    return stale
+
+
 def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]:
     """Mark submissions left pending (worker killed, Redis restarted, enqueue failed) as enqueued
     again, and return their ids for the sweep (`questions.practice.tasks.submissions_sweep`).
@@ -214,15 +223,14 @@ def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]
     if stale_after is None:
         stale_after = timedelta(seconds=settings.SUBMISSION_STALE_SECONDS)
     now = timezone.now()
-    stale_now = Q()
-    for count in range(1, STALE_BACKOFF_STEPS + 1):
-        wait = min(stale_after * 2 ** (count - 1), STALE_BACKOFF_CAP)
-        stale_now |= Q(enqueue_count=count, enqueued_at__lt=now - wait)
-    stale_now |= Q(enqueue_count__gt=STALE_BACKOFF_STEPS, enqueued_at__lt=now - STALE_BACKOFF_CAP)
-    stale_now |= Q(enqueue_count__lt=1, enqueued_at__lt=now - stale_after)
+    # A code answer takes seconds in its sandbox: it is stale only once its task's time limit has
+    # passed, so one that is still running is not run again in a second sandbox.
+    code = Q(item__variant__kind__in=CODE_KIND_NAMES)
+    code_after = max(stale_after, timedelta(seconds=settings.CODE_SUBMISSION_STALE_SECONDS))
+    stale_now = (_stale_since(now, stale_after) & ~code) | (_stale_since(now, code_after) & code)
     with transaction.atomic():
         stale = list(
-            Submission.objects.select_for_update(skip_locked=True)
+            Submission.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(stale_now, status=Submission.Status.PENDING)
             .order_by("id")
             .values_list("id", flat=True)[:500]

@@ -7,7 +7,11 @@ from django.db import models
 from django.db.models import Q
 
 from attention_engine.api import is_code_kind
+from attention_engine.code import CODE_KINDS
 from questions.catalogue.models import Difficulty, QuestionVersion
+
+# The kinds answered with code (their variants are `Variant.is_code`), for queries.
+CODE_KIND_NAMES = tuple(CODE_KINDS)
 
 
 class Variant(models.Model):

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from attention_engine import api as engine
-from attention_engine.code import MAX_CODE_BYTES
+from attention_engine.code import answer_problem
 from attention_engine.grading import read_response
 from attention_engine.variant import Variant as EngineVariant
 from questions.catalogue.theory import grade_theory
@@ -83,6 +83,28 @@ def _unknown_parts(answer: Any, known: set[str]) -> list[dict[str, Any]]:
     return errors
 
 
+def nul_errors(answer: Any) -> list[dict[str, Any]]:
+    """A NUL character in any text of an answer: refused (PostgreSQL's jsonb cannot store one).
+    The walk is bounded: a body is at most a few MiB and its JSON nesting is capped when read."""
+    stack = [answer]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found = "\x00" in value
+        elif isinstance(value, dict):
+            found = any(isinstance(k, str) and "\x00" in k for k in value)
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            found = False
+            stack.extend(value)
+        else:
+            found = False
+        if found:
+            return [{"part": "response", "row": None, "col": None,
+                     "message": "The answer holds a NUL character; remove it."}]
+    return []
+
+
 def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
     """What makes an answer unreadable, cell by cell (the engine's own reader; no torch)."""
     extra = _unknown_parts(answer, {p["name"] for p in variant["parts"]})
@@ -93,21 +115,14 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
 
 
 def code_format_errors(*, answer: Any) -> list[dict[str, Any]]:
-    """Why a code answer (``{"code": "..."}``) cannot be run, in the engine's error shape."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("code"), str):
-        return [{"part": "code", "row": None, "col": None,
-                 "message": 'Send the code as text: {"answer": {"code": "..."}}.'}]
+    """Why a code answer (``{"code": "..."}``) cannot be run, in the engine's error shape (the
+    engine's own rule, `attention_engine.code.answer_problem`)."""
     extra = [{"part": str(name), "row": None, "col": None, "message": f"This question has no part “{name}”."}
-             for name in sorted(set(map(str, answer)) - {"code"})]
-    if extra:
-        return extra
-    code = answer["code"]
-    if not code.strip():
-        return [{"part": "code", "row": None, "col": None, "message": "No code given."}]
-    if len(code.encode("utf-8")) > MAX_CODE_BYTES:
-        return [{"part": "code", "row": None, "col": None,
-                 "message": f"The code is longer than {MAX_CODE_BYTES:,} bytes."}]
-    return []
+             for name in sorted(set(map(str, answer)) - {"code"})] if isinstance(answer, dict) else []
+    problem = extra or answer_problem(answer)
+    if isinstance(problem, str):
+        return [{"part": "code", "row": None, "col": None, "message": problem}]
+    return problem or []
 
 
 def response_by_index(*, question: dict[str, Any], response: Any, item_id: int) -> Any:

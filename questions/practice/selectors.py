@@ -6,9 +6,8 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 
 from attention_engine import ENGINE_VERSION
-from attention_engine.code import CODE_KINDS
 from questions.catalogue.visibility import require_practisable
-from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from questions.practice.models import CODE_KIND_NAMES, PracticeItem, Purpose, Submission, Variant
 from questions.practice.notify import wait_graded
 
 # Items the practice pages and the practice API may show. Mock-interview and quiz items have
@@ -38,7 +37,7 @@ def code_item_for_learner(*, learner, item_id: int) -> PracticeItem:
     review, mock interview or quiz: the examples are on the page already); 403 while a practice
     item's question is withheld; 404 for another learner's item or one that is not code."""
     item = get_object_or_404(PracticeItem.objects.select_related("variant"), id=item_id, learner=learner,
-                             variant__kind__in=tuple(CODE_KINDS))
+                             variant__kind__in=CODE_KIND_NAMES)
     if item.purpose in PRACTICE_PAGE_PURPOSES:
         require_practisable(learner=learner, question=_question(item))
     return item

@@ -9,7 +9,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,13 +23,14 @@ from questions.practice.rules import (
     check_kind,
     code_format_errors,
     kinds_for_topics,
+    nul_errors,
     theory_format_errors,
 )
 from questions.practice.tasks import (
+    code_examples_result,
     enqueue_grading,
     enqueue_refill,
     generate_variants,
-    run_code_examples,
     worker_result,
 )
 
@@ -129,6 +129,14 @@ def practice_item_create_for_topic(
     return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
 
 
+def _format_errors(item: PracticeItem, answer: Any) -> list[dict[str, Any]]:
+    if item.is_code:
+        return code_format_errors(answer=answer)
+    if item.is_numeric:
+        return answer_format_errors(variant=item.variant.data, answer=answer)
+    return theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
+
+
 @dataclass(frozen=True)
 class SubmissionCreated:
     submission: Submission
@@ -149,12 +157,7 @@ def submission_create(
         existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, item=item)
-    if item.is_code:
-        errors = code_format_errors(answer=answer)
-    elif item.is_numeric:
-        errors = answer_format_errors(variant=item.variant.data, answer=answer)
-    else:
-        errors = theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
+    errors = nul_errors(answer) or _format_errors(item, answer)
     if errors:
         raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
     try:
@@ -190,7 +193,8 @@ def code_examples_run(*, learner, item: PracticeItem, answer: dict[str, Any]) ->
     give the per-example results (nothing is stored or counted: it is not an answer).
 
     The request waits for the worker at most CODE_RUN_WAIT_SECONDS; later it answers
-    `Preparing` (202) and the client sends the same code again."""
+    `Preparing` (202) and the client sends the same code again, which waits for the same run
+    (`tasks.code_examples_result`)."""
     if item.learner_id != learner.id:
         raise ServiceError("This item belongs to another learner.")
     if not item.is_code:
@@ -198,11 +202,4 @@ def code_examples_run(*, learner, item: PracticeItem, answer: dict[str, Any]) ->
     errors = code_format_errors(answer=answer)
     if errors:
         raise AnswerFormatError("The code could not be run.", details=errors)
-    return worker_result(
-        run_code_examples,
-        item_id=item.id,
-        code=answer["code"],
-        wait_seconds=settings.CODE_RUN_WAIT_SECONDS,
-        preparing="Your code is still running on the worker; send it again in a moment.",
-        unavailable="The code worker did not answer; your code was not run. Try again in a moment.",
-    )
+    return code_examples_result(item_id=item.id, code=answer["code"])

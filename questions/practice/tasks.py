@@ -8,6 +8,7 @@ module moves.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -15,13 +16,13 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError, transaction
 
-from attention_engine.code import CODE_KINDS as CODE_KIND_NAMES  # not torch: names only
 from questions.errors import Preparing, ServiceUnavailable
 from questions.practice.jobs import (
     GRADE_BURST,
-    code_examples_run,
+    code_examples_grade,
     code_submission_grade,
     submission_grade,
     submissions_grade,
@@ -29,12 +30,10 @@ from questions.practice.jobs import (
     variants_generate,
     variants_generate_for_seeds,
 )
-from questions.practice.models import Submission
+from questions.practice.models import CODE_KIND_NAMES, Submission
 from questions.practice.selectors import stock_missing
 
 log = logging.getLogger(__name__)
-
-CODE_KINDS = tuple(CODE_KIND_NAMES)
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -48,7 +47,7 @@ RETRY = {
 @shared_task(name="questions.tasks.grade_submission", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=30, time_limit=60, **RETRY)
 def grade_submission(submission_id: int) -> str:
-    if Submission.objects.filter(id=submission_id, item__variant__kind__in=CODE_KINDS).exists():
+    if Submission.objects.filter(id=submission_id, item__variant__kind__in=CODE_KIND_NAMES).exists():
         enqueue_grading(submission_id, code=True)  # a message from before the code queue: its code never runs here
         return "sent to the code worker"
     return submission_grade(submission_id=submission_id).status
@@ -67,7 +66,7 @@ def grade_code_submission(submission_id: int) -> str:
              soft_time_limit=30, time_limit=45, expires=60)
 def run_code_examples(*, item_id: int, code: str) -> dict:
     """The "Run examples" button: nothing is stored; a message nobody waits for any more expires."""
-    return code_examples_run(item_id=item_id, code=code, device=settings.CODE_DEVICE)
+    return code_examples_grade(item_id=item_id, code=code, device=settings.CODE_DEVICE)
 
 
 @shared_task(name="questions.tasks.grade_submissions", acks_late=True, reject_on_worker_lost=True,
@@ -112,7 +111,7 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
     Re-enqueueing a submission that is in fact still queued is harmless: grading is idempotent.
     """
     stale = submissions_mark_stale(stale_after=stale_after)
-    code = set(Submission.objects.filter(id__in=stale, item__variant__kind__in=CODE_KINDS).values_list("id", flat=True))
+    code = set(Submission.objects.filter(id__in=stale, item__variant__kind__in=CODE_KIND_NAMES).values_list("id", flat=True))
     for submission_id in code:  # one by one: each runs in a sandbox of its own
         transaction.on_commit(lambda sid=submission_id: enqueue_grading(sid, code=True))
     stale = [sid for sid in stale if sid not in code]
@@ -124,24 +123,57 @@ def submissions_sweep(*, stale_after: timedelta | None = None) -> list[int]:
     return stale + sorted(code)
 
 
-def worker_result(task, *, unavailable: str, wait_seconds: float | None = None,
-                  preparing: str = "The problem is being prepared; ask again in a moment.", **kwargs: Any) -> Any:
-    """Run a task in the worker and wait for it, at most `wait_seconds` (by default
-    VARIANT_SYNC_TIMEOUT_SECONDS, 2 s: no request holds a web process longer). Still running then:
-    `Preparing(preparing)` (202), and the task goes on, so the same request succeeds a moment
-    later. A broker that is down or a failure in the task: ServiceUnavailable(`unavailable`), 503."""
+def worker_result(task, *, unavailable: str, **kwargs: Any) -> Any:
+    """Run a task in the worker and wait for it, at most VARIANT_SYNC_TIMEOUT_SECONDS (2 s: no
+    request holds a web process longer). Still running then: `Preparing` (202), and the task goes
+    on, so the same request succeeds a moment later. A broker that is down or a failure in the
+    task: ServiceUnavailable(`unavailable`), 503."""
     try:
         result = task.delay(**kwargs)
     except Exception as exc:
         log.exception("could not send %s(%s)", task.name, kwargs)
         raise ServiceUnavailable(unavailable) from exc
+    return _awaited(result, seconds=settings.VARIANT_SYNC_TIMEOUT_SECONDS, unavailable=unavailable,
+                    preparing="The problem is being prepared; ask again in a moment.")
+
+
+def _awaited(result, *, seconds: float, unavailable: str, preparing: str) -> Any:
     try:
-        return result.get(timeout=wait_seconds or settings.VARIANT_SYNC_TIMEOUT_SECONDS, propagate=True)
+        return result.get(timeout=seconds, propagate=True)
     except CeleryTimeoutError as exc:
         raise Preparing(preparing) from exc
     except Exception as exc:
-        log.exception("the worker did not complete %s(%s)", task.name, kwargs)
+        log.exception("the worker did not complete task %s", result.id)
         raise ServiceUnavailable(unavailable) from exc
+
+
+CODE_RUN_REUSE_SECONDS = 120  # a run of the same code on the same item is awaited, not sent again
+
+
+def code_examples_result(*, item_id: int, code: str) -> dict:
+    """The "Run examples" button, run on the code worker and waited for at most
+    CODE_RUN_WAIT_SECONDS; `Preparing` (202) after that. The same code on the same item within
+    CODE_RUN_REUSE_SECONDS waits for the run already sent (its id is kept in the cache) instead of
+    sending another: the page asks again after a 202, and a learner may press the button twice."""
+    key = f"code-run:{item_id}:{hashlib.sha256(code.encode('utf-8')).hexdigest()}"
+    unavailable = "The code worker did not answer; your code was not run. Try again in a moment."
+    task_id = cache.get(key)
+    try:
+        if task_id:
+            result = run_code_examples.AsyncResult(task_id)
+        else:
+            result = run_code_examples.delay(item_id=item_id, code=code)
+            if not settings.CELERY_TASK_ALWAYS_EAGER:  # an in-process run is over already
+                cache.set(key, result.id, CODE_RUN_REUSE_SECONDS)
+    except Exception as exc:
+        log.exception("could not send the examples of item %s", item_id)
+        raise ServiceUnavailable(unavailable) from exc
+    try:
+        return _awaited(result, seconds=settings.CODE_RUN_WAIT_SECONDS, unavailable=unavailable,
+                        preparing="Your code is still running on the worker; asking again in a moment.")
+    except ServiceUnavailable:
+        cache.delete(key)  # a failed run is not awaited again
+        raise
 
 
 def enqueue_refill(*, kind: str, difficulty: str) -> None:

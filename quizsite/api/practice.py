@@ -20,7 +20,8 @@ from questions.practice import selectors as practice_selectors
 from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
-from ..disclosure import item_view, submission_view
+from ..code_runs import runnable_code_item
+from ..disclosure import code_run_view, item_view, submission_view
 from ..presenters import wait_seconds
 from . import serializers as s
 from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
@@ -169,12 +170,12 @@ class CodeRun(JsonView):
                                             request_only=True)],
                    responses={200: s.CodeRunSerializer, **s.error_responses(202, 400, 404, 415, 503)})
     def post(self, request, item_id: int):
-        item = practice_selectors.code_item_for_learner(learner=request.user, item_id=item_id)
+        item = runnable_code_item(learner=request.user, item_id=item_id)
         body = s.CodeRunRequest(data=request.data)
         body.is_valid(raise_exception=True)
         result = practice_services.code_examples_run(learner=request.user, item=item,
                                                      answer={"code": body.validated_data["code"]})
-        return Response(s.CodeRunSerializer(result).data)
+        return Response(s.CodeRunSerializer(code_run_view(result)).data)
 
 
 class SubmissionDetail(JsonView):

@@ -248,7 +248,7 @@ class ItemSerializer(ViewSerializer):
     `type` is `numeric` (an engine-made variant: `kind`, `params`, `parts`; answer with
     `{"answer": {part: value}}`), `code` (an engine-made code exercise: `entry_point`,
     `signature`, `starter_code`, `examples`; answer with `{"answer": {"code": "..."}}`, try the
-    examples first with `POST /api/v1/items/{id}/run`) or `theory` (a bank question:
+    examples first with `POST /api/v1/practice/items/{id}/run`) or `theory` (a bank question:
     `question_type` and, by type, `choices`, `lefts`/`rights`, `items` or `unit`; answer with
     `{"answer": {"response": ...}}`).
     """
@@ -435,6 +435,7 @@ class CodeRunSerializer(ViewSerializer):
 
     score = serializers.FloatField(help_text="The share of examples passed")
     tests = CodeTestResultSerializer(many=True)
+    tests_passed = serializers.IntegerField(help_text="How many examples passed")
     feedback = serializers.CharField(allow_blank=True)
     misconception = serializers.CharField(allow_null=True)
     misconception_message = serializers.CharField(allow_null=True)
@@ -635,7 +636,8 @@ class SolutionStepSerializer(ViewSerializer):
 
 
 class KeySerializer(ViewSerializer):
-    """The right answer, once keys may be shown: numeric (`answer`, `steps`) or theory (by type)."""
+    """The right answer, once keys may be shown: numeric (`answer`, `steps`), code (`solution`) or
+    theory (by type)."""
 
     answer = serializers.JSONField(help_text="numeric: part -> value; true_false: true or false", required=False)
     steps = SolutionStepSerializer(many=True, help_text="numeric: the worked solution", required=False)
@@ -646,6 +648,7 @@ class KeySerializer(ViewSerializer):
     order = serializers.ListField(child=serializers.CharField(), required=False)
     explanation = serializers.CharField(allow_blank=True, required=False)
     source = serializers.CharField(allow_blank=True, required=False)
+    solution = serializers.CharField(required=False, help_text="code: a model solution")
 
 
 class SlotSerializer(ViewSerializer):

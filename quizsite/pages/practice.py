@@ -14,9 +14,17 @@ from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
 from ..bodies import BodyError, declared_length, load_json, read_bounded
-from ..disclosure import item_view, submission_view
+from ..code_runs import runnable_code_item
+from ..disclosure import code_run_view, item_view, submission_view
 from ..forms import SignupForm
-from ..presenters import answer_from_post, errors_by_part, parse_preview, posted_int, wait_seconds
+from ..presenters import (
+    answer_from_post,
+    code_from_post,
+    errors_by_part,
+    parse_preview,
+    posted_int,
+    wait_seconds,
+)
 from .learning import home_context, item_context
 
 
@@ -128,7 +136,7 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
     the key); another learner's item is a 404.
     """
     item = get_object_or_404(PracticeItem.objects.select_related("variant"), id=item_id, learner=request.user)
-    if not item.is_numeric:
+    if not item.is_numeric or item.is_code:
         return JsonResponse({"error": "Only numeric problems have a preview."}, status=400)
     try:
         body = load_json(read_bounded(request, declared_length(request.META)))
@@ -145,8 +153,8 @@ def practice_item_preview(request: HttpRequest, item_id: int) -> JsonResponse:
 def practice_item_run(request: HttpRequest, item_id: int) -> HttpResponse:
     """The "Run examples" button of a code exercise (code.js): the per-example results as an HTML fragment;
     202 with Retry-After while the code worker is still running it. Stores nothing."""
-    item = practice_selectors.code_item_for_learner(learner=request.user, item_id=item_id)
-    answer = {"code": request.POST.get("code", "").replace("\r\n", "\n")}
+    item = runnable_code_item(learner=request.user, item_id=item_id)
+    answer = code_from_post(request.POST)
     try:
         run = practice_services.code_examples_run(learner=request.user, item=item, answer=answer)
     except errors.ServiceError as exc:
@@ -156,8 +164,7 @@ def practice_item_run(request: HttpRequest, item_id: int) -> HttpResponse:
         if getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)
         return response
-    passed = sum(bool(t.get("passed")) for t in run.get("tests", []))
-    return render(request, "quizsite/_code_run.html", {"run": run, "passed": passed})
+    return render(request, "quizsite/_code_run.html", {"run": code_run_view(run)})
 
 
 @login_required

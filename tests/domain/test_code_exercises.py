@@ -219,7 +219,7 @@ def test_without_a_sandbox_the_code_is_not_run_and_the_learner_is_told(learner, 
     with mock.patch("attention_engine.code.sandbox._check_setup",
                     side_effect=SandboxUnavailable("bubblewrap (bwrap) is not installed")):
         graded = practice_jobs.code_submission_grade(submission_id=submission.id)
-        run = practice_jobs.code_examples_run(item_id=code_item.id, code=solution(code_item))
+        run = practice_jobs.code_examples_grade(item_id=code_item.id, code=solution(code_item))
     assert graded.status == Submission.Status.INVALID and graded.score is None  # costs no attempt
     message = graded.result["format_errors"][0]["message"]
     assert "was not run" in message and "bubblewrap" in message
@@ -250,3 +250,76 @@ def test_a_graded_code_answer_rates_a_review_card_that_serves_a_fresh_exercise(s
     started = learning_services.review_item_next(learner=learner)
     assert started.item.is_code and started.item.variant.kind == "code_attention_numpy"
     assert started.item.id != code_item.id and started.item.purpose == "review"
+
+
+def test_a_run_still_going_is_awaited_again_not_sent_again(learner, code_item, settings):
+    """After a 202 the page sends the same code again: it waits for the run already on the code
+    worker instead of queueing another; a failed run is not awaited again."""
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+    from django.core.cache import cache
+
+    from questions.errors import Preparing, ServiceUnavailable
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.clear()
+    running = mock.Mock(id="run-1")
+    running.get.side_effect = CeleryTimeoutError()
+    again = mock.Mock(id="run-1")
+    again.get.return_value = {"score": 1.0, "tests": []}
+    with mock.patch.object(practice_tasks.run_code_examples, "delay", return_value=running) as sent, \
+            mock.patch.object(practice_tasks.run_code_examples, "AsyncResult", return_value=again) as awaited:
+        with pytest.raises(Preparing):
+            practice_services.code_examples_run(learner=learner, item=code_item, answer={"code": "x = 1"})
+        assert practice_services.code_examples_run(learner=learner, item=code_item, answer={"code": "x = 1"}) \
+            == {"score": 1.0, "tests": []}
+        sent.assert_called_once_with(item_id=code_item.id, code="x = 1")
+        awaited.assert_called_once_with("run-1")
+        # Other code is another run; a run that failed is forgotten.
+        failed = mock.Mock(id="run-2")
+        failed.get.side_effect = RuntimeError("worker lost")
+        sent.return_value = failed
+        with pytest.raises(ServiceUnavailable):
+            practice_services.code_examples_run(learner=learner, item=code_item, answer={"code": "x = 2"})
+        assert sent.call_count == 2
+        with pytest.raises(ServiceUnavailable):
+            practice_services.code_examples_run(learner=learner, item=code_item, answer={"code": "x = 2"})
+        assert sent.call_count == 3
+
+
+def test_hidden_tests_never_say_what_the_code_raised_with_their_inputs(sandboxed, learner, code_item):
+    """Code that raises with its arguments in the message would carry the hidden inputs out: a
+    hidden test's message keeps the exception's type only (the examples' inputs are shown anyway)."""
+    leaky = "import numpy as np\n\ndef attention(Q, K, V, mask=None):\n    raise ValueError(repr(np.asarray(Q).round(4).tolist()))\n"
+    submission = Submission.objects.create(item=code_item, learner=learner, answer={"code": leaky})
+    result = practice_jobs.code_submission_grade(submission_id=submission.id).result
+    hidden = [t for t in result["tests"] if t["hidden"]]
+    shown = [t for t in result["tests"] if not t["hidden"]]
+    assert hidden and all(t["message"].startswith("raised ValueError") and "[" not in t["message"] for t in hidden)
+    assert all("[[" in t["message"] for t in shown)  # an example's own message, as raised
+
+
+@pytest.mark.parametrize("answer", [{"code": "def attention(Q, K, V, mask=None):\x00\n    pass"},
+                                    {"code": "x = 1", "note": "a\x00b"}])
+def test_a_nul_character_is_refused_not_a_500(learner, client_for, code_item, answer):
+    response = client_for(learner).post(f"/api/v1/practice/items/{code_item.id}/submissions", {"answer": answer},
+                                        format="json")
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_code_answer_still_running_is_not_sent_again(learner, code_item, numeric_item):
+    """A code answer may run for seconds: the sweep sends it again only after its task's time
+    limit, while a numeric answer is sent again after SUBMISSION_STALE_SECONDS."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    half_a_minute_ago = timezone.now() - timedelta(seconds=30)
+    code = Submission.objects.create(item=code_item, learner=learner, answer={"code": "x = 1"},
+                                     enqueued_at=half_a_minute_ago, enqueue_count=1)
+    number = Submission.objects.create(item=numeric_item, learner=learner, answer={},
+                                       enqueued_at=half_a_minute_ago, enqueue_count=1)
+    assert practice_jobs.submissions_mark_stale() == [number.id]
+    Submission.objects.filter(id=code.id).update(enqueued_at=timezone.now() - timedelta(
+        seconds=settings.CODE_SUBMISSION_STALE_SECONDS + 1))
+    assert practice_jobs.submissions_mark_stale() == [code.id]

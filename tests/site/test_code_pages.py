@@ -72,7 +72,7 @@ def test_run_examples_answers_a_fragment_and_a_202_while_the_worker_is_busy(sand
     def busy(*args, **kwargs):
         raise errors.Preparing("Your code is still running on the worker; send it again in a moment.")
 
-    monkeypatch.setattr(practice_services, "worker_result", busy)
+    monkeypatch.setattr(practice_services, "code_examples_result", busy)
     response = logged_in.post(f"/practice/items/{item.id}/run", {"code": "x = 1"})
     assert response.status_code == 202 and response["Retry-After"] == "2"
     assert "still running" in text(response)
@@ -99,3 +99,39 @@ def test_a_quiz_code_question_is_answered_on_the_quiz_page(
     assert solution not in page  # keys are due once the attempt is submitted
     client.post(f"/attempts/{attempt.id}/submit")
     assert "A model solution" in text(client.get(f"/attempts/{attempt.id}/review"))
+
+
+def test_the_numeric_preview_refuses_a_code_item(logged_in, learner):
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="code_rope", difficulty="easy")
+    response = logged_in.post(f"/practice/items/{item.id}/preview", {"answer": {"code": "x"}},
+                              content_type="application/json")
+    assert response.status_code == 400 and "Only numeric problems" in text(response)
+
+
+def test_examples_cannot_be_run_once_the_attempt_is_over_and_the_api_key_shows_the_solution(
+    sandboxed, client, client_for, make_quiz, enrolled, django_capture_on_commit_callbacks  # noqa: F811
+):
+    quiz = make_quiz(sections=[courses_rules.SectionSpec(kind="code_stable_softmax", difficulty="easy")])
+    as_user(client, enrolled[0])
+    attempt = start(client, quiz)
+    item = slot_at(attempt, 0).item
+    solution = item.variant.data["answer"]["code"]
+    post_answer(client, attempt, 0, {"code": solution}, django_capture_on_commit_callbacks)
+    client.post(f"/attempts/{attempt.id}/submit")
+    closed = client.post(f"/practice/items/{item.id}/run", {"code": solution})
+    assert closed.status_code == 409 and "attempt is over" in text(closed)
+    api = client_for(enrolled[0])
+    assert api.post(f"/api/v1/practice/items/{item.id}/run", {"code": solution}, format="json").status_code == 409
+    body = api.get(f"/api/v1/attempts/{attempt.id}").json()
+    assert body["slots"][0]["key"] == {"solution": solution}  # keys due once submitted (the default)
+
+
+def test_examples_cannot_be_run_once_the_interview_is_over(logged_in, learner, bank):
+    from questions.learning import services as learning_services
+
+    mock = learning_services.mock_interview_start(learner=learner, topic_slugs=["rope-and-alibi"],
+                                                  preset_key="quick").mock
+    entry = next(e for e in mock.entries.select_related("item__variant") if e.item.variant_id)
+    learning_services.mock_interview_finish(learner=learner, mock_id=mock.id)
+    response = logged_in.post(f"/practice/items/{entry.item.id}/run", {"code": "x = 1"})
+    assert response.status_code == 409 and "interview is over" in text(response)

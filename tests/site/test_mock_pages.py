@@ -339,10 +339,12 @@ def test_the_review_of_unanswered_questions_gives_their_keys(logged_in, bank):
     MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now() - timedelta(minutes=1))
     page = logged_in.get(f"/mock/{mock.id}/review").content.decode()
     items = [e.item for e in mock.entries.select_related("item__question_version", "item__variant")]
-    numeric = [i for i in items if i.is_numeric]
+    numeric = [i for i in items if i.is_numeric and not i.is_code]
+    code = [i for i in items if i.is_code]
     theory = [i for i in items if not i.is_numeric]
-    assert numeric and theory, "the interview mixes both kinds"
+    assert numeric + code and theory, "the interview mixes both kinds"
     assert page.count(">Worked solution</h3>") == len(numeric)
+    assert page.count("<strong>A model solution:</strong>") == len(code)
     assert page.count("<strong>Right answer:</strong>") == len(theory)
     for item in theory:
         assert item.question_version.data["source"] in page

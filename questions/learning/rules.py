@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from questions.catalogue.theory import wrong_choices
 from questions.errors import ServiceError
+from questions.formatting import format_number
 from questions.keyed import keyed_seed
 from questions.learning.models import MockInterview
 from questions.learning.spacing import fsrs
@@ -121,7 +122,9 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
     Theory: the question's own hints; then, for choice questions with at least two wrong
     choices, one wrong choice struck out with its feedback; then where to read (the source).
     Numeric: the worked steps' titles and texts, one step a rung, with every number of the key
-    or of the steps' values masked (`mask_key_numbers`); the values themselves never.
+    or of the steps' values masked (`mask_key_numbers`); then a last rung with one intermediate
+    value of this very problem, with the learner's numbers (`value_hint`): the first row of the
+    first value the steps compute, never the final answer.
     Code exercises have no ladder: their examples are the help (and "Run examples").
     """
     if item.is_code:
@@ -129,10 +132,14 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
     if item.is_numeric:
         data = item.variant.data
         secrets_ = key_numbers(data)
-        return [
+        rungs = [
             Hint(i + 1, f"Step {i + 1}: {step['title']}", mask_key_numbers(step.get("text", ""), secrets_))
             for i, step in enumerate(data.get("steps") or [])
         ]
+        value = value_hint(data)
+        if value is not None:
+            rungs.append(Hint(len(rungs) + 1, VALUE_HINT_TITLE, value))
+        return rungs
     data = item.question_version.data
     texts: list[tuple[str, str]] = [
         (f"Hint {i + 1}", hint) for i, hint in enumerate(data.get("hints") or [])
@@ -149,6 +156,64 @@ def hint_rungs(item: PracticeItem) -> list[Hint]:
         texts.append(("Not this one", f"“{distractor}” matches none of the items."))
     texts.append(("Where to read", f"Read: {data['source']}"))
     return [Hint(i + 1, title, text) for i, (title, text) in enumerate(texts)]
+
+
+VALUE_HINT_TITLE = "A number of this problem"
+
+
+def value_hint(data: dict[str, Any]) -> str | None:
+    """One intermediate value of this variant, to check the learner's own working against: the
+    first value the worked steps compute (in the order each step's text names them: stored JSON
+    may not keep it) that is none of the answers, else the first that is not the final answer;
+    its first row when it is a matrix. None when the steps compute nothing else."""
+    parts = [p["name"] for p in data.get("parts") or []]
+    answers = [data["answer"].get(name) for name in parts]
+    named = [(name, step["values"][name]) for step in data.get("steps") or [] for name in _mentioned(step)]
+    usable = [(n, v) for n, v in named if _numeric(v) and (not answers or v != answers[-1])]
+    chosen = next(((n, v) for n, v in usable if v not in answers), usable[0] if usable else None)
+    if chosen is None:
+        return None
+    name, value = chosen
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return f"The first row of {_symbol(name)} in this problem: {_row(value[0])}."
+    shown = _row(value) if isinstance(value, list) else _number(value)
+    return f"{_symbol(name)} in this problem: {shown}."
+
+
+def _mentioned(step: dict[str, Any]) -> list[str]:
+    """A step's value names in the order its text first mentions them (unmentioned ones last)."""
+    text = step.get("text", "")
+    return sorted(step.get("values") or {}, key=lambda n: (text.find(n) % (len(text) + 1), n))
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_numeric(v) for v in value)
+    if isinstance(value, str):  # an exact value ("1/3")
+        try:
+            Fraction(value.replace(",", ""))
+        except (ValueError, ZeroDivisionError):
+            return False
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: Any) -> str:
+    return value if isinstance(value, str) else format_number(value)
+
+
+def _row(values: list[Any]) -> str:
+    return "(" + ", ".join(_number(v) for v in values) + ")"
+
+
+def _symbol(name: str) -> str:
+    """A value's name as the steps write it: a symbol as math (``d_head`` as $d_{head}$), a
+    worded name as words."""
+    symbol = re.fullmatch(r"([A-Za-z]{1,3})(?:_([A-Za-z]{1,5}))?(\^T)?", name)
+    if symbol:
+        base, sub, transpose = symbol.groups()
+        return f"${base}{'_{' + sub + '}' if sub else ''}{'^T' if transpose else ''}$"
+    return f"“{name.replace('_', ' ')}”"
 
 
 _NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")

@@ -371,9 +371,18 @@ def test_numeric_hints_never_tell_the_key_or_the_steps_values(kind):
             data = engine.generate(kind, seed, difficulty)
             item = PracticeItem(id=seed + 1, variant=Variant(id=1, kind=kind, data=data))
             rungs = learning_rules.hint_rungs(item)
-            assert [r.title.split(": ", 1)[1] for r in rungs] == [s["title"] for s in data["steps"]]
+            steps, last = rungs[:len(data["steps"])], rungs[len(data["steps"]):]
+            assert [r.title.split(": ", 1)[1] for r in steps] == [s["title"] for s in data["steps"]]
+            # The last rung, and only it, tells a number of this problem: never the final answer.
+            assert [r.title for r in last] == [learning_rules.VALUE_HINT_TITLE]
+            final = data["answer"][data["parts"][-1]["name"]]
+            finals = [abs(float(x)) for x in (final if isinstance(final, list) else [final])
+                      if not isinstance(x, list)] if not isinstance(final, str) else []
+            for number, _ in _numbers(last[0].text):
+                if len(finals) == 1:
+                    assert abs(number - finals[0]) > max(1e-9, 0.005 * finals[0]) or number <= 10, (kind, last[0].text)
             secrets_ = learning_rules.key_numbers(data)
-            for rung in rungs:
+            for rung in steps:
                 for number, start in _numbers(rung.text):
                     before = rung.text[:start].rstrip().rstrip("-").rstrip()
                     if number.is_integer() and number <= 10 and not before.endswith(("=", "\\approx")):
@@ -382,6 +391,19 @@ def test_numeric_hints_never_tell_the_key_or_the_steps_values(kind):
                 for value in secrets_:
                     if len(repr(value)) >= 6:  # long enough not to be part of another number by chance
                         assert repr(value) not in rung.text and f"{value:.4f}" not in rung.text
+
+
+def test_the_last_numeric_rung_gives_a_value_of_this_problem_with_its_numbers():
+    """Issue #13: hints were outlines ("Divide by sqrt(2) = ?"); the ladder now ends with one
+    intermediate value of this very variant (the first row of Q here), read from its steps."""
+    from questions.formatting import format_number
+
+    data = engine.generate("self_attention", 5, "easy")
+    item = PracticeItem(id=1, variant=Variant(id=1, kind="self_attention", data=data))
+    last = learning_rules.hint_rungs(item)[-1]
+    q = next(s["values"]["Q"] for s in data["steps"] if "Q" in (s.get("values") or {}))
+    assert last.title == "A number of this problem"
+    assert last.text == f"The first row of $Q$ in this problem: ({', '.join(format_number(x) for x in q[0])})."
 
 
 def test_numeric_hints_mask_the_answers_written_in_the_steps():

@@ -110,7 +110,8 @@ def test_every_numeric_hint_open_and_still_no_key_in_the_page(logged_in, learner
         logged_in.post(f"{url}hints", {"rung": str(rung)})
     page = logged_in.get(url).content.decode()
     section = hints_section(page)
-    assert "All hints are open." in section
+    # Every step open: the methods, no number of the key or of the steps' values.
+    assert "All hints are open." not in section and "A number of this problem" not in section
     for step in data["steps"]:
         assert step["title"] in section
     prompt_numbers = set(re.findall(r"\d[\d,.]*", json.dumps(data["params"]) + data["prompt"]))
@@ -118,3 +119,11 @@ def test_every_numeric_hint_open_and_still_no_key_in_the_page(logged_in, learner
         if text in prompt_numbers:
             continue  # given in the problem itself
         assert not re.search(rf"(?<![\d.,]){re.escape(text)}(?![\d])", section), (kind, text)
+    # The last rung: one number of this problem, never the final answer.
+    logged_in.post(f"{url}hints", {"rung": str(len(data["steps"]) + 1)})
+    section = hints_section(logged_in.get(url).content.decode())
+    assert "All hints are open." in section and "A number of this problem" in section
+    final = data["answer"][data["parts"][-1]["name"]]
+    for text in key_texts([final]):
+        if text not in prompt_numbers:
+            assert not re.search(rf"(?<![\d.,]){re.escape(text)}(?![\d])", section), (kind, text)

@@ -25,8 +25,9 @@ from attention_engine.variant import as_array
 from questions.catalogue.theory import theory_key
 from questions.formatting import format_number
 from questions.keyed import choice_ids, keyed_seed
+from questions.practice import selectors as practice_selectors
 from questions.practice.models import PracticeItem, Submission
-from questions.practice.rules import kind_titles
+from questions.practice.rules import PRACTICE_THEORY_TRIES, kind_titles
 from quizsite.rendering import verbatim
 
 from .presenters import value_table
@@ -358,6 +359,54 @@ def quiz_result_view(submission: Submission, *, keys: bool) -> dict[str, Any]:
         feedback = feedback[: -len(reveals)].rstrip()
     view["feedback"] = feedback
     return view
+
+
+def practice_submission_view(submission: Submission) -> dict[str, Any]:
+    """`practice_result_view` with the key due as the item's tries say (practice and review)."""
+    return practice_result_view(submission, key_due=practice_selectors.key_due(submission.item))
+
+
+def practice_result_view(submission: Submission, *, key_due: bool) -> dict[str, Any]:
+    """A practice or review answer as its learner sees it (pages and API alike). A theory answer
+    that missed, while the key is not due yet (`questions.practice.selectors.key_due`), says
+    "try again": no right answer, no explanation, only the options chosen marked wrong; once due,
+    the whole feedback, and the chosen options marked right or wrong."""
+    if submission.status == Submission.Status.PENDING:
+        return submission_view(submission)
+    view = quiz_result_view(submission, keys=key_due)
+    if submission.item.is_numeric or submission.status != Submission.Status.GRADED:
+        return view
+    view["choice_marks"] = choice_marks(submission, with_right=key_due)
+    if not key_due and (submission.score or 0) < 1:
+        view["try_again"] = True
+        view["tries_allowed"] = PRACTICE_THEORY_TRIES
+    return view
+
+
+def choice_marks(submission: Submission, *, with_right: bool) -> dict[str, str]:
+    """A choice question's options the answer chose, by their id on the item: "wrong" (weight 0
+    or less) or, with `with_right`, "right"."""
+    item = submission.item
+    data = item.question_version.data
+    if data.get("type") not in ("single_choice", "multiple_response"):
+        return {}
+    ids = choice_ids(item.id, len(data["choices"]))
+    response = (submission.answer or {}).get("response") if isinstance(submission.answer, Mapping) else None
+    chosen = response if isinstance(response, list) else [response]
+    marks = {}
+    for cid, choice in zip(ids, data["choices"], strict=True):
+        if cid in chosen:
+            if float(choice.get("weight", 0)) <= 0:
+                marks[cid] = "wrong"
+            elif with_right:
+                marks[cid] = "right"
+    return marks
+
+
+def asked_key(item: PracticeItem) -> dict[str, Any]:
+    """The key a learner asked for on a practice item ("Show the answer"; the caller checked the
+    item is theirs and recorded the asking)."""
+    return item_key(item)
 
 
 def theory_key_lines(data: dict[str, Any]) -> list[str]:

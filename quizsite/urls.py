@@ -57,6 +57,7 @@ urlpatterns = [
     path("settings/streak", learning.streak_setting, name="streak-setting"),
     path("practice/items/<int:item_id>/preview", practice.practice_item_preview, name="practice-item-preview"),
     path("practice/items/<int:item_id>/run", practice.practice_item_run, name="practice-item-run"),
+    path("practice/items/<int:item_id>/answer-key", practice.practice_answer_key, name="practice-answer-key"),
     path(
         "practice/submissions/<int:submission_id>/result",
         practice.submission_result,

@@ -74,6 +74,8 @@ class PracticeItem(models.Model):
     # How many rungs of the hint ladder the learner has opened (never a wrong answer; it lowers
     # the review rating).
     hints_revealed = models.PositiveSmallIntegerField(default=0)
+    # When the learner asked for a theory question's answer before using their tries (practice).
+    key_shown_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

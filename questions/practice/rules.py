@@ -83,6 +83,19 @@ def _unknown_parts(answer: Any, known: set[str]) -> list[dict[str, Any]]:
     return errors
 
 
+PRACTICE_THEORY_TRIES = 2  # wrong tries at a theory question in practice before its key is shown
+
+
+def practice_key_due(*, purpose: str, scores: list[float | None], key_shown: bool) -> bool:
+    """Whether a practice or review theory question's key (the right option, the explanation) may
+    be shown after these graded tries: once right, once the learner asked, or once they have used
+    their `PRACTICE_THEORY_TRIES`; until then a wrong answer only says "try again". Quizzes and
+    mock interviews have policies of their own (`courses.rules.feedback_visible`, the review)."""
+    if purpose not in ("practice", "review"):
+        return True
+    return key_shown or any(s is not None and s >= 1.0 for s in scores) or len(scores) >= PRACTICE_THEORY_TRIES
+
+
 def nul_errors(answer: Any) -> list[dict[str, Any]]:
     """A NUL character in any text of an answer: refused (PostgreSQL's jsonb cannot store one).
     The walk is bounded: a body is at most a few MiB and its JSON nesting is capped when read."""

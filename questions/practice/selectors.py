@@ -9,6 +9,7 @@ from attention_engine import ENGINE_VERSION
 from questions.catalogue.visibility import require_practisable
 from questions.practice.models import CODE_KIND_NAMES, PracticeItem, Purpose, Submission, Variant
 from questions.practice.notify import wait_graded
+from questions.practice.rules import practice_key_due
 
 # Items the practice pages and the practice API may show. Mock-interview and quiz items have
 # their own pages, which decide when feedback and keys may be seen.
@@ -59,6 +60,15 @@ def submission_for_learner(*, learner, submission_id: int, wait: float = 0) -> S
     )
     require_practisable(learner=learner, question=_question(submission.item))
     return submission
+
+
+def key_due(item: PracticeItem) -> bool:
+    """Whether the item's key may be shown with its result now (`rules.practice_key_due`);
+    always for a problem made by the engine (its worked solution comes with the grade)."""
+    if item.is_numeric:
+        return True
+    scores = list(item.submissions.filter(status=Submission.Status.GRADED).values_list("score", flat=True))
+    return practice_key_due(purpose=item.purpose, scores=scores, key_shown=item.key_shown_at is not None)
 
 
 def stock_missing(*, kind: str, difficulty: str) -> int:

@@ -188,6 +188,18 @@ def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:
 
 
 
+def practice_key_show(*, learner, item: PracticeItem) -> PracticeItem:
+    """The learner asks for a practice theory question's answer before using their tries: it is
+    shown from now on (recorded once; asking twice changes nothing)."""
+    if item.learner_id != learner.id:
+        raise ServiceError("This item belongs to another learner.")
+    if item.is_numeric or item.purpose not in (Purpose.PRACTICE, Purpose.REVIEW):
+        raise ServiceError("Only a practice theory question's answer can be asked for.")
+    PracticeItem.objects.filter(id=item.id, key_shown_at__isnull=True).update(key_shown_at=timezone.now())
+    item.refresh_from_db(fields=["key_shown_at"])
+    return item
+
+
 def code_examples_run(*, learner, item: PracticeItem, answer: dict[str, Any]) -> dict[str, Any]:
     """Run the learner's code on the item's visible examples, in a sandbox on the code worker, and
     give the per-example results (nothing is stored or counted: it is not an answer).

@@ -21,7 +21,7 @@ from questions.practice import services as practice_services
 from questions.practice.models import PracticeItem
 
 from ..code_runs import runnable_code_item
-from ..disclosure import code_run_view, item_view, submission_view
+from ..disclosure import asked_key, code_run_view, item_view, practice_submission_view
 from ..presenters import wait_seconds
 from . import serializers as s
 from .base import IDEMPOTENCY_KEY, JsonView, idempotency_key
@@ -156,8 +156,19 @@ class SubmissionCreate(JsonView):
             idempotency_key=idempotency_key(request),
         )
         # A replay with the same key answers like the original request, with the same submission.
-        return Response(s.SubmissionSerializer(submission_view(created.submission)).data,
+        return Response(s.SubmissionSerializer(practice_submission_view(created.submission)).data,
                         status=status.HTTP_202_ACCEPTED)
+
+
+class AnswerKey(JsonView):
+    """Ask for a practice or review theory question's answer before using the tries: from now on
+    its results carry the key and the explanation. Returns the key."""
+
+    @extend_schema(request=None, responses={200: s.KeySerializer, **s.error_responses(400, 404)})
+    def post(self, request, item_id: int):
+        item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+        item = practice_services.practice_key_show(learner=request.user, item=item)
+        return Response(s.KeySerializer(asked_key(item)).data)
 
 
 class CodeRun(JsonView):
@@ -195,4 +206,4 @@ class SubmissionDetail(JsonView):
         submission = practice_selectors.submission_for_learner(
             learner=request.user, submission_id=submission_id, wait=wait
         )
-        return Response(s.SubmissionSerializer(submission_view(submission)).data)
+        return Response(s.SubmissionSerializer(practice_submission_view(submission)).data)

@@ -464,6 +464,13 @@ class SubmissionResultSerializer(ViewSerializer):
     source = serializers.CharField(allow_blank=True, help_text="theory: where to read more", required=False)
     tests = CodeTestResultSerializer(many=True, help_text="code, graded: one result per test", required=False)
     tests_passed = serializers.IntegerField(required=False, help_text="code, graded: how many tests passed")
+    try_again = serializers.BooleanField(
+        required=False, help_text="practice theory: missed, and the key is held back until the tries are used or "
+                                  "asked for (POST practice/items/{id}/answer-key)")
+    tries_allowed = serializers.IntegerField(required=False, help_text="practice theory: wrong tries before the key")
+    choice_marks = serializers.DictField(
+        child=serializers.ChoiceField(choices=["right", "wrong"]), required=False,
+        help_text="practice theory, choice questions: the options chosen, by id, marked (right only once the key is due)")
     error = CodeErrorSerializer(allow_null=True, required=False,
                                 help_text="code: why the code could not run its tests, if so")
     code = serializers.CharField(allow_blank=True, required=False, help_text="code: the code as submitted")

@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questions import errors
@@ -15,7 +16,7 @@ from questions.practice.models import PracticeItem
 
 from ..bodies import BodyError, declared_length, load_json, read_bounded
 from ..code_runs import runnable_code_item
-from ..disclosure import code_run_view, item_view, submission_view
+from ..disclosure import code_run_view, item_view, practice_submission_view
 from ..forms import SignupForm
 from ..presenters import (
     answer_from_post,
@@ -107,7 +108,8 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             )
             if submission.item_id != item.id:
                 raise Http404("That answer belongs to another question.")
-            context["submission"] = submission_view(submission)
+            context["submission"] = practice_submission_view(submission)
+            context["marks"] = context["submission"].get("choice_marks", {})
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
     context["errors_by_part"] = errors_by_part(context["format_errors"])
     context.update(item_context(request, item))
@@ -119,11 +121,23 @@ def _result_fragment(request: HttpRequest, submission) -> HttpResponse:
     graded already, else "Grading..." and the page polls), 202 while pending, and the submission's
     id in a header (the page puts it in its address, so a reload shows the same result)."""
     submission.refresh_from_db()
-    view = submission_view(submission)
+    view = practice_submission_view(submission)
     pending = submission.status == submission.Status.PENDING
     response = render(request, "quizsite/_result_box.html", {"submission": view}, status=202 if pending else 200)
     response["X-Submission-Id"] = str(submission.id)
     return response
+
+
+@login_required
+@require_POST
+def practice_answer_key(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The "Show the answer" button after a wrong try at a practice theory question: the key from now on,
+    back on the item's page at its latest answer."""
+    item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
+    practice_services.practice_key_show(learner=request.user, item=item)
+    latest = item.submissions.order_by("-id").first()
+    url = reverse("practice-item", args=[item.id])
+    return redirect(f"{url}?submission={latest.id}#result" if latest else url)
 
 
 @login_required
@@ -181,5 +195,5 @@ def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
     )
     if submission.status == submission.Status.PENDING:
         return HttpResponse(status=202)
-    return render(request, "quizsite/_result.html", {"s": submission_view(submission)})
+    return render(request, "quizsite/_result.html", {"s": practice_submission_view(submission)})
 

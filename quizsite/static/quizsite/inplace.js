@@ -15,6 +15,29 @@
     box.focus({ preventScroll: true });
   }
 
+  // A result shown in place marks the options it chose in the form above it, as a reload would.
+  document.addEventListener("result-shown", function (event) {
+    var form = document.querySelector("form[data-in-place]");
+    if (!form) return;
+    form.querySelectorAll("label.choice").forEach(function (label) {
+      label.classList.remove("marked-wrong", "marked-right");
+      var old = label.querySelector(".mark");
+      if (old) old.remove();
+    });
+    event.target.querySelectorAll("[data-choice-marks] [data-choice]").forEach(function (entry) {
+      var input = form.querySelector('input[name="response"][value="' + entry.dataset.choice + '"]');
+      var label = input && input.closest("label.choice");
+      if (!label) return;
+      var mark = entry.dataset.mark;
+      label.classList.add("marked-" + mark);
+      var text = document.createElement("strong");
+      text.className = "mark";
+      text.textContent = mark === "wrong" ? "\u2717 not right" : "\u2713 right";
+      (label.querySelector("span") || label).appendChild(document.createTextNode(" "));
+      (label.querySelector("span") || label).appendChild(text);
+    });
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-in-place]") || form.dataset.sending) return;

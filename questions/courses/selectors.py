@@ -45,7 +45,7 @@ from questions.courses.rules import (
 from questions.courses.statistics import item_statistics
 from questions.errors import AttemptClosed
 from questions.practice.models import Submission
-from questions.practice.rules import grade_item_response
+from questions.practice.rules import grade_item_response, kind_titles
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +320,15 @@ def attempts_for_staff(*, quiz: Quiz, user):
     )
 
 
+def _slot_title(slot: AttemptSlot) -> str:
+    """What instructors read for a drawn question: a theory question's title, a problem kind's
+    title and difficulty (the label beside it stays the stable slug or kind)."""
+    item = slot.item
+    if item.is_numeric:
+        return f"{kind_titles().get(item.variant.kind, item.variant.kind)} ({item.variant.difficulty})"
+    return item.question_version.data.get("title") or item.question_version.question.slug
+
+
 def _slot_label(slot: AttemptSlot) -> str:
     item = slot.item
     if item.is_numeric:
@@ -382,6 +391,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     rows = []
     by_question: dict[tuple[int, str], dict[int, list[float | None]]] = {}
     question_points: dict[tuple[int, str], float] = {}
+    titles: dict[tuple[int, str], str] = {}
     accuracy: dict[tuple[str, str, str], dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row_index, attempt in enumerate(attempts):
         slots = sorted(attempt.slots.all(), key=lambda s: s.slot)
@@ -395,6 +405,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
             key = (slot.section.position, _slot_label(slot))
             by_question.setdefault(key, {}).setdefault(row_index, []).append(cell)
             question_points[key] = slot.points
+            titles[key] = _slot_title(slot)
             if slot.item.is_numeric and fraction is not None:
                 variant = slot.item.variant
                 for name, value in _scalar_params(variant.data.get("params", {})).items():
@@ -408,7 +419,8 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
     question_matrix = [[_mean(by_question[k].get(i)) for k in keys] for i in range(len(attempts))]
     question_stats = stats(question_matrix, [question_points[k] for k in keys])
     labels = [
-        {"slot": i, "section": s.position, "section_title": s.title, "label": s.kind or "theory pool"}
+        {"slot": i, "section": s.position, "section_title": s.title, "label": s.kind or "theory pool",
+         "title": kind_titles().get(s.kind, s.kind) if s.kind else "Theory pool"}
         for i, s in enumerate(s for s in sections for _ in range(s.draw_count))
     ]
     return {
@@ -421,7 +433,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
         if slot_stats
         else [],
         "questions": [
-            {"section": k[0], "label": k[1], **q.to_dict()}
+            {"section": k[0], "label": k[1], "title": titles[k], **q.to_dict()}
             for k, q in zip(keys, question_stats.questions, strict=True)
         ]
         if question_stats
@@ -429,6 +441,7 @@ def quiz_statistics(*, quiz: Quiz, user, first_attempts_only: bool = True) -> di
         "accuracy_by_parameter": [
             {
                 "kind": kind,
+                "kind_title": kind_titles().get(kind, kind),
                 "difficulty": difficulty,
                 "parameter": name,
                 "groups": [

@@ -765,11 +765,13 @@ class SlotStatisticsSerializer(QuestionStatisticsSerializer):
     section = serializers.IntegerField()
     section_title = serializers.CharField(allow_blank=True)
     label = serializers.CharField()
+    title = serializers.CharField(help_text="The section's problem kind by its title, or \"Theory pool\"")
 
 
 class DrawnQuestionStatisticsSerializer(QuestionStatisticsSerializer):
     section = serializers.IntegerField()
     label = serializers.CharField(help_text="A theory question's slug, or a numeric section's kind and difficulty")
+    title = serializers.CharField(help_text="The question's title, or the kind's title and difficulty")
 
 
 class QuizLevelStatisticsSerializer(ViewSerializer):
@@ -798,6 +800,7 @@ class AccuracyGroupSerializer(ViewSerializer):
 
 class AccuracySerializer(ViewSerializer):
     kind = serializers.CharField()
+    kind_title = serializers.CharField()
     difficulty = serializers.CharField()
     parameter = serializers.CharField()
     groups = AccuracyGroupSerializer(many=True)

@@ -583,6 +583,10 @@ def test_statistics_page_shows_the_domain_figures_as_percentages(
     assert f"{stats['slots'][1]['discrimination_index']:.1f}" in page
     assert f'data-alpha="{stats["quiz"]["cronbach_alpha"]}"' in page
     assert "From 4 submitted, fully graded first attempts" in page
+    # Questions by their titles, not their slugs (issue #13, item 10).
+    assert [q["title"] for q in stats["questions"]] == [f"Question {slug}" for slug in POOL_SLUGS[:2]]
+    assert all(f"<th scope=\"row\">Question {slug}</th>" in page for slug in POOL_SLUGS[:2])
+    assert f"<code>{POOL_SLUGS[0]}</code>" not in page
     assert client.get(f"/quizzes/{quiz.id}/statistics?attempts=some").status_code == 400
     assert client.get(f"/quizzes/{quiz.id}/statistics?attempts=all").status_code == 200
 

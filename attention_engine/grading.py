@@ -67,6 +67,25 @@ CarryForward = Callable[[Variant, dict[str, np.ndarray]], dict[str, np.ndarray]]
 COARSE_CREDIT = 0.5
 
 
+def is_blank(raw: Any) -> bool:
+    """Nothing given for a part: absent, empty text, an empty list, or a grid of empty cells."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return True
+    if isinstance(raw, list | tuple):
+        return all(is_blank(cell) for cell in raw)
+    return False
+
+
+def blank_parts(variant: Variant, response: Any) -> set[str]:
+    """The parts of ``variant`` that ``response`` leaves blank (all of them if it is no mapping)."""
+    if not isinstance(response, Mapping):
+        return {p.name for p in variant.parts}
+    return {p.name for p in variant.parts if is_blank(response.get(p.name))}
+
+
+BLANK_MESSAGE = "Left blank"
+
+
 def read_part(part: Part, raw: Any) -> tuple[np.ndarray | None, list[FormatError]]:
     """Parse one part's raw response into a float64 array of the part's shape, or format errors."""
     if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, list | tuple) and not raw):
@@ -260,6 +279,13 @@ def grade_response(
     the tolerance of that precision, or ``None`` when it is too coarse to check.
     """
     learner, errors = read_response(variant, response)
+    # Parts left blank are graded as blank (no credit, said so), as long as something was given:
+    # an answer with every part blank, or with a part that cannot be read, is a format error.
+    blank = blank_parts(variant, response)
+    if len(blank) < len(variant.parts):
+        errors = [e for e in errors if e.part not in blank]
+    else:
+        blank = set()
     if errors:
         return format_error_grade(variant, errors)
     coarse = coarse or {}
@@ -268,10 +294,14 @@ def grade_response(
         variant = replace(variant, parts=tuple(
             replace(p, tolerance=coarse[p.name] or EXACT) if p.name in coarse else p for p in variant.parts
         ))
-    carried = carry_forward(variant, learner) if carry_forward else {}
+    # A blank earlier part is taken as the key when a later part is graded against the learner's own.
+    given = {**{name: as_array(variant.key(name)) for name in blank}, **learner}
+    carried = carry_forward(variant, given) if carry_forward else {}
     ambiguous: dict[str, str] = {}
 
     def grade_one(part: Part, expected_carried: np.ndarray | None) -> tuple[PartResult, bool]:
+        if part.name in blank:
+            return PartResult(0.0, False, None, list(part.shape), BLANK_MESSAGE, weight=part.weight), False
         result, used = grade_part(variant, part, learner[part.name], expected_carried, learner)
         if part.name in coarse and coarse[part.name] is None:
             result = PartResult(0.0, False, None, list(part.shape), (

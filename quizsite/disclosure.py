@@ -205,9 +205,11 @@ def answer_cells(variant: dict[str, Any], learner: dict[str, Any], parts: dict[s
         name = part["name"]
         result = parts.get(name)
         value = learner.get(name)
-        if result is None or value is None:
+        if result is None:
             continue
-        if isinstance(value, list) and value and isinstance(value[0], list):
+        if value is None:  # left blank: graded as blank, and said so
+            rows, marks = [], []
+        elif isinstance(value, list) and value and isinstance(value[0], list):
             rows, marks = value, result.get("cells") or []
         elif isinstance(value, list):
             rows, marks = [value], [result.get("cells") or []]

@@ -8,7 +8,7 @@ from typing import Any
 
 from attention_engine import api as engine
 from attention_engine.code import answer_problem
-from attention_engine.grading import read_response
+from attention_engine.grading import blank_parts, read_response
 from attention_engine.variant import Variant as EngineVariant
 from questions.catalogue.theory import grade_theory
 from questions.errors import ServiceError
@@ -123,7 +123,11 @@ def answer_format_errors(*, variant: dict[str, Any], answer: Any) -> list[dict[s
     extra = _unknown_parts(answer, {p["name"] for p in variant["parts"]})
     if extra:
         return extra
-    _, errors = read_response(EngineVariant.from_dict(variant), answer)
+    engine_variant = EngineVariant.from_dict(variant)
+    _, errors = read_response(engine_variant, answer)
+    blank = blank_parts(engine_variant, answer)
+    if len(blank) < len(engine_variant.parts):  # blank parts are graded as blank, not refused
+        errors = [e for e in errors if e.part not in blank]
     return [error.to_dict() for error in errors]
 
 

@@ -105,10 +105,28 @@ def test_detect_needs_a_wrong_part():
     assert detect_misconception(make_variant(), learner, {"halved": {"x": 1.5}}) is None
 
 
+@pytest.mark.parametrize("blank", [None, "", "   ", [None, ""], [["", " "], ["", ""]]])
+def test_a_blank_part_is_graded_blank_and_the_rest_is_graded(blank):
+    """Issue #13: one part left blank no longer makes the whole answer unreadable: it scores 0,
+    says so, and the parts given are graded (their weights count)."""
+    name = "m" if isinstance(blank, list) and blank and isinstance(blank[0], list) else (
+        "twice" if isinstance(blank, list) else "x")
+    response = {**KEY, name: blank} if blank is not None else {k: v for k, v in KEY.items() if k != name}
+    result = grade(response, {})
+    assert not result.format_errors
+    assert result.parts[name].score == 0.0 and result.parts[name].message == "Left blank"
+    assert all(result.parts[p].correct for p in KEY if p != name)
+    assert 0 < result.score < 1
+
+
+def test_an_answer_with_every_part_blank_is_unreadable():
+    result = grade({name: "" for name in KEY}, {})
+    assert result.format_errors and result.score == 0.0
+
+
 @pytest.mark.parametrize(
     ("response", "where"),
     [
-        ({"twice": [3, 3], "m": [[1, 2], [3, 4]]}, ("x", None, None)),  # missing part
         ({**KEY, "x": [1.5]}, ("x", None, None)),  # list for a scalar
         ({**KEY, "x": "1.5.5"}, ("x", None, None)),
         ({**KEY, "twice": [3, None]}, ("twice", None, 1)),

@@ -381,3 +381,22 @@ def test_each_part_shows_its_weight_in_the_score(logged_in, numeric_item, django
     shown = re.findall(r'data-part-weight="([\d.]+)">\(counts for (\d+)% of the score\)', page)
     assert [float(w) for w, _ in shown] == list(weights.values())
     assert [int(s) for _, s in shown] == [round(100 * w / total) for w in weights.values()]
+
+
+def test_a_part_left_blank_is_graded_as_blank_not_refused(logged_in, learner, django_capture_on_commit_callbacks):
+    """Issue #13: one blank part made the whole answer "could not be read"; now the parts given
+    earn their credit and the result says which part was left blank."""
+    from questions.practice.models import Submission
+
+    item = practice_services.practice_item_create_numeric(learner=learner, kind="self_attention", difficulty="easy")
+    key = item.variant.data["answer"]
+    form = {f"part-{name}-{i}-{j}": f"{x:.6f}" for name in ("scores", "weights")
+            for i, row in enumerate(key[name]) for j, x in enumerate(row)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(item_url(item), form)
+    assert response.status_code == 302
+    submission = Submission.objects.get(item=item)
+    assert submission.status == "graded" and 0 < submission.score < 1
+    assert submission.result["parts"]["output"]["message"] == "Left blank"
+    page = logged_in.get(response["Location"]).content.decode()
+    assert "Left blank" in page and "could not be read" not in page

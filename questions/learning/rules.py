@@ -370,3 +370,34 @@ def is_time_up(mock: MockInterview) -> bool:
 
 _REVIEW_ORDER = {WRONG: 0, UNANSWERED: 0, UNREADABLE: 0, PARTIAL: 1, PENDING: 2, RIGHT: 3}
 
+
+
+# --- Practice sessions with an arc ------------------------------------------------------------------
+
+RUN_LENGTHS = (5, 10, 20)
+RUN_DEFAULT_LENGTH = 10
+
+
+def run_length(value: str | None) -> int:
+    """A session's length from a form (the default when left out); ServiceError for another."""
+    if value in (None, ""):
+        return RUN_DEFAULT_LENGTH
+    if value not in {str(n) for n in RUN_LENGTHS}:
+        raise ServiceError(f"Choose a session of {', '.join(map(str, RUN_LENGTHS))} questions.")
+    return int(value)
+
+
+def run_step(run: dict[str, Any]) -> tuple[str, int | None]:
+    """What a session serves next: ("new", None) while fewer than its length were served, then
+    ("skipped", id) for each question skipped (in the order skipped), then ("done", None)."""
+    if len(run.get("served", [])) < run.get("length", RUN_DEFAULT_LENGTH):
+        return "new", None
+    if run.get("skipped"):
+        return "skipped", run["skipped"][0]
+    return "done", None
+
+
+def run_position(run: dict[str, Any], item_id: int) -> int | None:
+    """The question's number in its session (1-based), or None if it is not one of its questions."""
+    served = run.get("served", [])
+    return served.index(item_id) + 1 if item_id in served else None

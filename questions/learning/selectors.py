@@ -31,7 +31,7 @@ from questions.learning.rules import (
     is_time_up,
 )
 from questions.practice.models import PracticeItem, Submission
-from questions.practice.rules import kind_titles
+from questions.practice.rules import kind_titles, kinds_by_name
 from questions.practice.rules import kinds_by_topic as practice_kinds_by_topic
 
 
@@ -408,3 +408,59 @@ def require_mock_item_open(*, item, now: datetime | None = None) -> None:
     entry = MockInterviewItem.objects.select_related("mock").filter(item=item).first()
     if entry is None or entry.mock.finished_at is not None or (now or timezone.now()) >= entry.mock.deadline:
         raise MockClosed("This interview is over: its examples can no longer be run.")
+
+
+@dataclass(frozen=True)
+class RunQuestion:
+    item: PracticeItem
+    position: int
+    submission: Submission | None  # the latest answer, graded or not
+    score: float | None  # None: not answered (counts 0)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    questions: list[RunQuestion]
+    score: float  # mean over the session's questions, unanswered ones as 0
+    answered: int
+    mistakes: list[RunQuestion]  # answered below full marks, a named mistake first
+    review_topics: list[str]  # titles of the topics of the questions missed
+    next_review: datetime | None  # the soonest review of the session's questions
+
+
+def run_summary(*, learner, item_ids: list[int], topics: list[str] = ()) -> RunSummary:
+    """A practice session's end: its score, its mistakes (each with the answer to open for the
+    worked solution), the topics to review and when the next review of its questions is due.
+    `item_ids` come from the learner's session (another learner's items are left out); a missed
+    problem kind is reviewed under the first of its topics the session chose (`topics`)."""
+    items = {i.id: i for i in PracticeItem.objects.filter(id__in=item_ids[:100], learner=learner)
+             .select_related("variant", "question_version__question__topic")}
+    latest: dict[int, Submission] = {}
+    for submission in Submission.objects.filter(item_id__in=items, learner=learner).order_by("id"):
+        latest[submission.item_id] = submission
+    questions = []
+    for position, item_id in enumerate(item_ids[:100], start=1):
+        if item_id in items:
+            submission = latest.get(item_id)
+            graded = submission is not None and submission.status == Submission.Status.GRADED
+            questions.append(RunQuestion(items[item_id], position, submission, submission.score if graded else None))
+    answered = [q for q in questions if q.score is not None]
+    mistakes = sorted((q for q in answered if q.score < 1),
+                      key=lambda q: (not (q.submission.result or {}).get("misconception"), q.position))
+    kinds = {name: kind["topics"] for name, kind in kinds_by_name().items()}
+    topic_titles = {t.slug: t.title for t in Topic.objects.all()}
+    review = []
+    for q in mistakes:
+        if q.item.question_version_id:
+            slugs = [q.item.question_version.question.topic.slug]
+        else:
+            own = [s for s in kinds.get(q.item.variant.kind, []) if s in topic_titles]
+            slugs = ([s for s in own if s in topics] or own)[:1]
+        review += [topic_titles.get(s, s) for s in slugs if topic_titles.get(s, s) not in review]
+    question_ids = [q.item.question_version.question_id for q in questions if q.item.question_version_id]
+    kind_names = [q.item.variant.kind for q in questions if q.item.variant_id]
+    due = ReviewCard.objects.filter(Q(question_id__in=question_ids) | Q(kind__in=kind_names), learner=learner)
+    next_review = due.order_by("due").values_list("due", flat=True).first()
+    score = sum(q.score or 0.0 for q in questions) / len(questions) if questions else 0.0
+    return RunSummary(questions, score, len(answered), mistakes, review, next_review)
+

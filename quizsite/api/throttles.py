@@ -48,7 +48,7 @@ LIMITS: dict[str, Limit] = {
     "items": Limit(
         "THROTTLE_ITEMS", "30/minute",
         ("api-items", "api-review-next", "practice-new", "practice-topic", "practice-run",
-         "practice-run-next", "review-start", "mock-start"),
+         "practice-run-next", "practice-run-skip", "review-start", "mock-start"),
     ),
     # Accounts (per address), courses, quizzes, quiz previews, regrade previews and regrades, per user.
     "creations": Limit(

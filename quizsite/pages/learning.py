@@ -17,6 +17,7 @@ from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
 from questions.practice import selectors as practice_selectors
+from questions.practice.rules import kind_titles
 
 from ..presenters import posted_int
 
@@ -42,6 +43,8 @@ def home_context(request: HttpRequest) -> dict:
         context["dash"] = {
             "reviews": learning_selectors.review_counts(learner=user),
             "mastery": learning_selectors.mastery_by_topic(learner=user),
+            "run_lengths": learning_rules.RUN_LENGTHS,
+            "run_default": learning_rules.RUN_DEFAULT_LENGTH,
             "mature_days": round(learning_rules.MATURE_DAYS),
             "show_streak": profile.show_streak,
             "streak": learning_selectors.streak_days(learner=user) if profile.show_streak else None,
@@ -55,10 +58,14 @@ def item_context(request: HttpRequest, item) -> dict:
     """What an item page shows beside the question: the hint ladder opened so far, and what the
     learner can do next (the next item of a run, reviews due)."""
     run = request.session.get(RUN_SESSION_KEY) or {}
+    in_run = bool(run.get("topics")) and run.get("last_item") == item.id
     return {
         "ladder": learning_rules.hint_ladder(item),
         "actions": {
-            "in_run": bool(run.get("topics")) and run.get("last_item") == item.id,
+            "in_run": in_run,
+            "run_position": learning_rules.run_position(run, item.id) if in_run else None,
+            "run_length": run.get("length", learning_rules.RUN_DEFAULT_LENGTH),
+            "run_last": in_run and learning_rules.run_step(run)[0] == "done",
             "reviews_due": learning_selectors.review_counts(learner=request.user).due_now,
             "is_review": item.purpose == "review",
         },
@@ -139,10 +146,20 @@ def practice_hint(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def _next_in_run(request: HttpRequest) -> HttpResponse:
+    """The session's next question: a new one while fewer than its length were served (the chosen
+    topics take turns), then the questions skipped, in the order skipped, then its summary."""
     run = request.session.get(RUN_SESSION_KEY)
     if not run or not run.get("topics"):
         messages.info(request, "Choose the topics to practise first.")
         return redirect("home")
+    step, skipped = learning_rules.run_step(run)
+    if step == "done":
+        return redirect("practice-run-summary")
+    if step == "skipped":
+        run["skipped"] = run["skipped"][1:]
+        run["last_item"] = skipped
+        request.session[RUN_SESSION_KEY] = run
+        return redirect("practice-item", item_id=skipped)
     try:
         item = learning_services.practice_item_create_for_topics(
             learner=request.user, topic_slugs=run["topics"], turn=run.get("turn", 0)
@@ -150,8 +167,9 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
     except errors.ServiceError as exc:
         return _home_with_error(request, exc.message, exc.status)
     request.session[RUN_SESSION_KEY] = {
-        "topics": run["topics"],
+        **run,
         "turn": run.get("turn", 0) + 1,
+        "served": [*run.get("served", []), item.id],
         "last_item": item.id,  # the item page offers "Next question" in the run on this item
     }
     return redirect("practice-item", item_id=item.id)
@@ -160,20 +178,48 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def practice_run(request: HttpRequest) -> HttpResponse:
-    """Start a run over the checked topics (kept in the session) and serve its first item."""
+    """Start a session over the checked topics, of the chosen length (kept in the session), and
+    serve its first question."""
     try:
         topics = learning_selectors.practice_run_topics(slugs=request.POST.getlist("topics"))
+        length = learning_rules.run_length(request.POST.get("length"))
     except errors.ServiceError as exc:
         return _home_with_error(request, exc.message, 400)
-    request.session[RUN_SESSION_KEY] = {"topics": topics, "turn": 0}
+    request.session[RUN_SESSION_KEY] = {"topics": topics, "turn": 0, "length": length, "served": [], "skipped": []}
     return _next_in_run(request)
 
 
 @login_required
 @require_POST
 def practice_run_next(request: HttpRequest) -> HttpResponse:
-    """The run's next item: the chosen topics take turns."""
+    """The session's next question."""
     return _next_in_run(request)
+
+
+@login_required
+@require_POST
+def practice_run_skip(request: HttpRequest) -> HttpResponse:
+    """Skip the session's current question: it comes back after the others."""
+    run = request.session.get(RUN_SESSION_KEY) or {}
+    current = run.get("last_item")
+    if current in run.get("served", []) and current not in run.get("skipped", []):
+        run["skipped"] = [*run.get("skipped", []), current]
+        request.session[RUN_SESSION_KEY] = run
+    return _next_in_run(request)
+
+
+@login_required
+@require_GET
+def practice_run_summary(request: HttpRequest) -> HttpResponse:
+    """The session's end: score, mistakes with their worked solutions, topics to review, the next
+    review. The session stays in place (a reload shows the same summary) until a new one starts."""
+    run = request.session.get(RUN_SESSION_KEY) or {}
+    if not run.get("served"):
+        messages.info(request, "Start a practice session first.")
+        return redirect("home")
+    summary = learning_selectors.run_summary(learner=request.user, item_ids=run["served"], topics=run["topics"])
+    return render(request, "quizsite/learning/run_summary.html",
+                  {"summary": summary, "run": run, "kind_titles": kind_titles()})
 
 
 # --- Settings -----------------------------------------------------------------------------------

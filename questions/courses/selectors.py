@@ -664,3 +664,19 @@ def require_quiz_item_open(*, item, now: datetime | None = None) -> None:
     if slot is None or slot.attempt.state != QuizAttempt.State.IN_PROGRESS or is_overdue(slot.attempt,
                                                                                            now or timezone.now()):
         raise AttemptClosed("This quiz attempt is over: its examples can no longer be run.")
+
+
+def quiz_to_take(*, learner, now: datetime | None = None) -> Quiz | None:
+    """The learner's most pressing quiz: one of their courses' open quizzes (opened, not closed)
+    with an attempt in progress, else one they have not started yet, the soonest to close first."""
+    now = now or timezone.now()
+    quizzes = (
+        quizzes_attemptable(now=now)
+        .filter(course__memberships__user=learner, course__memberships__role=Membership.Role.LEARNER)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .select_related("course")
+        .order_by(F("closes_at").asc(nulls_last=True), "id")
+    )
+    running = quizzes.filter(attempts__learner=learner, attempts__state=QuizAttempt.State.IN_PROGRESS,
+                             attempts__is_preview=False).first()
+    return running or quizzes.exclude(attempts__learner=learner, attempts__is_preview=False).first()

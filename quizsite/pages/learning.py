@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from questions import errors
 from questions.catalogue.models import Difficulty
+from questions.courses import selectors as courses_selectors
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
@@ -32,6 +33,18 @@ KIND_SECTIONS = (
 )
 
 
+def _continue(user, reviews, mastery) -> dict:
+    """The one thing the home leads with: reviews due, else the learner's open course quiz, else
+    a session on the topic they have mastered least (the bank's order breaks ties)."""
+    if reviews.due_now:
+        return {"kind": "reviews", "count": reviews.due_now}
+    quiz = courses_selectors.quiz_to_take(learner=user)
+    if quiz is not None:
+        return {"kind": "quiz", "quiz": quiz}
+    weakest = min(mastery, key=lambda m: m.percent, default=None)
+    return {"kind": "topic", "slug": weakest.slug, "title": weakest.title} if weakest else {"kind": None}
+
+
 def home_context(request: HttpRequest) -> dict:
     """What the home page shows, for every view that renders it (errors included): the problem
     kinds, and for a signed-in learner the dashboard (reviews due, mastery, streak, run topics)."""
@@ -40,9 +53,12 @@ def home_context(request: HttpRequest) -> dict:
     if user.is_authenticated:
         profile = learning_selectors.learner_profile_for(user=user)
         run = request.session.get(RUN_SESSION_KEY) or {}
+        reviews = learning_selectors.review_counts(learner=user)
+        mastery = learning_selectors.mastery_by_topic(learner=user)
         context["dash"] = {
-            "reviews": learning_selectors.review_counts(learner=user),
-            "mastery": learning_selectors.mastery_by_topic(learner=user),
+            "continue": _continue(user, reviews, mastery),
+            "reviews": reviews,
+            "mastery": mastery,
             "run_lengths": learning_rules.RUN_LENGTHS,
             "run_default": learning_rules.RUN_DEFAULT_LENGTH,
             "mature_days": round(learning_rules.MATURE_DAYS),

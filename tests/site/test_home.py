@@ -172,3 +172,36 @@ def test_another_one_like_this_gives_a_fresh_variant_of_the_same_kind_and_diffic
     assert response["Location"] == f"/practice/items/{fresh.id}/"
     assert (fresh.variant.kind, fresh.variant.difficulty) == ("causal_mask", "hard")
     assert fresh.variant_id != item.variant_id
+
+
+def test_the_home_leads_with_one_continue(client, learner, bank, django_user_model):
+    """Issue #13, item 5: reviews due first, else the learner's open course quiz, else the topic
+    mastered least; each is one button at the top."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from questions.courses import rules as courses_rules
+    from questions.courses import services as courses_services
+    from questions.learning.models import ReviewCard
+
+    client.force_login(learner)
+    page = client.get("/").content.decode()
+    assert 'data-continue="topic"' in page and 'name="topics" value="' in page
+    assert page.index('data-continue="topic"') < page.index("Reviews due")
+
+    teacher = django_user_model.objects.create_user(username="ines", password="x", is_staff=True)
+    course = courses_services.course_create(title="Attention 101", instructor=teacher)
+    courses_services.course_join(user=learner, code=course.join_code)
+    quiz = courses_services.quiz_create(course=course, actor=teacher, title="Week 2 quiz",
+                                        sections=[courses_rules.SectionSpec(kind="mha_params", difficulty="easy")])
+    courses_services.quiz_open(quiz=quiz, actor=teacher)
+    page = client.get("/").content.decode()
+    assert 'data-continue="quiz"' in page and "Week 2 quiz" in page and f'href="/quizzes/{quiz.id}/"' in page
+
+    import fsrs
+
+    ReviewCard.objects.create(learner=learner, kind="self_attention", fsrs=fsrs.Card().to_dict(),
+                              due=timezone.now() - timedelta(hours=1))
+    page = client.get("/").content.decode()
+    assert 'data-continue="reviews"' in page and "Start reviews" in page

@@ -7,13 +7,7 @@
   if (window.codeExerciseReady) return; // the partial may be included more than once
   window.codeExerciseReady = true;
 
-  function csrfToken(el) {
-    var form = el.closest("form");
-    var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  function csrfToken(el) { return window.quizsiteCsrfToken(el); }
 
   function editorValue(textarea) {
     var editor = window.quizsiteCodeEditor;

@@ -7,13 +7,7 @@
   if (window.attentionGridReady) return; // the partial may be included more than once
   window.attentionGridReady = true;
 
-  function csrfToken(el) {
-    var form = el.closest("form");
-    var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  function csrfToken(el) { return window.quizsiteCsrfToken(el); }
 
   // One text row into cells, as the engine splits it: commas or tabs when the row has any,
   // otherwise whitespace, with lone operators glued back ("1 / 4" is one cell, "1 -2" two).

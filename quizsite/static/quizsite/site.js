@@ -1,9 +1,19 @@
-// Every page: a box that scrolls sideways (a wide matrix, a formula, a table) shows a cue and can
-// be reached and scrolled with the keyboard: it becomes a focusable, named region while it
-// overflows, and stops being one when the window is wide enough. Checked on load, on resize and
+// Every page: the CSRF token for scripts; and a box that scrolls sideways (a wide matrix, a
+// formula, a table) shows a cue and can be reached and scrolled with the keyboard: it becomes a
+// focusable, named region while it overflows, and stops being one when the window is wide enough. Checked on load, on resize and
 // whenever a result or a problem is put in place (poll.js, inplace.js).
 (function () {
   "use strict";
+
+  // The CSRF token for a script's POST: the form's own field, else the cookie (grid.js, code.js).
+  window.quizsiteCsrfToken = function (el) {
+    var form = el && el.closest && el.closest("form");
+    var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (input) return input.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  };
+
   var SELECTOR = ".prompt, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre";
 
   function label(box) {

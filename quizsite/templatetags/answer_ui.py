@@ -34,6 +34,13 @@ def has_math(text: str) -> bool:
     return "$" in str(text)
 
 
+@register.filter
+def spoken(text: str) -> str:
+    """A text with formulas as a screen reader may say them when MathML gives no name: the LaTeX
+    without its dollars and backslashes ("$O(n \\cdot d^2)$" -> "O(n cdot d^2)")."""
+    return " ".join(str(text).replace("$", "").replace("\\", "").split())
+
+
 @register.simple_tag
 def heatmap(entry, prefix=""):
     """`{% heatmap m "s12" %}`: one entry of a submission view's `attention_maps` as SVG."""

@@ -127,6 +127,10 @@ def variants_generate_for_seeds(*, kind: str, difficulty: str, seeds: Sequence[i
     return [ids[seed] for seed in seeds]
 
 
+class AnsweredWithCode(ValueError):
+    """A code answer reached the grading of numbers and theory: only the code worker runs code."""
+
+
 def submission_grade(*, submission_id: int, precomputed: dict | None = None) -> Submission:
     """Grade a pending submission once. A second call, or a redelivered message, changes nothing.
 
@@ -146,7 +150,7 @@ def submission_grade(*, submission_id: int, precomputed: dict | None = None) -> 
         if precomputed is not None:
             result = precomputed
         elif item.is_code:  # its code runs on the code worker only (`code_submission_grade`)
-            raise ValueError(f"submission {submission_id} is answered with code: the code worker grades it")
+            raise AnsweredWithCode(f"submission {submission_id} is answered with code: the code worker grades it")
         elif item.is_numeric:
             result = engine.grade(item.variant.data, submission.answer)
         else:

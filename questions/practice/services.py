@@ -187,7 +187,6 @@ def _replayed(existing: Submission, *, item: PracticeItem) -> SubmissionCreated:
     return SubmissionCreated(existing, created=False)
 
 
-
 def practice_key_show(*, learner, item: PracticeItem) -> PracticeItem:
     """The learner asks for a practice theory question's answer before using their tries: it is
     shown from now on (recorded once; asking twice changes nothing)."""

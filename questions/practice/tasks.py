@@ -22,6 +22,7 @@ from django.db import OperationalError, transaction
 from questions.errors import Preparing, ServiceUnavailable
 from questions.practice.jobs import (
     GRADE_BURST,
+    AnsweredWithCode,
     code_examples_grade,
     code_submission_grade,
     submission_grade,
@@ -47,10 +48,11 @@ RETRY = {
 @shared_task(name="questions.tasks.grade_submission", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=30, time_limit=60, **RETRY)
 def grade_submission(submission_id: int) -> str:
-    if Submission.objects.filter(id=submission_id, item__variant__kind__in=CODE_KIND_NAMES).exists():
-        enqueue_grading(submission_id, code=True)  # a message from before the code queue: its code never runs here
+    try:
+        return submission_grade(submission_id=submission_id).status
+    except AnsweredWithCode:  # a message from before the code queue, or misrouted: never run here
+        enqueue_grading(submission_id, code=True)
         return "sent to the code worker"
-    return submission_grade(submission_id=submission_id).status
 
 
 # Learner code runs only on the code worker (CELERY_TASK_ROUTES sends these two to CODE_QUEUE),

@@ -73,10 +73,17 @@ def test_count_keys_are_exact_integers(kind: str, difficulty: str) -> None:
 def test_format_errors_cost_nothing(kind: str) -> None:
     v = api.generate(kind, 2, "medium")
     first = v["parts"][0]["name"]
-    for bad in ("abc", "", "1.05 M", "12 34", [1, 2]):
+    for bad in ("abc", "1.05 M", "12 34", [1, 2]):
         result = grade(v, **{first: bad})
         assert result["score"] == 0.0 and result["format_errors"], bad
         assert result["format_errors"][0]["part"] == first
+    # A blank part is graded as blank when another part is given; alone, it is unreadable.
+    blank = grade(v, **{first: ""})
+    if len(v["parts"]) > 1:
+        assert not blank["format_errors"] and blank["parts"][first]["message"] == "Left blank"
+        assert blank["parts"][first]["score"] == 0.0 and blank["score"] < 1
+    else:
+        assert blank["format_errors"] and blank["score"] == 0.0
 
 
 @pytest.mark.parametrize("kind", KINDS)

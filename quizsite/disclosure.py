@@ -78,6 +78,7 @@ def code_item_view(item: PracticeItem) -> dict[str, Any]:
     """The public part of a code exercise: the task, the signature, starter code and the visible
     examples (with their expected results); the hidden tests by name only, never the solution."""
     public = engine.public(item.variant.data)
+    order = get_code_kind(public["kind"]).parameters()
     return {
         "id": item.id,
         "type": "code",
@@ -90,7 +91,7 @@ def code_item_view(item: PracticeItem) -> dict[str, Any]:
         "signature": public["signature"],
         "starter_code": public["starter_code"],
         "returns": public["returns"],
-        "examples": [_code_example(t, get_code_kind(public["kind"]).parameters()) for t in public["examples"]],
+        "examples": [_code_example(t, order) for t in public["examples"]],
         "hidden_tests": public["hidden_tests"],
     }
 

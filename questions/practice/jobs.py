@@ -63,18 +63,19 @@ def code_submission_grade(*, submission_id: int, device: str = "cpu") -> Submiss
     variant = submission.item.variant
     if variant is None or not variant.is_code:
         raise ValueError(f"submission {submission_id} is not answered with code")
-    try:
-        result = engine.grade_code(variant.data, submission.answer, device=device)
-    except SandboxUnavailable as exc:
-        log.error("the sandbox is unavailable on this worker; submission %s was not run: %s", submission_id, exc)
-        result = sandbox_unavailable_result(str(exc))
+    result = _code_graded(variant.data, submission.answer, device=device, what=f"submission {submission_id}")
     return submission_grade(submission_id=submission_id, precomputed=result)
 
 
-def sandbox_unavailable_result(reason: str) -> dict:
-    """The grade of code that was not run because the sandbox could not be set up."""
-    return not_run(f"Your code was not run: the grading server cannot start its sandbox right now ({reason}); "
-                   "please submit again later.")
+def _code_graded(variant: dict, answer: dict, *, device: str, what: str, examples_only: bool = False) -> dict:
+    """The engine's grade of code run in a sandbox; when the sandbox cannot be set up here, the
+    code is not run and the result says why (no attempt counted)."""
+    try:
+        return engine.grade_code(variant, answer, examples_only=examples_only, device=device)
+    except SandboxUnavailable as exc:
+        log.error("the sandbox is unavailable on this worker; %s was not run: %s", what, exc)
+        return not_run(f"Your code was not run: the grading server cannot start its sandbox right now ({exc}); "
+                       "please submit again later.")
 
 
 def code_examples_grade(*, item_id: int, code: str, device: str = "cpu") -> dict:
@@ -83,11 +84,8 @@ def code_examples_grade(*, item_id: int, code: str, device: str = "cpu") -> dict
     variant = Variant.objects.get(item__id=item_id)
     if not variant.is_code:
         raise ValueError(f"item {item_id} is not a code exercise")
-    try:
-        return engine.grade_code(variant.data, {"code": code}, examples_only=True, device=device)
-    except SandboxUnavailable as exc:
-        log.error("the sandbox is unavailable on this worker; examples of item %s were not run: %s", item_id, exc)
-        return sandbox_unavailable_result(str(exc))
+    return _code_graded(variant.data, {"code": code}, device=device, what=f"the examples of item {item_id}",
+                        examples_only=True)
 
 
 STALE_BACKOFF_STEPS = 6

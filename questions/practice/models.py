@@ -114,6 +114,9 @@ class Submission(models.Model):
     answer = models.JSONField()
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Made from the learner's unsent draft when the quiz or mock interview ended (time ran out,
+    # or Submit/Finish with answers typed but not sent): the review says so.
+    from_draft = models.BooleanField(default=False)
     score = models.FloatField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -136,3 +139,27 @@ class Submission(models.Model):
             ),
         ]
 
+
+
+class AnswerDraft(models.Model):
+    """What a learner has typed for an item and not yet submitted; one per learner and item.
+
+    Saved while typing (one upsert, no grading); restored when the item is shown again; deleted
+    when an answer is submitted; graded in place of a missing answer when a quiz or mock runs out.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_drafts"
+    )
+    item = models.ForeignKey(PracticeItem, on_delete=models.CASCADE, related_name="drafts")
+    # The answer dict as `answer_from_post` builds it (the API sends the same shape).
+    answer = models.JSONField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "item"], name="answer_draft_one_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of item {self.item_id} by {self.learner_id}"

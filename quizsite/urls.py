@@ -80,6 +80,7 @@ urlpatterns = [
     path("courses/<int:course_id>/", courses.course_detail, name="course-detail"),
     path("courses/<int:course_id>/members", courses.course_member_add, name="course-member-add"),
     path("courses/<int:course_id>/quizzes/new", courses.quiz_create, name="quiz-create"),
+    path("courses/<int:course_id>/quizzes/questions", courses.quiz_builder_questions, name="quiz-builder-questions"),
     path("courses/<int:course_id>/gradebook", courses.course_gradebook, name="course-gradebook"),
     path("courses/<int:course_id>/gradebook.csv", courses.course_gradebook_csv, name="course-gradebook-csv"),
     path("quizzes/<int:quiz_id>/", courses.quiz_detail, name="quiz-detail"),

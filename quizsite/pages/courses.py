@@ -8,6 +8,7 @@ as `courses_rules.feedback_visible` allows (through `courses_selectors.attempt_r
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -16,7 +17,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -105,13 +107,37 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [("", "—"), *kind_titles().items()]
 
 
-def _pool_versions(course) -> list:
+# The bank's question types by the name an instructor reads (essays are graded by hand: no pool
+# draws them).
+QUESTION_TYPE_TITLES = {
+    "single_choice": "Single choice",
+    "multiple_response": "Multiple choice",
+    "true_false": "True or false",
+    "numeric": "Numeric",
+    "short_answer": "Short answer",
+    "matching": "Matching",
+    "ordering": "Ordering",
+}
+MAX_SEARCH_LENGTH = 100  # characters of a picker search
+MAX_SEARCH_RESULTS = 25
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _pool(course):
     """Published, automatically graded questions of the public bank and of this course: what a
-    theory pool of its quizzes may draw from."""
-    versions = catalogue_selectors.current_versions(
+    theory pool of its quizzes may draw from (newest versions, by topic)."""
+    return catalogue_selectors.current_versions(
         published_only=True, questions=courses_selectors.questions_for_course(course)
-    )
-    return [v for v in versions if v.data.get("type") != "essay"]
+    ).filter(data__type__in=list(QUESTION_TYPE_TITLES))
+
+
+def _pool_versions(course) -> list:
+    return list(_pool(course))
+
+
+def _pool_topics(versions) -> list[tuple[str, str]]:
+    """(slug, title) of the topics the pool's questions come from, in the bank's order."""
+    return list({v.question.topic.slug: v.question.topic.title for v in versions}.items())
 
 
 class SectionForm(forms.Form):
@@ -120,12 +146,15 @@ class SectionForm(forms.Form):
     title = forms.CharField(max_length=200, required=False, label="Section title")
     topic = forms.ChoiceField(required=False, label="Every question of a topic")
     questions = forms.MultipleChoiceField(required=False, label="Or pick questions",
-                                          widget=forms.SelectMultiple(attrs={"size": 6}))
+                                          widget=forms.CheckboxSelectMultiple)
     kind = forms.ChoiceField(required=False, label="Or a numeric problem kind")
     difficulty = forms.ChoiceField(choices=Difficulty.choices, initial=Difficulty.MEDIUM, required=False)
     draw = forms.IntegerField(min_value=1, max_value=courses_rules.MAX_DRAW, initial=1, label="Questions to draw")
     points = forms.FloatField(min_value=courses_rules.MIN_POINTS, max_value=courses_rules.MAX_POINTS, initial=1.0,
                               label="Points each")
+
+    NO_POOL = "Give this section a topic, questions or a problem kind, or remove it."
+    focus_control = ""  # "up" or "down": the move button the page focuses after a move
 
     def __init__(self, *args, versions: list, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,9 +169,35 @@ class SectionForm(forms.Form):
         self.fields["questions"].choices = [(title, qs) for title, qs in topics.values()]
         self.fields["kind"].choices = _kind_choices()
 
-    def is_blank(self) -> bool:
+    def question_groups(self) -> list[dict[str, Any]]:
+        """The questions a section may pick, by topic, each with its title, type and whether it is
+        picked: the checkboxes without JavaScript, the picker's picked list with it."""
+        picked = set(self["questions"].value() or [])
+        groups: dict[str, dict[str, Any]] = {}
+        for v in self.versions:
+            topic = v.question.topic
+            group = groups.setdefault(topic.slug, {"title": topic.title, "questions": []})
+            group["questions"].append({
+                "slug": v.question.slug, "title": v.data["title"], "topic": topic.title,
+                "type": QUESTION_TYPE_TITLES.get(v.data.get("type"), ""), "picked": v.question.slug in picked,
+            })
+        return list(groups.values())
+
+    def values(self) -> dict[str, Any]:
+        """What was posted for each field, unvalidated: to lay the section out again when the
+        builder adds, removes or moves a section."""
+        return {name: self[name].data for name in self.fields}
+
+    def has_pool(self) -> bool:
         data = self.cleaned_data
-        return not (data.get("topic") or data.get("questions") or data.get("kind"))
+        return bool(data.get("topic") or data.get("questions") or data.get("kind"))
+
+    def is_blank(self) -> bool:
+        """Untouched: no pool, no title, the default draw and points. Left out of the quiz."""
+        data = self.cleaned_data
+        return not (self.has_pool() or data.get("title")
+                    or data.get("draw") != self.fields["draw"].initial
+                    or data.get("points") != self.fields["points"].initial)
 
     def clean(self):
         data = super().clean()
@@ -163,9 +218,16 @@ class SectionForm(forms.Form):
 
 
 def _section_count(request: HttpRequest) -> int:
-    raw = request.POST.get("section_count") or request.GET.get("sections") or ""
-    count = posted_int(raw) or DEFAULT_SECTIONS
-    return min(max(count, 1), courses_rules.MAX_SECTIONS)
+    """How many sections the builder shows: `?sections=N` (cut to 1..MAX_SECTIONS) on a GET; on a
+    POST the posted `section_count`, refused (400) outside 1..MAX_SECTIONS."""
+    if request.method != "POST":
+        count = posted_int(request.GET.get("sections")) or DEFAULT_SECTIONS
+        return min(max(count, 1), courses_rules.MAX_SECTIONS)
+    raw = request.POST.get("section_count")
+    count = posted_int(raw) if raw is not None else DEFAULT_SECTIONS
+    if count is None or not 1 <= count <= courses_rules.MAX_SECTIONS:
+        raise ServiceError(f"A quiz has 1 to {courses_rules.MAX_SECTIONS} sections; the form sent {raw[:20]!r}.")
+    return count
 
 
 # --- Courses -----------------------------------------------------------------------------------
@@ -271,15 +333,78 @@ def course_member_add(request: HttpRequest, course_id: int) -> HttpResponse:
 # --- Building quizzes --------------------------------------------------------------------------
 
 
-def _builder(request: HttpRequest, course, quiz_form, section_forms, *, status=200, error="") -> HttpResponse:
+def _rearranged(values: list[dict[str, Any]], action: str) -> tuple[list[dict[str, Any]], int, str, str]:
+    """A builder button pressed without JavaScript (`add`, `remove-2`, `up-2`, `down-2`) applied to
+    the sections' posted values: the sections in their new order, the one to focus, the control
+    to focus in it and what happened, in words. A button the page could not have shown: 400."""
+    count = len(values)
+    if action == "add":
+        if count >= courses_rules.MAX_SECTIONS:
+            raise ServiceError(f"A quiz has at most {courses_rules.MAX_SECTIONS} sections.")
+        return [*values, {}], count, "title", f"Section {count + 1} added."
+    verb, _, number = action.partition("-")
+    i = posted_int(number)
+    if verb not in ("remove", "up", "down") or i is None or i >= count:
+        raise ServiceError("The builder does not know that button; reload the page and try again.")
+    if verb == "remove":
+        if count == 1:
+            raise ServiceError("A quiz keeps at least one section.")
+        return values[:i] + values[i + 1:], min(i, count - 2), "title", f"Section {i + 1} removed."
+    j = i - 1 if verb == "up" else i + 1
+    if not 0 <= j < count:
+        raise ServiceError(f"Section {i + 1} cannot move {verb}.")
+    values = list(values)
+    values[i], values[j] = values[j], values[i]
+    edge = j == 0 if verb == "up" else j == count - 1  # the same button is gone there: the other one
+    control = ({"up": "down", "down": "up"}[verb]) if edge and count > 1 else verb
+    return values, j, control, f"Section {i + 1} moved {verb}: it is now section {j + 1}."
+
+
+def _focus_first_error(quiz_form: QuizForm, sections: list[SectionForm]) -> None:
+    """Put the focus (autofocus) on the first field with an error: the settings first, then the
+    sections in order; a section's own error focuses its topic."""
+    for name in quiz_form.fields:
+        if quiz_form.errors.get(name):
+            quiz_form.fields[name].widget.attrs["autofocus"] = True
+            return
+    for section in sections:
+        for name in section.fields:
+            if section.errors.get(name) and name != "questions":
+                section.fields[name].widget.attrs["autofocus"] = True
+                return
+        if section.errors:
+            section.fields["topic"].widget.attrs["autofocus"] = True
+            return
+
+
+def _pool_error(sections: list[SectionForm]) -> str:
+    """Valid sections that draw nothing: a section someone filled in without a pool gets an error
+    of its own; a quiz needs at least one pool. Returns the page's message ('' when all is well)."""
+    unfinished = [s for s in sections if not s.has_pool() and not s.is_blank()]
+    for section in unfinished:
+        section.add_error(None, SectionForm.NO_POOL)
+    if not any(s.has_pool() for s in sections):
+        if not unfinished:
+            sections[0].add_error(None, SectionForm.NO_POOL)
+        return "The quiz was not saved: give at least one section a topic, questions or a problem kind."
+    return "The quiz was not saved: correct the fields marked below." if unfinished else ""
+
+
+def _builder(request: HttpRequest, course, quiz_form, section_forms, *, versions: list, status=200, error="",
+             notice="") -> HttpResponse:
     return render(request, "quizsite/courses/quiz_form.html", {
         "course": course,
         "form": quiz_form,
         "sections": section_forms,
         "section_count": len(section_forms),
-        "more": min(len(section_forms) + 1, courses_rules.MAX_SECTIONS),
         "max_sections": courses_rules.MAX_SECTIONS,
+        # An empty section for the page's script to copy when it adds one (`s__new__` renamed).
+        "blank_section": SectionForm(prefix="s__new__", versions=versions),
+        "topics": _pool_topics(versions),
+        "question_types": list(QUESTION_TYPE_TITLES.items()),
+        "search_max_length": MAX_SEARCH_LENGTH,
         "error": error,
+        "notice": notice,
     }, status=status)
 
 
@@ -291,17 +416,28 @@ def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
     count = _section_count(request)
     if request.method == "GET":
         sections = [SectionForm(prefix=f"s{i}", versions=versions) for i in range(count)]
-        return _builder(request, course, QuizForm(), sections)
+        return _builder(request, course, QuizForm(), sections, versions=versions)
     form = QuizForm(request.POST)
     sections = [SectionForm(request.POST, prefix=f"s{i}", versions=versions) for i in range(count)]
-    valid = form.is_valid() & all([s.is_valid() for s in sections])
-    if not valid:
-        return _builder(request, course, form, sections, status=400,
-                        error="The quiz was not saved: correct the fields marked below.")
-    specs = [s.spec() for s in sections if not s.is_blank()]
-    if not specs:
-        return _builder(request, course, form, sections, status=400,
-                        error="The quiz was not saved: give at least one section a topic, questions or a problem kind.")
+    action = request.POST.get("builder_action", "")
+    if action:
+        # Without JavaScript: the same page again, every value kept, the sections renumbered.
+        values, focus, control, notice = _rearranged([s.values() for s in sections], action)
+        kept = QuizForm(initial={name: form[name].data for name in form.fields})
+        sections = [SectionForm(initial=v, prefix=f"s{i}", versions=versions) for i, v in enumerate(values)]
+        if control == "title":
+            sections[focus].fields["title"].widget.attrs["autofocus"] = True
+        else:
+            sections[focus].focus_control = control
+        return _builder(request, course, kept, sections, versions=versions, notice=notice)
+    if form.is_valid() & all([s.is_valid() for s in sections]):
+        error = _pool_error(sections)
+    else:
+        error = "The quiz was not saved: correct the fields marked below."
+    if error:
+        _focus_first_error(form, sections)
+        return _builder(request, course, form, sections, versions=versions, status=400, error=error)
+    specs = [s.spec() for s in sections if s.has_pool()]
     data = form.cleaned_data
     minutes = data["time_limit_minutes"]
     try:
@@ -314,8 +450,41 @@ def quiz_create(request: HttpRequest, course_id: int) -> HttpResponse:
             certainty_based_marking=data["certainty_based_marking"],
         )
     except ServiceError as exc:
-        return _builder(request, course, form, sections, status=400, error=f"The quiz was not saved: {exc.message}")
+        return _builder(request, course, form, sections, versions=versions, status=400,
+                        error=f"The quiz was not saved: {exc.message}")
     return redirect("quiz-detail", quiz_id=quiz.id)
+
+
+@login_required
+@require_GET
+def quiz_builder_questions(request: HttpRequest, course_id: int) -> JsonResponse:
+    """The builder's question picker: the pool's questions whose title or prompt holds `q`, of
+    `topic` (a slug) and of `type`, at most MAX_SEARCH_RESULTS of them by topic, as JSON
+    (`more` says whether there were others). Instructors of the course only, like the builder."""
+    course = courses_selectors.course_for(user=request.user, course_id=course_id, roles=INSTRUCTOR)
+    text, topic, kind = (request.GET.get(name, "").strip() for name in ("q", "topic", "type"))
+    if len(text) > MAX_SEARCH_LENGTH or CONTROL_CHARACTER.search(text):
+        return JsonResponse({"error": f"Search for at most {MAX_SEARCH_LENGTH} characters of plain text."}, status=400)
+    if kind and kind not in QUESTION_TYPE_TITLES:
+        return JsonResponse({"error": "No question type is called that."}, status=400)
+    versions = _pool(course)
+    if topic:
+        versions = versions.filter(question__topic__slug=topic[:MAX_SEARCH_LENGTH + 1])
+        if len(topic) > MAX_SEARCH_LENGTH or not versions.exists():
+            return JsonResponse({"error": "None of the questions you may use has that topic."}, status=400)
+    if kind:
+        versions = versions.filter(data__type=kind)
+    if text:
+        versions = versions.filter(Q(data__title__icontains=text) | Q(data__prompt__icontains=text))
+    found = list(versions[:MAX_SEARCH_RESULTS + 1])
+    return JsonResponse({
+        "results": [
+            {"slug": v.question.slug, "title": v.data["title"], "topic": v.question.topic.title,
+             "type": QUESTION_TYPE_TITLES[v.data["type"]]}
+            for v in found[:MAX_SEARCH_RESULTS]
+        ],
+        "more": len(found) > MAX_SEARCH_RESULTS,
+    })
 
 
 @login_required

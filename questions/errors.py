@@ -51,3 +51,10 @@ class MockClosed(ServiceError):
 
     status = 409
 
+
+
+class DraftRefused(ServiceError):
+    """The item takes no more answers (its attempt or interview is over, or it is graded), so a
+    draft of one is not kept."""
+
+    status = 409

@@ -18,13 +18,14 @@ from questions.courses.models import (
     RegradeRun,
 )
 from questions.courses.rules import (
+    answer_fraction,
     attempt_marks,
     is_overdue,
     numeric_slot_seeds,
 )
 from questions.courses.selectors import regrade_basis, regrade_slots, slot_regrade
 from questions.practice import dispatch
-from questions.practice.jobs import variants_reserve_for_seeds
+from questions.practice.jobs import drafts_submit, variants_reserve_for_seeds
 from questions.practice.models import Purpose, Submission
 
 PREPARE_CHUNK = 500  # learners whose seeds are gathered and made at a time: bounded memory
@@ -68,12 +69,33 @@ def attempt_finish(*, attempt_id: int, at: datetime, by: str) -> QuizAttempt:
         attempt = QuizAttempt.objects.select_for_update().select_related("quiz").get(id=attempt_id)
         if attempt.state == QuizAttempt.State.SUBMITTED:
             return attempt  # someone else (the beat task, another request) got here first
+        attempt_answer_drafts(attempt, at=at)
         attempt.state = QuizAttempt.State.SUBMITTED
         attempt.submitted_at = at
         attempt.submitted_by = by
         attempt.save(update_fields=["state", "submitted_at", "submitted_by"])
         attempt_refresh_marks(attempt)
     return attempt
+
+
+def attempt_answer_drafts(attempt: QuizAttempt, *, at: datetime) -> list[QuizAnswer]:
+    """As the attempt ends at `at`, each question's draft newer than its last try becomes a try
+    (`practice.jobs.drafts_submit`: graded once, like any answer), at the certainty of the slot's
+    last try (none: marked as 1). A question already answered right under immediate feedback
+    takes no more tries. Call with the attempt row locked, before it is marked submitted."""
+    immediate = attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE
+    open_slots = {}
+    for slot in attempt.slots.prefetch_related("answers__submission"):
+        graded = [a for a in slot.answers.all() if a.submission.status == Submission.Status.GRADED]
+        if not (immediate and graded and answer_fraction(graded[-1]) >= 1.0):
+            open_slots[slot.item_id] = slot
+    made = []
+    for submission in drafts_submit(learner_id=attempt.learner_id, item_ids=list(open_slots), at=at):
+        slot = open_slots[submission.item_id]
+        tries = list(slot.answers.all())
+        certainty = tries[-1].certainty if tries else None
+        made.append(QuizAnswer.objects.create(slot=slot, submission=submission, certainty=certainty))
+    return made
 
 
 def attempt_refresh_marks(attempt: QuizAttempt) -> None:

@@ -49,6 +49,7 @@ from questions.courses.rules import (
     SectionSpec,
     answer_fraction,
     attempt_deadline,
+    is_overdue,
     new_join_code,
     normalise_join_code,
     numeric_slot_seeds,
@@ -59,7 +60,7 @@ from questions.courses.tasks import enqueue_prepare, enqueue_regrade
 from questions.errors import AttemptClosed, Preparing, ServiceError, ServiceUnavailable
 from questions.practice.models import PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import check_kind
-from questions.practice.services import submission_create
+from questions.practice.services import drafts_checked_by, submission_create
 from questions.practice.tasks import (
     enqueue_seeded_variants,
     generate_seeded_variants,
@@ -558,6 +559,19 @@ def answer_submit(
             slot.mark = None  # a try is pending: the slot's mark is not known until it is graded
             slot.save(update_fields=["mark"])
     return AnswerAccepted(quiz_answer, created=made)
+
+
+@drafts_checked_by(Purpose.QUIZ)
+def quiz_draft_refusal(item: PracticeItem, now: datetime) -> str | None:
+    """Why a draft of a quiz question is not kept: its attempt is over (submitted or out of
+    time). Locks the attempt row, so that a draft is stored before the attempt ends, or not."""
+    slot = AttemptSlot.objects.filter(item=item).only("attempt_id").first()
+    if slot is None:
+        return "This question is not part of an attempt."
+    attempt = QuizAttempt.objects.select_for_update().get(id=slot.attempt_id)
+    if attempt.state != QuizAttempt.State.IN_PROGRESS or is_overdue(attempt, now):
+        return "This attempt is over: nothing more is kept for it."
+    return None
 
 
 def regrade_start(*, quiz: Quiz, user) -> RegradeRun:

@@ -26,6 +26,7 @@ from questions.learning.rules import (
 )
 from questions.learning.spacing import fsrs
 from questions.practice import dispatch
+from questions.practice.jobs import drafts_submit
 from questions.practice.models import PracticeItem, Purpose, Submission
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,15 @@ def _review_record(submission: Submission) -> ReviewLog | None:
 
 
 def mock_finish_locked(mock: MockInterview, *, at) -> None:
-    """Store the interview finished at `at` and rate its cards, once (the row is locked)."""
+    """Store the interview finished at `at` and rate its cards, once (the row is locked). Each
+    question's draft newer than its last answer is submitted as its answer first, and graded
+    (`practice.jobs.drafts_submit`; its card is rated by the grading hook)."""
     if mock.finished_at is None:
+        drafts_submit(
+            learner_id=mock.learner_id,
+            item_ids=list(MockInterviewItem.objects.filter(mock=mock).values_list("item_id", flat=True)),
+            at=at,
+        )
         mock.finished_at = at
         mock.save(update_fields=["finished_at"])
         mock_reviews_record(mock=mock)

@@ -41,6 +41,7 @@ from questions.practice.models import PracticeItem, Purpose, Submission
 from questions.practice.rules import kinds_by_name, kinds_for_topics
 from questions.practice.services import (
     SubmissionCreated,
+    drafts_checked_by,
     practice_item_create_for_topic,
     practice_item_create_numeric,
     submission_create,
@@ -249,6 +250,19 @@ def mock_answer_submit(
     if time_up:
         raise MockClosed("Time is up: answers are no longer accepted. This one was not saved.")
     raise MockClosed("This interview is finished: answers are no longer accepted. This one was not saved.")
+
+
+@drafts_checked_by(Purpose.MOCK)
+def mock_draft_refusal(item: PracticeItem, now: datetime) -> str | None:
+    """Why a draft of a mock interview's question is not kept: the interview is over (finished
+    or out of time). Locks the interview row, as an answer does (`mock_answer_submit`)."""
+    entry = MockInterviewItem.objects.filter(item=item).only("mock_id").first()
+    if entry is None:
+        return "This question is not part of an interview."
+    mock = MockInterview.objects.select_for_update().get(id=entry.mock_id)
+    if mock.finished_at is not None or now >= mock.deadline:
+        return "This interview is over: nothing more is kept for it."
+    return None
 
 
 def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:

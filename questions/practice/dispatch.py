@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from questions.practice.models import Purpose, Submission
 
@@ -51,3 +52,23 @@ def graded(submission: Submission) -> None:
         )
     for handler in handlers:
         handler(submission)
+
+
+# How a stored answer reaches the grading worker, for writes below the tasks layer (the answers
+# made from drafts when a quiz or mock interview ends, `jobs.drafts_submit`): `questions.practice.
+# tasks` registers its enqueue here, as it is loaded with every feature.
+_ENQUEUE: list[Callable[..., None]] = []
+
+
+def enqueues_grading(handler: Callable[..., None]) -> Callable[..., None]:
+    """Decorator: `handler(submission_id, code=...)` sends a stored answer to be graded."""
+    _ENQUEUE[:] = [handler]
+    return handler
+
+
+def grade_after_commit(submission: Submission) -> None:
+    """Have a pending submission graded once the current transaction commits."""
+    if not _ENQUEUE:
+        raise ImproperlyConfigured("no grading queue: import questions.tasks (it loads every feature)")
+    handler, submission_id, code = _ENQUEUE[0], submission.id, submission.item.is_code
+    transaction.on_commit(lambda: handler(submission_id, code=code))

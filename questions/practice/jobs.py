@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -19,9 +19,15 @@ from attention_engine import api as engine
 from attention_engine.code import not_run
 from attention_engine.code.sandbox import SandboxUnavailable
 from questions.practice import dispatch
-from questions.practice.models import CODE_KIND_NAMES, Submission, Variant
+from questions.practice.models import (
+    CODE_KIND_NAMES,
+    AnswerDraft,
+    PracticeItem,
+    Submission,
+    Variant,
+)
 from questions.practice.notify import announce_graded
-from questions.practice.rules import grade_item_response
+from questions.practice.rules import grade_item_response, is_empty_answer, item_format_errors
 
 log = logging.getLogger(__name__)
 
@@ -244,3 +250,55 @@ def submissions_mark_stale(*, stale_after: timedelta | None = None) -> list[int]
         )
     return stale
 
+
+
+UNREADABLE_DRAFT = "What was entered could not be read."
+
+
+def drafts_submit(*, learner_id: int, item_ids: Sequence[int], at: datetime) -> list[Submission]:
+    """When a quiz attempt or a mock interview ends (time ran out, or Submit/Finish), submit each
+    of these items' drafts that is newer than the item's last answer, as that answer: graded like
+    any other (blank parts blank); an unreadable one is stored as unreadable (`INVALID`). Drafts
+    saved after `at`, empty drafts and drafts equal to the last answer are not answers.
+
+    Call inside the transaction that ends the attempt or interview, with its row locked: every
+    draft is deleted as it is used, so a second end (the beat task, a late Submit) finds none and
+    each draft is graded exactly once. Returns the submissions made."""
+    drafts = list(
+        AnswerDraft.objects.select_for_update()
+        .filter(learner_id=learner_id, item_id__in=list(item_ids), updated_at__lte=at)
+        .order_by("item_id")
+    )
+    if not drafts:
+        return []
+    items = PracticeItem.objects.select_related("variant", "question_version").in_bulk([d.item_id for d in drafts])
+    latest: dict[int, Submission] = {}
+    for submission in Submission.objects.filter(item_id__in=items).only("item_id", "answer", "created_at").order_by("id"):
+        latest[submission.item_id] = submission  # the last by id wins
+    now = timezone.now()
+    made = []
+    for draft in drafts:
+        item, last = items[draft.item_id], latest.get(draft.item_id)
+        superseded = last is not None and (last.created_at >= draft.updated_at or last.answer == draft.answer)
+        if not (superseded or is_empty_answer(draft.answer)):
+            made.append(_submission_from_draft(item=item, learner_id=learner_id, answer=draft.answer, now=now))
+    AnswerDraft.objects.filter(id__in=[d.id for d in drafts]).delete()
+    return made
+
+
+def _submission_from_draft(*, item: PracticeItem, learner_id: int, answer, now: datetime) -> Submission:
+    try:
+        errors = item_format_errors(item, answer)
+    except Exception:  # a draft is only shape-checked when saved: whatever it holds, never a 500
+        log.warning("draft of item %s could not be read", item.id, exc_info=True)
+        errors = [{"part": "response", "row": None, "col": None, "message": UNREADABLE_DRAFT}]
+    if errors:
+        return Submission.objects.create(
+            item=item, learner_id=learner_id, answer=answer, from_draft=True,
+            status=Submission.Status.INVALID, result={"format_errors": errors, "score": None}, graded_at=now,
+        )
+    submission = Submission.objects.create(
+        item=item, learner_id=learner_id, answer=answer, from_draft=True, enqueued_at=now, enqueue_count=1
+    )
+    dispatch.grade_after_commit(submission)
+    return submission

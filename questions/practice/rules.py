@@ -184,3 +184,49 @@ def theory_format_errors(*, question: dict[str, Any], answer: Any, item_id: int)
     problem = grade_item_response(question=question, response=response, item_id=item_id).get("format_error")
     return _error(problem) if problem else []
 
+
+
+def item_format_errors(item: Any, answer: Any) -> list[dict[str, Any]]:
+    """Why an answer to this item (a `PracticeItem`, its variant or question version loaded)
+    cannot be read: the check for numeric problems, code or theory questions, NUL first."""
+    errors = nul_errors(answer)
+    if errors:
+        return errors
+    if item.is_code:
+        return code_format_errors(answer=answer)
+    if item.is_numeric:
+        return answer_format_errors(variant=item.variant.data, answer=answer)
+    return theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
+
+
+def item_part_names(item: Any) -> set[str]:
+    """The keys an answer to this item may have: its parts, ``code`` or ``response``."""
+    if item.is_code:
+        return {"code"}
+    if item.is_numeric:
+        return {p["name"] for p in item.variant.data["parts"]}
+    return {"response"}
+
+
+def draft_shape_errors(item: Any, answer: Any) -> list[dict[str, Any]]:
+    """Why a draft cannot be kept: not an object, a part the item does not have, too long, a NUL.
+    A draft is what was typed so far, so it is not read as an answer (blank or half-typed cells
+    are fine): only its shape is checked."""
+    if not isinstance(answer, dict):
+        return _error("A draft is an object of parts, as an answer is.")
+    return _unknown_parts(answer, item_part_names(item)) or nul_errors(answer)
+
+
+def is_empty_answer(answer: Any) -> bool:
+    """Nothing typed: every text in the answer is blank (a draft of cleared cells)."""
+    stack, seen = [answer], 0
+    while stack and seen < 10_000:  # drafts are bounded (MAX_ANSWER_CHARS); so is this walk
+        value = stack.pop()
+        seen += 1
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif value is not None and str(value).strip():
+            return False
+    return True

@@ -7,7 +7,14 @@ from django.shortcuts import get_object_or_404
 
 from attention_engine import ENGINE_VERSION
 from questions.catalogue.visibility import require_practisable
-from questions.practice.models import CODE_KIND_NAMES, PracticeItem, Purpose, Submission, Variant
+from questions.practice.models import (
+    CODE_KIND_NAMES,
+    AnswerDraft,
+    PracticeItem,
+    Purpose,
+    Submission,
+    Variant,
+)
 from questions.practice.notify import wait_graded
 from questions.practice.rules import practice_key_due
 
@@ -78,3 +85,12 @@ def stock_missing(*, kind: str, difficulty: str) -> int:
     ).count()
     return max(0, settings.VARIANT_STOCK_TARGET - in_stock)
 
+
+
+def draft_to_restore(*, learner, item: PracticeItem) -> AnswerDraft | None:
+    """The learner's draft of the item, to fill the form again (a reload, another device); None
+    when there is none or an answer submitted since is newer (the submitted answer wins)."""
+    draft = AnswerDraft.objects.filter(learner=learner, item=item).first()
+    if draft is None or Submission.objects.filter(item=item, created_at__gte=draft.updated_at).exists():
+        return None
+    return draft

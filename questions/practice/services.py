@@ -6,26 +6,30 @@ is enqueued through `questions.practice.tasks` after commit."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
 from questions.catalogue.models import QuestionVersion, Topic
 from questions.catalogue.visibility import practisable
-from questions.errors import AnswerFormatError, ServiceError, ServiceUnavailable
-from questions.practice.models import PracticeItem, Purpose, Submission, Variant
+from questions.errors import AnswerFormatError, DraftRefused, ServiceError, ServiceUnavailable
+from questions.practice.models import AnswerDraft, PracticeItem, Purpose, Submission, Variant
 from questions.practice.rules import (
-    answer_format_errors,
     check_kind,
     code_format_errors,
+    draft_shape_errors,
+    item_format_errors,
     kinds_for_topics,
-    nul_errors,
-    theory_format_errors,
 )
+from questions.practice.selectors import key_due
 from questions.practice.tasks import (
     code_examples_result,
     enqueue_grading,
@@ -129,14 +133,6 @@ def practice_item_create_for_topic(
     return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
 
 
-def _format_errors(item: PracticeItem, answer: Any) -> list[dict[str, Any]]:
-    if item.is_code:
-        return code_format_errors(answer=answer)
-    if item.is_numeric:
-        return answer_format_errors(variant=item.variant.data, answer=answer)
-    return theory_format_errors(question=item.question_version.data, answer=answer, item_id=item.id)
-
-
 @dataclass(frozen=True)
 class SubmissionCreated:
     submission: Submission
@@ -157,7 +153,7 @@ def submission_create(
         existing = Submission.objects.filter(learner=learner, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, item=item)
-    errors = nul_errors(answer) or _format_errors(item, answer)
+    errors = item_format_errors(item, answer)
     if errors:
         raise AnswerFormatError("The answer could not be read; nothing was counted.", details=errors)
     try:
@@ -170,6 +166,8 @@ def submission_create(
                 enqueued_at=timezone.now(),
                 enqueue_count=1,
             )
+            # What was typed is now sent: its draft is done (`answer_draft_save`).
+            AnswerDraft.objects.filter(learner=learner, item=item).delete()
             code = item.is_code
             transaction.on_commit(lambda: enqueue_grading(submission.id, code=code))
     except IntegrityError:
@@ -214,3 +212,57 @@ def code_examples_run(*, learner, item: PracticeItem, answer: dict[str, Any]) ->
     if errors:
         raise AnswerFormatError("The code could not be run.", details=errors)
     return code_examples_result(item_id=item.id, code=answer["code"])
+
+
+# Whether an item of a purpose still takes answers, for its drafts: a function of the item (and
+# now) that returns the refusal to give, or None. Quizzes and mock interviews register theirs
+# (`questions.courses.services`, `questions.learning.services`); practice's is below.
+DraftCheck = Callable[[PracticeItem, datetime], str | None]
+_DRAFT_CHECKS: dict[str, DraftCheck] = {}
+
+
+def drafts_checked_by(*purposes: str) -> Callable[[DraftCheck], DraftCheck]:
+    """Decorator: `check(item, now)` says why a draft of an item of these purposes is refused."""
+    def register(check: DraftCheck) -> DraftCheck:
+        for purpose in purposes:
+            _DRAFT_CHECKS[purpose] = check
+        return check
+    return register
+
+
+@drafts_checked_by(Purpose.PRACTICE, Purpose.REVIEW)
+def _practice_draft_refusal(item: PracticeItem, now: datetime) -> str | None:
+    graded = item.submissions.filter(status=Submission.Status.GRADED).exists()
+    if graded and key_due(item):
+        return "This question is already graded: nothing more is kept for it."
+    return None
+
+
+def answer_draft_save(*, learner, item: PracticeItem, answer: Any) -> AnswerDraft:
+    """Keep what the learner has typed so far for an item (one row per learner and item, written
+    with one upsert; nothing is graded). Refused: another learner's item (404), a malformed
+    draft (`AnswerFormatError`, 400), an item that takes no more answers (`DraftRefused`, 409).
+
+    The draft is restored when the item is shown again, deleted when an answer is submitted
+    (`submission_create`), and submitted itself if a quiz or mock interview ends first
+    (`jobs.drafts_submit`)."""
+    if item.learner_id != learner.id:
+        raise Http404("No such item.")
+    errors = draft_shape_errors(item, answer)
+    if errors:
+        raise AnswerFormatError("The draft could not be kept: it is not an answer to this question.", details=errors)
+    check = _DRAFT_CHECKS.get(item.purpose)
+    if check is None:
+        raise ImproperlyConfigured(f"no draft check for {item.purpose!r} items: its feature's services register one")
+    now = timezone.now()
+    with transaction.atomic():
+        refusal = check(item, now)  # may lock the attempt or interview row until the draft is stored
+        if refusal:
+            raise DraftRefused(refusal)
+        AnswerDraft.objects.bulk_create(
+            [AnswerDraft(learner=learner, item=item, answer=answer, updated_at=now)],
+            update_conflicts=True,
+            unique_fields=["learner", "item"],
+            update_fields=["answer", "updated_at"],
+        )
+    return AnswerDraft(learner=learner, item=item, answer=answer, updated_at=now)

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import OperationalError, transaction
 
 from questions.errors import Preparing, ServiceUnavailable
+from questions.practice import dispatch
 from questions.practice.jobs import (
     GRADE_BURST,
     AnsweredWithCode,
@@ -199,6 +200,7 @@ def enqueue_burst(submission_ids: list[int]) -> None:
         log.warning("could not enqueue grading of %d submissions", len(submission_ids), exc_info=True)
 
 
+@dispatch.enqueues_grading
 def enqueue_grading(submission_id: int, *, code: bool = False) -> None:
     """Have the submission graded: by the grading worker, or by the code worker for code."""
     try:

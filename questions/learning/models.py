@@ -73,12 +73,24 @@ class ReviewLog(models.Model):
 
 
 class LearnerProfile(models.Model):
-    """A learner's own settings."""
+    """A learner's own settings, and their placement.
+
+    The placement is the short first quiz that finds each topic's starting difficulty:
+    `placement_items` lists its questions in order (``{"item": id, "topic": slug}``, at most
+    `rules.PLACEMENT_MAX_ITEMS`); it is open until `placement_finished_at`. The starting
+    difficulties are read from its graded answers (`selectors.topic_start_difficulties`), so an
+    answer graded after the learner moved on still counts. `placement_skipped_at`: the learner
+    said "Skip" and is not offered it again (the home still links to it).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_profile"
     )
     show_streak = models.BooleanField(default=True)
+    placement_items = models.JSONField(default=list, blank=True)
+    placement_started_at = models.DateTimeField(null=True, blank=True)
+    placement_finished_at = models.DateTimeField(null=True, blank=True)
+    placement_skipped_at = models.DateTimeField(null=True, blank=True)
 
 
 class MockInterview(models.Model):

@@ -321,7 +321,7 @@ RIGHT, PARTIAL, WRONG, UNREADABLE, UNANSWERED, PENDING = (
     "right", "partial", "wrong", "unreadable", "unanswered", "pending",
 )
 
-NUMERIC_DIFFICULTY = "medium"  # the difficulty topic practice uses too
+NUMERIC_DIFFICULTY = "medium"  # a mock interview's problems (topic practice: the learner's starting level)
 
 
 @dataclass(frozen=True)
@@ -398,6 +398,96 @@ def run_step(run: dict[str, Any]) -> tuple[str, int | None]:
 
 
 def run_position(run: dict[str, Any], item_id: int) -> int | None:
-    """The question's number in its session (1-based), or None if it is not one of its questions."""
-    served = run.get("served", [])
+    """The question's number in its session (1-based), or None if it is not one of its questions.
+    A session drawn in advance (the placement) numbers its questions in its own `order`."""
+    served = run.get("order") or run.get("served", [])
     return served.index(item_id) + 1 if item_id in served else None
+
+
+def run_next_drawn(run: dict[str, Any]) -> int | None:
+    """A session drawn in advance (the placement): its first question not served yet."""
+    served = set(run.get("served", []))
+    return next((item_id for item_id in run.get("order", []) if item_id not in served), None)
+
+
+# --- The placement: a first visit with a path -------------------------------------------------
+
+PLACEMENT_LENGTH = 6  # questions, one topic each: about five minutes
+PLACEMENT_MAX_ITEMS = 8  # what a start may ever draw, whatever the length above says
+assert 5 <= PLACEMENT_LENGTH <= PLACEMENT_MAX_ITEMS
+
+LEVELS = ("easy", "medium", "hard")  # the catalogue's difficulties, easiest first
+START_LEVEL = "easy"  # a topic's starting difficulty before (or without) the placement
+PLACEMENT_LEVELS = ("easy", "medium")  # a placement asks no hard question
+
+# Each placement slot's question: theory or a numeric problem, at easy or medium, so the six
+# mix both forms and both levels (a topic that cannot serve the form takes the other one).
+PLACEMENT_SLOTS = (
+    ("theory", "easy"), ("numeric", "easy"), ("theory", "medium"),
+    ("numeric", "medium"), ("theory", "easy"), ("theory", "medium"),
+)
+assert len(PLACEMENT_SLOTS) == PLACEMENT_LENGTH
+
+PLACEMENT_RULE = (
+    "A question answered right sets its topic one level above the question's (easy to medium, "
+    "medium to hard), half right or more keeps the question's level, and less, a skip or a topic "
+    "the placement did not ask about starts at easy (a hint does not lower the level found)."
+)
+
+
+def placement_topics(slugs: list[str], count: int = PLACEMENT_LENGTH) -> list[str]:
+    """`count` distinct topics spread evenly over the bank's order (first and last included), so
+    the placement samples the basics and the advanced topics alike; all of them when fewer."""
+    if len(slugs) <= count:
+        return list(slugs)
+    if count == 1:
+        return [slugs[0]]
+    return [slugs[round(i * (len(slugs) - 1) / (count - 1))] for i in range(count)]
+
+
+@dataclass(frozen=True)
+class PlacementSlot:
+    topic: str
+    form: str  # "theory" or "numeric"
+    difficulty: str  # "easy" or "medium"
+    kind: str = ""  # the problem kind of a numeric slot
+
+
+def placement_plan(
+    offers: list[tuple[str, set[str], list[str]]], rng: random.Random
+) -> list[PlacementSlot]:
+    """The placement's questions: one per offered topic, in order, slot `i` taking the form and
+    level of `PLACEMENT_SLOTS[i]`. An offer is (topic, the levels it has theory questions at,
+    its numeric problem kinds). A topic without the slot's form takes the other one; a theory
+    slot without a question at its level takes the other placement level; a topic that can serve
+    neither is left out."""
+    plan: list[PlacementSlot] = []
+    for (topic, theory_levels, kinds), (form, level) in zip(offers, PLACEMENT_SLOTS, strict=False):
+        other = [lv for lv in PLACEMENT_LEVELS if lv != level]
+        usable = [lv for lv in (level, *other) if lv in theory_levels]
+        if kinds and (form == "numeric" or not usable):
+            plan.append(PlacementSlot(topic, "numeric", level, rng.choice(kinds)))
+        elif usable:
+            plan.append(PlacementSlot(topic, "theory", usable[0]))
+    return plan
+
+
+def starting_level(*, asked: str, score: float | None) -> str:
+    """A topic's starting difficulty from its placement question (`PLACEMENT_RULE`): `asked` is
+    the question's difficulty, `score` its graded score (None: skipped, or not graded yet)."""
+    if score is None or score < PASS_SCORE:
+        return START_LEVEL
+    if score < RIGHT_SCORE:
+        return asked
+    return LEVELS[min(LEVELS.index(asked) + 1, len(LEVELS) - 1)]
+
+
+def placement_offer(*, answered_before: bool, started: bool, finished: bool, skipped: bool) -> str | None:
+    """What the home's Continue says of the placement: "resume" while one is open (nothing else
+    first: its questions are the learner's path in), "start" for a learner with no answer yet
+    who neither took nor skipped it, else None (the home's lower part still links to it)."""
+    if started and not finished and not skipped:
+        return "resume"
+    if not (answered_before or started or skipped):
+        return "start"
+    return None

@@ -22,13 +22,20 @@ from questions.learning.rules import (
     _REVIEW_ORDER,
     PARTIAL,
     PENDING,
+    PLACEMENT_LEVELS,
+    PLACEMENT_MAX_ITEMS,
     RIGHT,
+    RIGHT_SCORE,
+    START_LEVEL,
     UNANSWERED,
     UNREADABLE,
     WRONG,
     answer_mastery,
     card_mastery,
     is_time_up,
+    placement_offer,
+    placement_topics,
+    starting_level,
 )
 from questions.practice.models import PracticeItem, Submission
 from questions.practice.rules import kind_titles, kinds_by_name
@@ -464,3 +471,152 @@ def run_summary(*, learner, item_ids: list[int], topics: list[str] = ()) -> RunS
     score = sum(q.score or 0.0 for q in questions) / len(questions) if questions else 0.0
     return RunSummary(questions, score, len(answered), mistakes, review, next_review)
 
+
+
+# --- The placement ----------------------------------------------------------------------------
+
+
+def placement_theory(*, learner, topic_slugs: list[str]) -> dict[str, dict[str, list[QuestionVersion]]]:
+    """The theory questions a placement may ask, by topic and level (easy and medium only), the
+    learner's never-seen ones alone where a level has any (one query, then one for what was seen)."""
+    versions = list(
+        QuestionVersion.objects.filter(
+            practisable(learner=learner, prefix="question__"),
+            question__topic__slug__in=topic_slugs,
+            status=QuestionVersion.Status.PUBLISHED,
+            data__difficulty__in=PLACEMENT_LEVELS,
+        )
+        .exclude(data__type="essay")
+        .select_related("question__topic")
+        .order_by("question_id")
+    )
+    seen = set(
+        PracticeItem.objects.filter(learner=learner, question_version__question_id__in=[v.question_id for v in versions])
+        .values_list("question_version__question_id", flat=True)
+    )
+    by_topic: dict[str, dict[str, list[QuestionVersion]]] = defaultdict(lambda: defaultdict(list))
+    for version in versions:
+        by_topic[version.question.topic.slug][version.data["difficulty"]].append(version)
+    for levels in by_topic.values():
+        for level, found in levels.items():
+            fresh = [v for v in found if v.question_id not in seen]
+            levels[level] = fresh or found
+    return by_topic
+
+
+def placement_offers(*, learner) -> tuple[list[tuple[str, set[str], list[str]]], dict]:
+    """What `rules.placement_plan` chooses from: for the placement's topics (`placement_topics`
+    over the bank's practice topics), the levels each has theory questions at and its numeric
+    problem kinds (code exercises take too long for a placement); and those questions."""
+    kinds = kinds_by_name()
+    by_topic = practice_kinds_by_topic()
+    slugs = placement_topics([t.slug for t in practice_topics()])
+    theory = placement_theory(learner=learner, topic_slugs=slugs)
+    offers = [
+        (slug, set(theory.get(slug, {})),
+         [k for k in by_topic.get(slug, []) if kinds[k]["answer_type"] == "numeric"])
+        for slug in slugs
+    ]
+    return offers, theory
+
+
+def _first_graded(item_ids: list[int]) -> tuple[dict[int, Submission], set[int]]:
+    """Each item's first graded answer (the one the placement reads: a retry after seeing the
+    result would measure the feedback), and the items with an answer still being graded."""
+    first: dict[int, Submission] = {}
+    pending: set[int] = set()
+    for submission in Submission.objects.filter(item_id__in=item_ids).order_by("id"):
+        if submission.status == Submission.Status.GRADED and submission.score is not None:
+            first.setdefault(submission.item_id, submission)
+        elif submission.status == Submission.Status.PENDING:
+            pending.add(submission.item_id)
+    return first, pending - set(first)
+
+
+def _asked_level(item: PracticeItem) -> str:
+    return item.variant.difficulty if item.variant_id else item.question_version.data["difficulty"]
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    position: int
+    topic: str  # slug
+    topic_title: str
+    item: PracticeItem
+    asked: str  # the question's difficulty
+    outcome: str  # RIGHT, PARTIAL, WRONG, PENDING or UNANSWERED
+    score: float | None
+    start: str  # the topic's starting difficulty it sets
+
+
+@dataclass(frozen=True)
+class Placement:
+    rows: list[PlacementRow]
+    finished: bool
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for r in self.rows if r.score is not None)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for r in self.rows if r.outcome == PENDING)
+
+
+def placement_for(*, learner, profile: LearnerProfile | None = None) -> Placement:
+    """The learner's latest placement, question by question: how each was answered and the
+    starting difficulty it sets for its topic (`rules.starting_level`). Three queries."""
+    profile = profile or learner_profile_for(user=learner)
+    entries = profile.placement_items[:PLACEMENT_MAX_ITEMS]
+    ids = [e["item"] for e in entries]
+    items = {i.id: i for i in PracticeItem.objects.filter(id__in=ids, learner=learner)
+             .select_related("variant", "question_version")}
+    first, pending = _first_graded(list(items))
+    titles = dict(Topic.objects.filter(slug__in=[e["topic"] for e in entries]).values_list("slug", "title"))
+    rows = []
+    for position, entry in enumerate(entries, start=1):
+        item = items.get(entry["item"])
+        if item is None:
+            continue
+        graded = first.get(item.id)
+        score = graded.score if graded else None
+        if graded is not None:
+            outcome = RIGHT if score >= RIGHT_SCORE else PARTIAL if score > 0 else WRONG
+        else:
+            outcome = PENDING if item.id in pending else UNANSWERED
+        asked = _asked_level(item)
+        rows.append(PlacementRow(position, entry["topic"], titles.get(entry["topic"], entry["topic"]), item,
+                                 asked, outcome, score, starting_level(asked=asked, score=score)))
+    return Placement(rows, finished=profile.placement_finished_at is not None)
+
+
+def topic_start_difficulties(*, learner) -> dict[str, str]:
+    """Topic slug -> the difficulty its practice starts at, set by the placement; a topic that
+    is not in it starts at `rules.START_LEVEL`."""
+    return {row.topic: row.start for row in placement_for(learner=learner).rows}
+
+
+def topic_start_difficulty(*, learner, topic_slug: str) -> str:
+    return topic_start_difficulties(learner=learner).get(topic_slug, START_LEVEL)
+
+
+def placement_offer_for(*, learner, profile: LearnerProfile | None = None) -> str | None:
+    """"start", "resume" or None: what the home's Continue offers (`rules.placement_offer`)."""
+    profile = profile or learner_profile_for(user=learner)
+    started = bool(profile.placement_items)
+    return placement_offer(
+        answered_before=not started and Submission.objects.filter(learner=learner).exists(),
+        started=started,
+        finished=profile.placement_finished_at is not None,
+        skipped=profile.placement_skipped_at is not None,
+    )
+
+
+def placement_answered(*, learner, item_ids: list[int]) -> list[int]:
+    """The placement questions the learner has answered (graded or being graded), in order."""
+    answered = set(
+        Submission.objects.filter(learner=learner, item_id__in=item_ids[:PLACEMENT_MAX_ITEMS])
+        .exclude(status=Submission.Status.INVALID)
+        .values_list("item_id", flat=True)
+    )
+    return [i for i in item_ids if i in answered]

@@ -25,17 +25,22 @@ from questions.learning.models import (
 )
 from questions.learning.rules import (
     NUMERIC_DIFFICULTY,
+    PLACEMENT_LEVELS,
+    PLACEMENT_MAX_ITEMS,
     HintLadder,
     hint_ladder,
     hint_rungs,
     is_time_up,
+    placement_plan,
     preset_for,
 )
 from questions.learning.selectors import (
     mock_active,
     mock_topic_slugs,
+    placement_offers,
     reviews_due,
     theory_candidates,
+    topic_start_difficulty,
 )
 from questions.practice.models import PracticeItem, Purpose, Submission
 from questions.practice.rules import kinds_by_name, kinds_for_topics
@@ -138,11 +143,108 @@ def practice_item_create_for_topics(
     *, learner, topic_slugs: list[str], turn: int, purpose: str = Purpose.PRACTICE
 ) -> PracticeItem:
     """The run's item number `turn`: topics take turns (round robin); each topic interleaves its
-    theory questions and fresh numeric variants (`practice_item_create_for_topic`)."""
+    theory questions and fresh numeric variants (`practice_item_create_at_level`)."""
     if not topic_slugs:
         raise ServiceError("Choose at least one topic to practise.")
     slug = topic_slugs[turn % len(topic_slugs)]
-    return practice_item_create_for_topic(learner=learner, topic_slug=slug, purpose=purpose)
+    return practice_item_create_at_level(learner=learner, topic_slug=slug, purpose=purpose)
+
+
+def practice_item_create_at_level(*, learner, topic_slug: str, purpose: str = Purpose.PRACTICE) -> PracticeItem:
+    """The topic's next item (`practice_item_create_for_topic`) at the learner's starting
+    difficulty for it: the one their placement set, else easy (`selectors.topic_start_difficulty`)."""
+    difficulty = topic_start_difficulty(learner=learner, topic_slug=topic_slug)
+    return practice_item_create_for_topic(
+        learner=learner, topic_slug=topic_slug, difficulty=difficulty, purpose=purpose
+    )
+
+
+# --- The placement ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacementStarted:
+    profile: LearnerProfile
+    created: bool
+
+
+def _placement_open(profile: LearnerProfile) -> bool:
+    return bool(profile.placement_items) and profile.placement_finished_at is None
+
+
+def placement_start(*, learner) -> PlacementStarted:
+    """Draw the placement's questions (`rules.placement_plan`: one per topic over distinct
+    topics, theory and numeric problems at easy and medium), at most `PLACEMENT_MAX_ITEMS`, or
+    give back the learner's open placement (created=False): starting twice draws nothing new.
+
+    Numeric problems come from the worker's stock; when the worker cannot make one in time the
+    slot takes a theory question of its topic instead (and later slots do not wait again).
+    Starting is taking it: an earlier "Skip" is cleared. A finished placement is replaced.
+    """
+    profile = LearnerProfile.objects.filter(user=learner).first()
+    if profile is not None and _placement_open(profile):
+        return PlacementStarted(profile, created=False)
+    offers, theory = placement_offers(learner=learner)
+    rng = random.SystemRandom()
+    numeric: dict[int, PracticeItem] = {}
+    chosen: dict[int, QuestionVersion] = {}
+    topics: list[str] = []
+    worker_answers = True
+    for slot in placement_plan(offers, rng)[:PLACEMENT_MAX_ITEMS]:
+        if slot.form == "numeric" and worker_answers:
+            try:
+                numeric[len(topics)] = practice_item_create_numeric(
+                    learner=learner, kind=slot.kind, difficulty=slot.difficulty
+                )
+                topics.append(slot.topic)
+                continue
+            except (ServiceUnavailable, Preparing):
+                log.warning("placement: no numeric variant available, using theory", exc_info=True)
+                worker_answers = False
+        levels = theory.get(slot.topic, {})
+        versions = next((levels[lv] for lv in (slot.difficulty, *PLACEMENT_LEVELS) if levels.get(lv)), None)
+        if versions:
+            chosen[len(topics)] = rng.choice(versions)
+            topics.append(slot.topic)
+    if not topics:
+        raise ServiceUnavailable("No question can be served for the placement right now; please try again.")
+
+    with transaction.atomic():
+        profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=learner)
+        if _placement_open(profile):  # a concurrent start won: keep its questions
+            PracticeItem.objects.filter(id__in=[item.id for item in numeric.values()]).delete()
+            return PlacementStarted(profile, created=False)
+        items = {
+            position: PracticeItem.objects.create(learner=learner, question_version=version)
+            for position, version in chosen.items()
+        } | numeric
+        profile.placement_items = [{"item": items[p].id, "topic": topic} for p, topic in enumerate(topics)]
+        profile.placement_started_at = timezone.now()
+        profile.placement_finished_at = None
+        profile.placement_skipped_at = None
+        profile.save()
+    return PlacementStarted(profile, created=True)
+
+
+def placement_finish(*, learner) -> LearnerProfile:
+    """The learner reached the placement's end: it is closed (its levels stand). Idempotent."""
+    with transaction.atomic():
+        profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=learner)
+        if _placement_open(profile):
+            profile.placement_finished_at = timezone.now()
+            profile.save(update_fields=["placement_finished_at"])
+    return profile
+
+
+def placement_skip(*, learner) -> LearnerProfile:
+    """"Skip": the home stops offering the placement (its lower part still links to it). The
+    first skip is the one recorded."""
+    with transaction.atomic():
+        profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=learner)
+        if profile.placement_skipped_at is None:
+            profile.placement_skipped_at = timezone.now()
+            profile.save(update_fields=["placement_skipped_at"])
+    return profile
 
 
 @dataclass(frozen=True)

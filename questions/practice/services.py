@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from attention_engine import ENGINE_VERSION
-from questions.catalogue.models import QuestionVersion, Topic
+from questions.catalogue.models import Difficulty, QuestionVersion, Topic
 from questions.catalogue.visibility import practisable
 from questions.errors import AnswerFormatError, DraftRefused, ServiceError, ServiceUnavailable
 from questions.practice.models import AnswerDraft, PracticeItem, Purpose, Submission, Variant
@@ -88,15 +88,32 @@ def practice_item_create_numeric(
     return item
 
 
+_LEVELS = [value for value, _ in Difficulty.choices]  # easiest first
+
+
+def _level_rank(level: str | None, target: str) -> int:
+    """How well a theory question's difficulty fits the target: the target itself, then easier
+    ones (nearest first), then harder ones, so a learner at easy meets a hard question last."""
+    if level not in _LEVELS:
+        return len(_LEVELS)
+    step = _LEVELS.index(level) - _LEVELS.index(target)
+    return -step if step <= 0 else len(_LEVELS) + step
+
+
 def practice_item_create_for_topic(
-    *, learner, topic_slug: str, purpose: str = Purpose.PRACTICE
+    *, learner, topic_slug: str, purpose: str = Purpose.PRACTICE, difficulty: str = Difficulty.EASY
 ) -> PracticeItem:
-    """The next item of a topic: theory questions and numeric problems interleaved.
+    """The next item of a topic at `difficulty`: theory questions and numeric problems interleaved.
 
     Theory questions come least-recently-seen first (never seen before seen), so a run through a
-    topic meets every question before repeating one; every second item is a fresh numeric
-    variant when the topic has problem kinds.
+    topic meets every question before repeating one; among those, the ones at `difficulty` first,
+    then easier, then harder. Every second item is a fresh numeric variant at `difficulty` when
+    the topic has problem kinds. The learner's starting difficulty for the topic (their
+    placement's) is learning's to pass (`learning.services.practice_item_create_at_level`);
+    without one a topic starts easy, never hard.
     """
+    if difficulty not in _LEVELS:
+        raise ServiceError(f"Unknown difficulty {difficulty!r}: use one of {', '.join(_LEVELS)}.")
     topic = Topic.objects.filter(slug=topic_slug).first()
     kinds = kinds_for_topics([topic_slug])
     if topic is None and not kinds:
@@ -116,7 +133,7 @@ def practice_item_create_for_topic(
     if kinds and (not versions.exists() or numeric_in_topic < in_topic):
         kind = kinds[numeric_in_topic % len(kinds)]
         return practice_item_create_numeric(
-            learner=learner, kind=kind, difficulty="medium", purpose=purpose
+            learner=learner, kind=kind, difficulty=difficulty, purpose=purpose
         )
     if not versions.exists():
         raise ServiceError(f"The topic {topic.title!r} has no published questions to practise yet.")
@@ -128,7 +145,8 @@ def practice_item_create_for_topic(
     }
     choice = min(
         versions.select_related("question"),
-        key=lambda v: (v.question_id in last_seen, last_seen.get(v.question_id), secrets.randbelow(1000)),
+        key=lambda v: (v.question_id in last_seen, last_seen.get(v.question_id),
+                       _level_rank(v.data.get("difficulty"), difficulty), secrets.randbelow(1000)),
     )
     return PracticeItem.objects.create(learner=learner, question_version=choice, purpose=purpose)
 

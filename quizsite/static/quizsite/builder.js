@@ -5,7 +5,7 @@
 // stay the form's field either way: the picker only ticks them.
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-builder]");
+  var form = document.querySelector("form[data-quiz-builder]");
   if (!form) return;
   var list = form.querySelector("[data-sections]");
   var countInput = form.querySelector("[data-section-count]");
@@ -104,7 +104,7 @@
   }
 
   form.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-builder]");
+    var button = event.target.closest("button[data-builder]");
     if (!button || !form.contains(button)) return;
     event.preventDefault(); // done here; the plain post is the way without this script
     var verb = button.getAttribute("data-builder");

@@ -1,6 +1,7 @@
-"""The quiz builder in a real browser, at desktop and phone widths (issue #13, instructors): sections
-go and come and move without losing what is typed in them, a question is found by text and by type
-and picked, and the saved quiz has the sections in the order shown with the questions picked."""
+"""The quiz builder in a real browser, at desktop and phone widths, light and dark (issue #13,
+instructors): sections go and come and move without losing what is typed in them, a question is
+found by text and by type and picked, axe finds nothing serious on the built page, and the saved
+quiz has the sections in the order shown with the questions picked."""
 
 import re
 
@@ -39,12 +40,12 @@ def focused(page) -> str:
                          "|| document.activeElement.textContent")
 
 
-@pytest.mark.parametrize("width", [1280, 375])
-def test_an_instructor_builds_a_quiz_of_two_sections_in_the_page(browser, live_server, course, pool, masks, width):  # noqa: F811
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (375, "dark")])
+def test_an_instructor_builds_a_quiz_of_two_sections_in_the_page(browser, live_server, course, pool, masks, width, scheme):  # noqa: F811
     from questions.courses.models import Quiz
 
     base = live_server.url
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     try:
         log_in(page, base, "ines")

@@ -11,6 +11,12 @@ formula in a text node becomes MathML; one in an attribute value (a link's title
 alt) stays its LaTeX source, escaped, and one in a URL attribute is dropped, since a formula
 there was never math and its source (`$javascript:...$`) went past the sanitiser as a
 placeholder.
+
+A display formula sits in a `math-box` that says how many columns its widest matrix has
+(`data-cols`), so a phone's style sheet can scale it by its shape, and that alone scrolls when
+even the smallest size is too wide. A display formula that lists several formulas side by side
+(`Q = ..., \\quad K = ..., \\quad V = ...`) becomes one box per formula in a `math-row`, which
+stacks them on a narrow screen: one MathML formula cannot be broken across lines.
 """
 
 import html
@@ -47,6 +53,48 @@ def _mathml(latex: str, *, display: bool) -> str:
     except Exception:  # malformed LaTeX in a question: show the source rather than fail the page
         return f'<code class="math-error">{html.escape(latex)}</code>'
     return nh3.clean(converted, tags=_MATHML_TAGS, attributes={t: _MATHML_ATTRIBUTES for t in _MATHML_TAGS})
+
+
+# What `side_by_side` reads of a formula: a line break (skipped), what opens or closes a group
+# (braces, brackets, environments, \left...\right), and a list separator ("A = ..., \quad B").
+_LATEX_TOKEN = re.compile(r"\\\\|\\[{}]|\\(?:begin|end|left|right)(?![a-zA-Z])|[{}()\[\]]|,\s*\\q?quad(?![a-zA-Z])")
+_OPENS = {"{", r"\{", "(", "[", r"\begin", r"\left"}
+_CLOSES = {"}", r"\}", ")", "]", r"\end", r"\right"}
+_MATRIX = re.compile(r"\\begin\{([a-zA-Z]*matrix)\}(.*?)\\end\{\1\}", re.S)
+
+
+def side_by_side(latex: str) -> list[str]:
+    r"""The formulas a display formula lists side by side (``X = ..., \quad Y = ...``): split at
+    each ``,\quad`` or ``,\qquad`` outside every brace, bracket, environment and
+    ``\left...\right`` (an unbalanced one keeps the rest whole); the comma stays with the formula
+    before it."""
+    depth, start, pieces = 0, 0, []
+    for match in _LATEX_TOKEN.finditer(latex):
+        token = match.group(0)
+        if token in _OPENS:
+            depth += 1
+        elif token in _CLOSES:
+            depth = max(depth - 1, 0)
+        elif token.startswith(",") and depth == 0:
+            pieces.append(latex[start:match.start() + 1])
+            start = match.end()
+    pieces.append(latex[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def matrix_columns(latex: str) -> int:
+    """The number of columns of the widest matrix in a formula (0 when it has none)."""
+    return max((row.count("&") + 1 for m in _MATRIX.finditer(latex) for row in m.group(2).split(r"\\")), default=0)
+
+
+def _display(latex: str) -> str:
+    """A display formula in its box (a row of boxes when it lists several side by side)."""
+    boxes = []
+    for piece in side_by_side(latex) or [latex]:
+        columns = matrix_columns(piece)
+        shape = f' data-cols="{columns}"' if columns else ""
+        boxes.append(f'<span class="math-box"{shape}>{_mathml(piece, display=True)}</span>')
+    return boxes[0] if len(boxes) == 1 else f'<span class="math-row">{"".join(boxes)}</span>'
 
 
 # Attributes whose value is a URL (of those nh3's default allowlist keeps, and a few more).
@@ -132,7 +180,7 @@ def render_markdown(text: str) -> str:
 
     def stash(match: re.Match) -> str:
         display = match.group(1) is not None
-        mathml.append(_mathml(match.group(1) if display else match.group(2), display=display))
+        mathml.append(_display(match.group(1)) if display else _mathml(match.group(2), display=False))
         source.append(match.group(0))
         return f"MATH{token}X{len(mathml) - 1}X"
 

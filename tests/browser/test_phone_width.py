@@ -52,3 +52,68 @@ def test_every_kinds_result_fits_a_phone(sandboxed, browser, live_server, learne
         wide["reviews page"] = page.evaluate(OVERFLOW)
     context.close()
     assert not wide, f"pages wider than a 375 px phone (px too wide): {wide}"
+
+
+# Every matrix on a page at a phone's width (a formula, an answer grid, a table of numbers, a
+# heatmap), by the extent of its content: those that run past the screen, and whether each sits
+# in a box that shows the cue and is a focusable region (site.js), itself within the screen.
+MATRICES = "main math, main .answer-grid, main table.matrix, main .heatmap-box svg"
+LAYOUT = """(selector) => {
+  const width = window.innerWidth;
+  const extent = (el) => { const range = document.createRange(); range.selectNodeContents(el); return range.getBoundingClientRect(); };
+  const within = (r) => r.left >= -0.5 && r.right <= width + 0.5;
+  const wide = [...document.querySelectorAll(selector)].filter((el) => !within(extent(el))).map((el) => {
+    const box = el.closest('.scrolls[role=region][tabindex="0"]');
+    const shaped = el.closest("[data-cols]");
+    return {what: el.closest(".prompt") ? "prompt" : el.closest(".answer-grid") ? "grid" : "result",
+            tag: el.tagName.toLowerCase(), cols: shaped ? Number(shaped.dataset.cols) : null,
+            box: box ? box.className : null, cue: !!box && within(box.getBoundingClientRect())};
+  });
+  return {overflow: document.documentElement.scrollWidth - width, count: document.querySelectorAll(selector).length, wide};
+}"""
+# site.js has marked every box that overflows (and only those) once the layout has settled.
+MARKED = """() => [...document.querySelectorAll(".prompt, .math-box, .grid-scroll, .heatmap-box, .step-text")]
+  .every((box) => (box.scrollWidth > box.clientWidth + 1) === box.classList.contains("scrolls"))"""
+
+
+def layout(page, url: str) -> dict:
+    page.goto(url)
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    page.wait_for_function(MARKED)
+    return page.evaluate(LAYOUT, MATRICES)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme):
+    """Every numeric kind's problem (light: every difficulty; dark: the hardest) and one graded
+    answer with its heatmap and worked solution, at 375 px: the page never scrolls sideways, and
+    a matrix wider than the screen scrolls in its own box with the cue. No prompt matrix of an easy
+    or medium problem needs to, nor an answer grid of up to 5 columns."""
+    kinds = [k for k in list_kinds() if k["answer_type"] != "code"]
+    problems = [(k["name"], d) for k in kinds for d in (k["difficulties"] if scheme == "light" else k["difficulties"][-1:])]
+    items = {p: practice_services.practice_item_create_numeric(learner=learner, kind=p[0], difficulty=p[1]) for p in problems}
+    graded = items[("padding_mask", "hard")]  # the largest weights, a masked heatmap, a worked solution
+    answer = {p["name"]: ones(p) for p in graded.variant.data["parts"]}
+    submission = practice_services.submission_create(learner=learner, item=graded, answer=answer).submission
+
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url)
+        found = {p: layout(page, f"{live_server.url}/practice/items/{item.id}/") for p, item in items.items()}
+        result = layout(page, f"{live_server.url}/practice/items/{graded.id}/?submission={submission.id}")
+        assert page.locator("[data-score]").count() == 1 and page.locator(".worked table.matrix").count() >= 3
+        assert page.locator(".heatmap-box svg").count() >= 1
+    finally:
+        context.close()
+
+    pages = {f"{k}/{d}": v for (k, d), v in found.items()} | {"padding_mask/hard result": result}
+    assert all(v["count"] for v in pages.values())  # every numeric page shows its answer grid at least
+    assert {p: v["overflow"] for p, v in pages.items() if v["overflow"] > 0} == {}, "pages that scroll sideways"
+    uncued = {p: [w for w in v["wide"] if not w["cue"]] for p, v in pages.items()}
+    assert {p: w for p, w in uncued.items() if w} == {}, "matrices past the screen outside a scroll box with the cue"
+    scrolled_prompts = {p: sum(w["what"] == "prompt" for w in v["wide"]) for p, v in pages.items()}
+    assert {p: n for p, n in scrolled_prompts.items() if n and not p.endswith(("/hard", "result"))} == {}
+    narrow_grids = {p: [w for w in v["wide"] if w["what"] == "grid" and w["cols"] <= 5] for p, v in pages.items()}
+    assert {p: w for p, w in narrow_grids.items() if w} == {}, "answer grids of up to 5 columns that scroll"
+    print("matrices that scroll in their own box:", {p: v["wide"] for p, v in pages.items() if v["wide"]})

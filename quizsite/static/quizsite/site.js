@@ -14,9 +14,10 @@
     return match ? decodeURIComponent(match[1]) : "";
   };
 
-  var SELECTOR = ".prompt, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre";
+  var SELECTOR = ".prompt, .math-box, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre";
 
   function label(box) {
+    if (box.classList.contains("math-box")) return "Formula: scrolls sideways";
     var named = box.closest("[data-part], fieldset, figure, section");
     var heading = named && named.querySelector("legend, label, h2, h3, figcaption");
     var text = heading ? heading.textContent.trim().replace(/\s+/g, " ").slice(0, 80) : "";

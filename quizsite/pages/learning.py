@@ -1,6 +1,6 @@
 
 """The learner's own pages: the home dashboard (reviews due, mastery per topic, streak), reviews,
-the hint ladder, practice runs over several topics and the streak switch. Thin: parse the
+the hint ladder, practice runs over several topics, the placement and the streak switch. Thin: parse the
 request, call `questions.learning` (or `services`), render or redirect."""
 
 from django.contrib import messages
@@ -25,6 +25,8 @@ from ..presenters import posted_int
 # The chosen topics of the learner's current run, and how many items it has served.
 RUN_SESSION_KEY = "practice_run"
 
+PLACEMENT = "placement"  # the kind of run that is the placement (its questions drawn in advance)
+
 
 KIND_SECTIONS = (
     ("Numeric problems", "numeric", ""),
@@ -33,9 +35,12 @@ KIND_SECTIONS = (
 )
 
 
-def _continue(user, reviews, mastery) -> dict:
-    """The one thing the home leads with: reviews due, else the learner's open course quiz, else
-    a session on the topic they have mastered least (the bank's order breaks ties)."""
+def _continue(user, reviews, mastery, placement: str | None) -> dict:
+    """The one thing the home leads with: the placement for a new learner (or the open one),
+    else reviews due, else the learner's open course quiz, else a session on the topic they have
+    mastered least (the bank's order breaks ties)."""
+    if placement is not None:
+        return {"kind": "placement", "offer": placement}
     if reviews.due_now:
         return {"kind": "reviews", "count": reviews.due_now}
     quiz = courses_selectors.quiz_to_take(learner=user)
@@ -55,8 +60,14 @@ def home_context(request: HttpRequest) -> dict:
         run = request.session.get(RUN_SESSION_KEY) or {}
         reviews = learning_selectors.review_counts(learner=user)
         mastery = learning_selectors.mastery_by_topic(learner=user)
+        placement = learning_selectors.placement_offer_for(learner=user, profile=profile)
         context["dash"] = {
-            "continue": _continue(user, reviews, mastery),
+            "continue": _continue(user, reviews, mastery, placement),
+            "placement": {
+                "length": learning_rules.PLACEMENT_LENGTH,
+                "open": bool(profile.placement_items) and profile.placement_finished_at is None,
+                "finished": profile.placement_finished_at is not None,
+            },
             "reviews": reviews,
             "mastery": mastery,
             "run_lengths": learning_rules.RUN_LENGTHS,
@@ -75,14 +86,17 @@ def item_context(request: HttpRequest, item) -> dict:
     learner can do next (the next item of a run, reviews due)."""
     run = request.session.get(RUN_SESSION_KEY) or {}
     in_run = bool(run.get("topics")) and run.get("last_item") == item.id
+    placement = in_run and run.get("kind") == PLACEMENT
     return {
         "ladder": learning_rules.hint_ladder(item),
         "actions": {
             "in_run": in_run,
+            "in_placement": placement,
             "run_position": learning_rules.run_position(run, item.id) if in_run else None,
             "run_length": run.get("length", learning_rules.RUN_DEFAULT_LENGTH),
             "run_last": in_run and learning_rules.run_step(run)[0] == "done",
-            "reviews_due": learning_selectors.review_counts(learner=request.user).due_now,
+            # The placement's wrong answers fall due at once: its path comes first.
+            "reviews_due": 0 if placement else learning_selectors.review_counts(learner=request.user).due_now,
             "is_review": item.purpose == "review",
         },
     }
@@ -169,6 +183,10 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Choose the topics to practise first.")
         return redirect("home")
     step, skipped = learning_rules.run_step(run)
+    placement = run.get("kind") == PLACEMENT
+    if step == "done" and placement:
+        learning_services.placement_finish(learner=request.user)
+        return redirect("placement-summary")
     if step == "done":
         return redirect("practice-run-summary")
     if step == "skipped":
@@ -176,6 +194,13 @@ def _next_in_run(request: HttpRequest) -> HttpResponse:
         run["last_item"] = skipped
         request.session[RUN_SESSION_KEY] = run
         return redirect("practice-item", item_id=skipped)
+    if placement:
+        drawn = learning_rules.run_next_drawn(run)
+        if drawn is None:  # every question served: nothing is left to draw
+            learning_services.placement_finish(learner=request.user)
+            return redirect("placement-summary")
+        request.session[RUN_SESSION_KEY] = {**run, "served": [*run["served"], drawn], "last_item": drawn}
+        return redirect("practice-item", item_id=drawn)
     try:
         item = learning_services.practice_item_create_for_topics(
             learner=request.user, topic_slugs=run["topics"], turn=run.get("turn", 0)
@@ -236,6 +261,73 @@ def practice_run_summary(request: HttpRequest) -> HttpResponse:
     summary = learning_selectors.run_summary(learner=request.user, item_ids=run["served"], topics=run["topics"])
     return render(request, "quizsite/learning/run_summary.html",
                   {"summary": summary, "run": run, "kind_titles": kind_titles()})
+
+
+# --- Topic practice at the learner's level ------------------------------------------------------
+
+
+@login_required
+@require_POST
+def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
+    """The topic's next question, at the starting difficulty the learner's placement set for it
+    (easy without one)."""
+    try:
+        item = learning_services.practice_item_create_at_level(learner=request.user, topic_slug=topic_slug)
+    except errors.ServiceError as exc:
+        return _home_with_error(request, exc.message, 400)
+    return redirect("practice-item", item_id=item.id)
+
+
+# --- The placement ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def placement_start(request: HttpRequest) -> HttpResponse:
+    """Start the placement (or resume the open one: nothing new is drawn) as a session of its
+    own: "Question n of N", skip, then its summary. Questions already answered are not served
+    again."""
+    try:
+        started = learning_services.placement_start(learner=request.user)
+    except errors.ServiceError as exc:
+        return _home_with_error(request, exc.message, exc.status)
+    entries = started.profile.placement_items
+    order = [e["item"] for e in entries]
+    request.session[RUN_SESSION_KEY] = {
+        "kind": PLACEMENT,
+        "topics": [e["topic"] for e in entries],
+        "order": order,
+        "length": len(order),
+        "served": learning_selectors.placement_answered(learner=request.user, item_ids=order),
+        "skipped": [],
+    }
+    return _next_in_run(request)
+
+
+@login_required
+@require_POST
+def placement_skip(request: HttpRequest) -> HttpResponse:
+    """Not now: the home stops offering the placement (its lower part keeps a link to it)."""
+    learning_services.placement_skip(learner=request.user)
+    messages.info(request, "Placement skipped: every topic starts at easy. You can take it later from the home page.")
+    return redirect(reverse("home") + "#placement")
+
+
+@login_required
+@require_GET
+def placement_summary(request: HttpRequest) -> HttpResponse:
+    """The placement's end: per topic the level found and the starting difficulty it sets, the
+    rule, and one Continue. Reading it writes nothing (answers still being graded fill in on a
+    reload)."""
+    placement = learning_selectors.placement_for(learner=request.user)
+    if not placement.rows:
+        messages.info(request, "Take the placement first.")
+        return redirect("home")
+    return render(request, "quizsite/learning/placement_summary.html", {
+        "placement": placement,
+        "rule": learning_rules.PLACEMENT_RULE,
+        "kind_titles": kind_titles(),
+    })
 
 
 # --- Settings -----------------------------------------------------------------------------------

@@ -79,6 +79,11 @@ SPEC_EXAMPLES = {
 MAX_ROWS = 20
 # Empty rows the form offers beyond the filled ones, for browsers without JavaScript.
 EXTRA_ROWS = 2
+# The longest text a field takes (the bank's longest prompt is under 1,000 characters), an
+# engine entry, and the YAML of a question's answer.
+TEXT_MAX = 10_000
+MAPPING_MAX = 2_000
+SPEC_MAX = 100_000
 
 
 def instructor_required(view):
@@ -99,7 +104,11 @@ def instructor_required(view):
 
 class TextField(forms.CharField):
     """Multi-line text with Unix line ends: browsers post textareas with CRLF, which the bank's
-    rules refuse as a control character."""
+    rules refuse as a control character. At most `TEXT_MAX` characters unless told otherwise."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", TEXT_MAX)
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
@@ -126,10 +135,15 @@ class NumberField(forms.CharField):
 class MappingField(TextField):
     """A small YAML mapping (an `engine` entry: function, args, field). Blank is `None`."""
 
+    def __init__(self, **kwargs):
+        super().__init__(max_length=None, **kwargs)  # the text's length is checked before parsing
+
     def to_python(self, value):
         text = super().to_python(value).strip()
         if not text:
             return None
+        if len(text) > MAPPING_MAX:
+            raise forms.ValidationError(f"At most {MAPPING_MAX} characters.")
         try:
             mapping = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -164,7 +178,7 @@ class CommonForm(forms.Form):
     prompt = TextField(widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown; $inline$ and $$display$$ LaTeX.")
     explanation = TextField(widget=forms.Textarea(attrs={"rows": 4}),
                             help_text="Shown after answering: the reason. Markdown and LaTeX.")
-    source = forms.CharField(max_length=300, help_text="Required: paper and section, documentation page, or lecture.")
+    source = forms.CharField(max_length=500, help_text="Required: paper and section, documentation page, or lecture.")
     tags = forms.CharField(required=False, help_text="Comma-separated, lower-case words joined by hyphens.")
     hints = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One hint per line, easiest first.")
 
@@ -201,7 +215,7 @@ class QuestionForm(CommonForm):
 
     type = forms.ChoiceField(choices=list(TYPE_TITLES.items()))
     spec = TextField(
-        label="Answer (YAML)", required=False, widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        label="Answer (YAML)", required=False, max_length=SPEC_MAX, widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
         help_text="The fields of the chosen type, as in questions/bank/FORMAT.md.",
     )
     field_order = ["owner", "topic", "slug", "type", "difficulty", "title", "prompt", "explanation", "source",
@@ -494,6 +508,10 @@ class QuestionEditor:
             self._silence()
         return valid
 
+    def rows_posted_whole(self) -> bool:
+        """Whether each list came with its row count (Django's management form)."""
+        return all(fs.management_form.is_valid() for fs in self.rows.values())
+
     def too_many_rows(self) -> bool:
         return any(fs.is_bound and fs.management_form.is_valid()
                    and fs.management_form.cleaned_data["TOTAL_FORMS"] > MAX_ROWS for fs in self.rows.values())
@@ -556,15 +574,20 @@ class QuestionEditor:
         return {**CommonForm.common_initial(owner, topic_slug, data), "data": data}
 
 
+def _beyond_the_form(kind: str, data: dict) -> bool:
+    """Whether a stored question has a list longer than the form takes (imported from Moodle)."""
+    return any(len(data.get(rows.key) or []) > MAX_ROWS for rows in TYPE_EDITORS[kind][1])
+
+
 def _with_added_row(post: QueryDict, key: str) -> QueryDict:
-    """The post with one more (blank) row in list `key`, up to `MAX_ROWS`."""
-    post = post.copy()
+    """The post with one more (blank) row in list `key`, up to `MAX_ROWS` (a post without the
+    list's row count is left as it is, and refused)."""
     total = f"{key}-TOTAL_FORMS"
-    try:
-        count = int(post.get(total, "0"))
-    except ValueError:
-        count = 0
-    post[total] = str(min(count + 1, MAX_ROWS))
+    count = post.get(total, "")
+    if not (count.isdigit() and len(count) <= 6):
+        return post
+    post = post.copy()
+    post[total] = str(min(int(count) + 1, MAX_ROWS))
     return post
 
 
@@ -614,6 +637,11 @@ def question_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse
             form = QuestionForm(initial=initial, owners=owners)
             return render(request, "quizsite/author/edit.html", _editor_context(current, form=form, yaml_editor=True))
         kind = current.data.get("type") if current is not None else request.GET.get("type")
+        if stored and kind in TYPE_EDITORS and _beyond_the_form(kind, current.data):
+            form = QuestionForm(initial=QuestionForm.initial_for(*stored), owners=owners)
+            notice = f"This question has more than {MAX_ROWS} rows in a list, more than the form holds: edit it here as YAML."
+            return render(request, "quizsite/author/edit.html",
+                          _editor_context(current, form=form, yaml_editor=True, notice=notice))
         if kind not in TYPE_EDITORS:
             status = 400 if kind else 200
             error = f"Unknown question type {kind!r}: choose one of the types below." if kind else None
@@ -656,13 +684,17 @@ def _post_form(request: HttpRequest, current, owners) -> HttpResponse:
     post = _with_added_row(request.POST, adding) if adding else request.POST
     editor = QuestionEditor(kind, post, owners=owners, quiet=adding is not None)
     context = _editor_context(current, editor=editor)
+    if not editor.rows_posted_whole():
+        context["error"] = "The form's lists came without their row counts; reload the page and try again."
+        return render(request, "quizsite/author/edit.html", context, status=400)
     valid = editor.is_valid()
     if editor.too_many_rows():
         context["error"] = f"A question has at most {MAX_ROWS} rows in each list; nothing was saved."
         return render(request, "quizsite/author/edit.html", context, status=400)
     if adding is not None:  # a browser without JavaScript asked for one more row: focus it
-        new_row = editor.rows[adding].forms[-1]
-        new_row.fields[next(iter(new_row.fields))].widget.attrs["autofocus"] = True
+        if editor.rows[adding].forms:
+            new_row = editor.rows[adding].forms[-1]
+            new_row.fields[next(iter(new_row.fields))].widget.attrs["autofocus"] = True
         return render(request, "quizsite/author/edit.html", context)
     if not valid:
         context["error"] = "Some fields need attention; nothing was saved."

@@ -344,6 +344,7 @@ def test_a_post_without_its_rows_bookkeeping_is_a_400_not_a_500(author):
     post = form_post(author.owner, question("matching", "no-management"))
     del post["pairs-TOTAL_FORMS"]
     assert author.post("/author/questions/new", post).status_code == 400
+    assert author.post("/author/questions/new", {**post, "action": "add-pairs"}).status_code == 400
     assert author.post("/author/questions/new", {**post, "type": "crossword"}).status_code == 400
     assert not QuestionVersion.objects.exists()
 
@@ -379,3 +380,23 @@ def test_the_import_form_lays_every_field_on_the_grid_and_refuses_a_missing_file
     ok = author.post("/author/import", {"owner": author.owner, "format": "gift", "publish": "on",
                                         "file": SimpleUploadedFile("q.gift", b"::T:: Rows sum to one. {T#No.#Yes.####Softmax.}\n")})
     assert ok.status_code == 200 and "Imported 1 question" in ok.content.decode()
+
+
+def test_text_beyond_the_cap_is_refused_at_its_field(author):
+    post = form_post(author.owner, question("true_false", "long"))
+    post["explanation"] = "x" * 10_001
+    response = author.post("/author/questions/new", post)
+    assert response.status_code == 400 and "at most 10000 characters" in response.context["editor"].form.errors["explanation"][0]
+    assert not QuestionVersion.objects.exists()
+
+
+def test_a_stored_question_with_more_rows_than_the_form_holds_opens_as_yaml(author, course):
+    data = question("short_answer", "many-answers")
+    data["answers"] = [{"text": "softmax", "weight": 100}] + [
+        {"text": f"wrong {i}", "weight": 0, "feedback": "No."} for i in range(MAX_ROWS)]
+    catalogue_services.question_author_save(topic_slug="scaled-dot-product", data=data, publish=True,
+                                            author=course.memberships.get().user, owner=course)
+    page = author.get("/author/questions/many-answers/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"more than {MAX_ROWS} rows" in html and 'name="spec"' in html and "wrong 19" in html

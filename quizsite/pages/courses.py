@@ -36,7 +36,7 @@ from questions.practice.rules import kind_titles
 from questions.roles import is_instructor
 
 from .. import course_presenters as present
-from ..disclosure import item_view
+from ..disclosure import item_view, key_view
 from ..presenters import answer_from_post, errors_by_part, posted_int
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
@@ -596,8 +596,16 @@ def _first_unanswered(rows: list[dict], after: int = -1) -> int:
     return after if after >= 0 else (rows[0]["position"] if rows else 0)
 
 
+TAKE_PAGE = "quizsite/courses/take.html"
+# Pieces of the take page for live.js, rendered from the same partials as the page: an answer saved
+# in place (status, nav, then the verdict or the next question) and the verdict of a try being graded.
+ANSWER_SAVED = "quizsite/courses/_answer_saved.html"
+TAKE_RESULT = "quizsite/courses/_take_result.html"
+
+
 def _render_take(request: HttpRequest, attempt, position: int | None = None, *, posted: dict | None = None,
-                 error: str = "", format_errors: list | None = None, status: int = 200) -> HttpResponse:
+                 error: str = "", format_errors: list | None = None, status: int = 200,
+                 saved: int | None = None, template: str = TAKE_PAGE) -> HttpResponse:
     review = courses_selectors.attempt_review(attempt=attempt, viewer=request.user)
     page = present.attempt_page(review)
     rows = page["rows"]
@@ -605,7 +613,9 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         position = _first_unanswered(rows)
     current = next(r for r in rows if r["position"] == position)
     format_errors = format_errors or []
-    saved = request.GET.get("saved", "")
+    if saved is None:
+        saved = posted_int(request.GET.get("saved", ""))
+    following = _first_unanswered(rows, after=position)
     context = {
         **page,
         "current": current,
@@ -614,12 +624,20 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "errors_by_part": errors_by_part(format_errors),
         "format_errors": format_errors,
         "error": error,
-        "saved_number": None if (number := posted_int(saved)) is None else number + 1,
+        "saved_number": None if saved is None else saved + 1,
+        "next_position": following,
+        "next_number": following + 1 if following != position else None,
+        # A preview is an instructor or TA trying their own quiz (attempt_preview_start checks the
+        # role): they see each question's key as they go; a learner's attempt never does.
+        "preview_key": key_view(current["slot"].item, anchor=f"preview-{current['slot'].id}")
+        if attempt.is_preview else None,
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
         "kind_titles": kind_titles(),
     }
-    return render(request, "quizsite/courses/take.html", context, status=status)
+    if template != TAKE_PAGE and page["shown"].feedback and current["pending"]:
+        status = 202  # accepted, still being graded: live.js asks for TAKE_RESULT until it is not
+    return render(request, template, context, status=status)
 
 
 def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
@@ -636,6 +654,8 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
+    if request.GET.get("part") == "result":  # live.js, while a try is being graded
+        return _render_take(request, attempt, posted_int(asked), template=TAKE_RESULT)
     return _render_take(request, attempt, posted_int(asked))
 
 
@@ -673,7 +693,12 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
     following = _first_unanswered(rows, after=position)
     if attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE:
         following = position  # stay to see the result of this try
-    return redirect(f"{reverse('attempt-take', args=[attempt.id])}?q={following}&saved={position}")
+    url = f"{reverse('attempt-take', args=[attempt.id])}?q={following}&saved={position}"
+    if request.headers.get("X-Requested-With") != "fetch":
+        return redirect(url)
+    response = _render_take(request, attempt, following, saved=position, template=ANSWER_SAVED)
+    response["X-Page-Url"] = url  # the address of what the learner now sees
+    return response
 
 
 @login_required
@@ -700,6 +725,9 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     page["pending"] = sum(1 for r in page["rows"] if r["pending"])
     page["kind_titles"] = kind_titles()
     page["cbm"] = present.cbm_choices() if attempt.quiz.certainty_based_marking else []
+    if request.GET.get("part") == "body":  # live.js, while answers are being graded: 202 until none is
+        waiting = page["pending"] and page["shown"].feedback
+        return render(request, "quizsite/courses/_review_body.html", page, status=202 if waiting else 200)
     return render(request, "quizsite/courses/review.html", page)
 
 

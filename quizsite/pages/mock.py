@@ -87,9 +87,16 @@ def _first_unanswered(entries: list[learning_selectors.MockEntry], after: int = 
     return after or (entries[0].position if entries else 1)
 
 
+INTERVIEW_PAGE = "quizsite/mock/interview.html"
+# An answer saved in place (live.js): the status, the question nav and the next question, rendered
+# from the same partials as the page.
+ANSWER_SAVED = "quizsite/mock/_answer_saved.html"
+
+
 def _render_interview(
     request: HttpRequest, mock, entries, position: int, *, posted: dict | None = None,
     error: str = "", format_errors: list | None = None, status: int = 200,
+    just_saved: int | None = None, template: str = INTERVIEW_PAGE,
 ) -> HttpResponse:
     current = next((e for e in entries if e.position == position), entries[0])
     view = item_view(current.item)
@@ -110,11 +117,11 @@ def _render_interview(
         "seconds_left": learning_rules.seconds_left(mock),
         "clock": clock(learning_rules.seconds_left(mock)),
         "answered": sum(1 for e in entries if e.latest is not None),
-        "saved_position": posted_int(saved_position),
+        "saved_position": just_saved if just_saved is not None else posted_int(saved_position),
         "idempotency_key": secrets.token_urlsafe(16),
         "kind_titles": kind_titles(),
     }
-    return render(request, "quizsite/mock/interview.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -170,7 +177,12 @@ def mock_answer(request: HttpRequest, mock_id: int, position: int) -> HttpRespon
         )
     entries = learning_selectors.mock_entries(mock=mock)
     following = _first_unanswered(entries, after=position)
-    return redirect(f"{reverse('mock-interview', args=[mock.id])}?q={following}&saved={position}")
+    url = f"{reverse('mock-interview', args=[mock.id])}?q={following}&saved={position}"
+    if request.headers.get("X-Requested-With") != "fetch":
+        return redirect(url)
+    response = _render_interview(request, mock, entries, following, just_saved=position, template=ANSWER_SAVED)
+    response["X-Page-Url"] = url  # the address of what the learner now sees
+    return response
 
 
 @login_required
@@ -244,4 +256,6 @@ def mock_review_body(request: HttpRequest, mock_id: int) -> HttpResponse:
     summary = _finished_summary(request, mock_id)
     if summary is None:
         return HttpResponse("The interview is still running: the review opens when it ends.", status=409)
-    return render(request, "quizsite/mock/_review_body.html", _review_context(summary))
+    # 202 while some answers are still being graded: live.js asks again.
+    return render(request, "quizsite/mock/_review_body.html", _review_context(summary),
+                  status=202 if summary.pending else 200)

@@ -29,7 +29,7 @@ from questions import errors
 from questions.catalogue import selectors as catalogue_selectors
 from questions.catalogue import services as catalogue_services
 from questions.catalogue.interchange import dump
-from questions.catalogue.interchange.common import parse_number
+from questions.catalogue.interchange.common import parse_number, slugify
 from questions.catalogue.models import Topic
 from questions.catalogue.schema import DIFFICULTIES, QUESTION_TYPES, validate_question
 from questions.courses import selectors as courses_selectors
@@ -265,6 +265,14 @@ class TypeForm(CommonForm):
         for name in BANK_TEXTS:
             self.fields[name].required = False
             self.fields[name].widget.attrs["required"] = True
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text += " Blank: made from the title."
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("slug") and "slug" not in self.errors:
+            cleaned["slug"] = slugify(cleaned.get("title") or "")
+        return cleaned
 
     def own_data(self) -> dict:
         """The type's scalar fields as FORMAT.md names them."""

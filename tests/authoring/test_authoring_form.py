@@ -400,3 +400,10 @@ def test_a_stored_question_with_more_rows_than_the_form_holds_opens_as_yaml(auth
     assert page.status_code == 200
     html = page.content.decode()
     assert f"more than {MAX_ROWS} rows" in html and 'name="spec"' in html and "wrong 19" in html
+
+
+def test_a_blank_slug_is_made_from_the_title(author):
+    post = form_post(author.owner, question("ordering", "ignored"))
+    post.update(slug="", title="Steps of scaled dot-product attention")
+    assert author.post("/author/questions/new", post).status_code == 302
+    assert QuestionVersion.objects.get().question.slug == "steps-of-scaled-dot-product-attention"

@@ -350,8 +350,8 @@ class MatchingForm(TypeForm):
 
 
 class RowForm(forms.Form):
-    """One row of a list. `to_data` gives the row as FORMAT.md writes it, `None` for a blank row
-    (skipped); `initial` the other way round."""
+    """One row of a list. `to_data` gives the row as FORMAT.md writes it, `initial` the other way
+    round; a blank row (`is_blank`) is left out of the question."""
 
     def to_data(self) -> Any:
         raise NotImplementedError

@@ -253,6 +253,8 @@ def submission_view(submission: Submission, *, with_solution: bool = True) -> di
         "item": submission.item_id,
         "status": submission.status,
         "score": submission.score,
+        # Sent from the learner's draft when the quiz or mock interview ended (`jobs.drafts_submit`).
+        "from_draft": submission.from_draft,
         "created_at": submission.created_at.isoformat(),
         "graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
     }

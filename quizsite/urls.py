@@ -50,6 +50,7 @@ urlpatterns = [
     # At the learner's starting difficulty for the topic (their placement's), hence learning's.
     path("practice/topics/<slug:topic_slug>", learning.practice_topic, name="practice-topic"),
     path("practice/items/<int:item_id>/", practice.practice_item, name="practice-item"),
+    path("practice/items/<int:item_id>/draft", practice.practice_item_draft, name="practice-item-draft"),
     path("practice/items/<int:item_id>/hints", learning.practice_hint, name="practice-hint"),
     path("practice/run", learning.practice_run, name="practice-run"),
     path("practice/run/next", learning.practice_run_next, name="practice-run-next"),

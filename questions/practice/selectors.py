@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Max
 from django.shortcuts import get_object_or_404
 
 from attention_engine import ENGINE_VERSION
@@ -37,6 +38,17 @@ def practice_item_for_learner(*, learner, item_id: int) -> PracticeItem:
         purpose__in=PRACTICE_PAGE_PURPOSES,
     )
     require_practisable(learner=learner, question=_question(item))
+    return item
+
+
+def draft_item_for_learner(*, learner, item_id: int) -> PracticeItem:
+    """The learner's own item of any purpose, to keep a draft of what they type in it (practice,
+    review, mock interview or quiz: the form is on the page already); 403 while a practice item's
+    question is withheld; another learner's item is a 404."""
+    item = get_object_or_404(PracticeItem.objects.select_related("variant", "question_version"),
+                             id=item_id, learner=learner)
+    if item.purpose in PRACTICE_PAGE_PURPOSES:
+        require_practisable(learner=learner, question=_question(item))
     return item
 
 
@@ -85,6 +97,17 @@ def stock_missing(*, kind: str, difficulty: str) -> int:
     ).count()
     return max(0, settings.VARIANT_STOCK_TARGET - in_stock)
 
+
+
+def items_with_unsent_drafts(*, learner, item_ids: list[int]) -> set[int]:
+    """Which of these items have a draft newer than their last answer: typed, not sent (what
+    ending the quiz attempt or mock interview now submits, `jobs.drafts_submit`)."""
+    drafts = dict(AnswerDraft.objects.filter(learner=learner, item_id__in=item_ids).values_list("item_id", "updated_at"))
+    last = dict(
+        Submission.objects.filter(item_id__in=list(drafts)).values("item_id").annotate(at=Max("created_at"))
+        .values_list("item_id", "at")
+    )
+    return {item_id for item_id, at in drafts.items() if item_id not in last or last[item_id] < at}
 
 
 def draft_to_restore(*, learner, item: PracticeItem) -> AnswerDraft | None:

@@ -189,6 +189,30 @@ class CodeRun(JsonView):
         return Response(s.CodeRunSerializer(code_run_view(result)).data)
 
 
+class ItemDraft(JsonView):
+    """Keep what the learner has typed so far for one of their items (any: practice, review, mock
+    interview, quiz), to restore it on any device; graded in place of a missing answer if the quiz
+    or interview runs out first. One row per item, replaced each time; nothing is graded now."""
+
+    @extend_schema(
+        request=s.SubmissionRequest,
+        examples=[OpenApiExample("Numeric, half typed", {"answer": {"scores": [["1", ""], ["", ""]]}},
+                                 request_only=True)],
+        responses={
+            204: OpenApiResponse(description="Kept"),
+            409: OpenApiResponse(s.ErrorSerializer, description="The item takes no more answers (its attempt "
+                                 "or interview is over, or it is graded): the draft was not kept"),
+            **s.error_responses(400, 404, 415),
+        },
+    )
+    def put(self, request, item_id: int):
+        item = practice_selectors.draft_item_for_learner(learner=request.user, item_id=item_id)
+        body = s.SubmissionRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        practice_services.answer_draft_save(learner=request.user, item=item, answer=body.validated_data["answer"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class SubmissionDetail(JsonView):
     @extend_schema(
         parameters=[OpenApiParameter(

@@ -482,6 +482,9 @@ class SubmissionSerializer(SubmissionResultSerializer):
     item = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Submission.Status.values)
     score = serializers.FloatField(allow_null=True)
+    from_draft = serializers.BooleanField(
+        help_text="Sent from what was typed but not submitted when the quiz attempt or mock interview ended"
+    )
     created_at = serializers.DateTimeField()
     graded_at = serializers.DateTimeField(allow_null=True)
 
@@ -633,6 +636,9 @@ class QuizAnswerSerializer(SubmissionResultSerializer):
     status = serializers.ChoiceField(choices=Submission.Status.values, required=False)
     score = serializers.FloatField(allow_null=True, required=False)
     graded_at = serializers.DateTimeField(allow_null=True, required=False)
+    from_draft = serializers.BooleanField(
+        help_text="Sent from what was typed but not submitted when the attempt ended", required=False
+    )
     regraded_score = serializers.FloatField(help_text="The score a regrade gave this try", required=False)
 
 

@@ -33,6 +33,7 @@ urlpatterns = [
     path("v1/practice/items/<int:item_id>/run", practice.CodeRun.as_view(), name="api-item-run"),
     path("v1/practice/items/<int:item_id>/answer-key", practice.AnswerKey.as_view(), name="api-item-answer-key"),
     path("v1/practice/items/<int:item_id>/hints", practice.HintReveal.as_view(), name="api-item-hints"),
+    path("v1/practice/items/<int:item_id>/draft", practice.ItemDraft.as_view(), name="api-item-draft"),
     path("v1/reviews", practice.ReviewList.as_view(), name="api-reviews"),
     path("v1/reviews/next", practice.ReviewNext.as_view(), name="api-review-next"),
     # Courses and quizzes (quizsite/api/courses.py)

@@ -32,11 +32,13 @@ from questions.courses import services as courses_services
 from questions.courses.models import Membership, Quiz, QuizAttempt
 from questions.courses.rules import STAFF_ROLES
 from questions.errors import AnswerFormatError, Preparing, ServiceError
+from questions.practice import selectors as practice_selectors
 from questions.practice.rules import kind_titles
 from questions.roles import is_instructor
 
 from .. import course_presenters as present
 from ..disclosure import item_view, key_view
+from ..drafts import draft_context
 from ..presenters import answer_from_post, errors_by_part, posted_int
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
@@ -634,6 +636,7 @@ def _render_take(request: HttpRequest, attempt, position: int | None = None, *, 
         "idempotency_key": secrets.token_urlsafe(16),
         "cbm": present.cbm_choices() if attempt.quiz.certainty_based_marking else [],
         "kind_titles": kind_titles(),
+        **draft_context(request, current["slot"].item, posted=posted),  # may replace "typed"
     }
     if template != TAKE_PAGE and page["shown"].feedback and current["pending"]:
         status = 202  # accepted, still being graded: live.js asks for TAKE_RESULT until it is not
@@ -712,6 +715,10 @@ def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.state == QuizAttempt.State.SUBMITTED:
         return redirect("attempt-review", attempt_id=attempt.id)
     page = present.attempt_page(courses_selectors.attempt_review(attempt=attempt, viewer=request.user))
+    unsent = practice_selectors.items_with_unsent_drafts(
+        learner=request.user, item_ids=[r["slot"].item_id for r in page["rows"]]
+    )
+    page["unsent"] = [r for r in page["rows"] if r["slot"].item_id in unsent]
     return render(request, "quizsite/courses/submit.html", page)
 
 

@@ -20,9 +20,11 @@ from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
 from questions.practice import rules as practice_rules
+from questions.practice import selectors as practice_selectors
 from questions.practice.rules import kind_titles
 
 from ..disclosure import item_view, key_view, submission_view
+from ..drafts import draft_context
 from ..presenters import (
     answer_from_post,
     answer_lines,
@@ -120,6 +122,7 @@ def _render_interview(
         "saved_position": just_saved if just_saved is not None else posted_int(saved_position),
         "idempotency_key": secrets.token_urlsafe(16),
         "kind_titles": kind_titles(),
+        **draft_context(request, current.item, posted=posted),  # may replace "typed"
     }
     return render(request, template, context, status=status)
 
@@ -196,9 +199,11 @@ def mock_finish(request: HttpRequest, mock_id: int) -> HttpResponse:
     if mock.finished_at is not None:
         return redirect("mock-review", mock_id=mock.id)
     entries = learning_selectors.mock_entries(mock=mock)
+    unsent = practice_selectors.items_with_unsent_drafts(learner=request.user, item_ids=[e.item.id for e in entries])
     return render(request, "quizsite/mock/finish.html", {
         "mock": mock,
         "answered": sum(1 for e in entries if e.latest is not None),
+        "unsent": [e for e in entries if e.item.id in unsent],
         "clock": clock(learning_rules.seconds_left(mock)),
     })
 

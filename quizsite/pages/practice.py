@@ -17,6 +17,7 @@ from questions.practice.models import PracticeItem
 from ..bodies import BodyError, declared_length, load_json, read_bounded
 from ..code_runs import runnable_code_item
 from ..disclosure import code_run_view, item_view, practice_submission_view
+from ..drafts import draft_context
 from ..forms import SignupForm
 from ..presenters import (
     answer_from_post,
@@ -112,6 +113,7 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
             context["marks"] = context["submission"].get("choice_marks", {})
             context["typed"] = submission.answer if isinstance(submission.answer, dict) else {}
     context["errors_by_part"] = errors_by_part(context["format_errors"])
+    context.update(draft_context(request, item, posted=context["typed"] if request.method == "POST" else None))
     context.update(item_context(request, item))
     return render(request, "quizsite/practice_item.html", context, status=status)
 
@@ -126,6 +128,23 @@ def _result_fragment(request: HttpRequest, submission) -> HttpResponse:
     response = render(request, "quizsite/_result_box.html", {"submission": view}, status=202 if pending else 200)
     response["X-Submission-Id"] = str(submission.id)
     return response
+
+
+@login_required
+@require_POST
+def practice_item_draft(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Keep what the learner has typed in one of their items' answer forms (drafts.js, as they
+    type; the form's own fields): 204. 400 for a malformed draft, 404 for another learner's item,
+    409 once the item takes no more answers."""
+    item = practice_selectors.draft_item_for_learner(learner=request.user, item_id=item_id)
+    answer = answer_from_post(item_view(item), request.POST)
+    try:
+        practice_services.answer_draft_save(learner=request.user, item=item, answer=answer)
+    except errors.ServiceError as exc:
+        details = " ".join(d["message"] for d in exc.details or [])
+        return HttpResponse(f"{exc.message} {details}".strip(), status=exc.status,
+                            content_type="text/plain; charset=utf-8")
+    return HttpResponse(status=204)
 
 
 @login_required

@@ -67,6 +67,7 @@ LAYOUT = """(selector) => {
     const shaped = el.closest("[data-cols]");
     return {what: el.closest(".prompt") ? "prompt" : el.closest(".answer-grid") ? "grid" : "result",
             tag: el.tagName.toLowerCase(), cols: shaped ? Number(shaped.dataset.cols) : null,
+            name: (el.querySelector("caption") || el.closest("[data-part]") || el).textContent.trim().slice(0, 40),
             box: box ? box.className : null, cue: !!box && within(box.getBoundingClientRect())};
   });
   return {overflow: document.documentElement.scrollWidth - width, count: document.querySelectorAll(selector).length, wide};
@@ -88,7 +89,7 @@ def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme)
     """Every numeric kind's problem (light: every difficulty; dark: the hardest) and one graded
     answer with its heatmap and worked solution, at 375 px: the page never scrolls sideways, and
     a matrix wider than the screen scrolls in its own box with the cue. No prompt matrix of an easy
-    or medium problem needs to, nor an answer grid of up to 5 columns."""
+    or medium problem needs to, nor an answer grid of up to 6 columns."""
     kinds = [k for k in list_kinds() if k["answer_type"] != "code"]
     problems = [(k["name"], d) for k in kinds for d in (k["difficulties"] if scheme == "light" else k["difficulties"][-1:])]
     items = {p: practice_services.practice_item_create_numeric(learner=learner, kind=p[0], difficulty=p[1]) for p in problems}
@@ -112,8 +113,10 @@ def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme)
     assert {p: v["overflow"] for p, v in pages.items() if v["overflow"] > 0} == {}, "pages that scroll sideways"
     uncued = {p: [w for w in v["wide"] if not w["cue"]] for p, v in pages.items()}
     assert {p: w for p, w in uncued.items() if w} == {}, "matrices past the screen outside a scroll box with the cue"
+    prompt_boxes = {w["box"] for v in pages.values() for w in v["wide"] if w["what"] == "prompt"}
+    assert all("math-box" in box for box in prompt_boxes), "a prompt scrolls as a whole, not its matrix alone"
     scrolled_prompts = {p: sum(w["what"] == "prompt" for w in v["wide"]) for p, v in pages.items()}
     assert {p: n for p, n in scrolled_prompts.items() if n and not p.endswith(("/hard", "result"))} == {}
-    narrow_grids = {p: [w for w in v["wide"] if w["what"] == "grid" and w["cols"] <= 5] for p, v in pages.items()}
-    assert {p: w for p, w in narrow_grids.items() if w} == {}, "answer grids of up to 5 columns that scroll"
+    narrow_grids = {p: [w for w in v["wide"] if w["what"] == "grid" and w["cols"] <= 6] for p, v in pages.items()}
+    assert {p: w for p, w in narrow_grids.items() if w} == {}, "answer grids of up to 6 columns that scroll"
     print("matrices that scroll in their own box:", {p: v["wide"] for p, v in pages.items() if v["wide"]})

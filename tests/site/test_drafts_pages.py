@@ -163,7 +163,7 @@ def test_a_timed_out_mock_answers_409_and_its_review_says_graded_from_the_draft(
 
 
 def test_a_quiz_page_restores_the_draft_and_the_review_says_so(
-    client, make_quiz, enrolled, django_capture_on_commit_callbacks
+    client, make_quiz, enrolled, django_capture_on_commit_callbacks  # noqa: F811
 ):
     lea = enrolled[0]
     client.force_login(lea)

@@ -21,7 +21,13 @@ from tests.courses.conftest import (  # noqa: F401 - fixtures used by name
     numeric_key_answer,
     pool,
 )
-from tests.site.test_mock_pages import best, choice_topic, entry, logged_in, start  # noqa: F401 - fixtures
+from tests.site.test_mock_pages import (  # noqa: F401 - fixtures
+    best,
+    choice_topic,
+    entry,
+    logged_in,
+    start,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -277,10 +277,10 @@ def answer_draft_save(*, learner, item: PracticeItem, answer: Any) -> AnswerDraf
         refusal = check(item, now)  # may lock the attempt or interview row until the draft is stored
         if refusal:
             raise DraftRefused(refusal)
-        AnswerDraft.objects.bulk_create(
+        [draft] = AnswerDraft.objects.bulk_create(
             [AnswerDraft(learner=learner, item=item, answer=answer, updated_at=now)],
             update_conflicts=True,
             unique_fields=["learner", "item"],
             update_fields=["answer", "updated_at"],
         )
-    return AnswerDraft(learner=learner, item=item, answer=answer, updated_at=now)
+    return draft

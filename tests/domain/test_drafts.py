@@ -79,12 +79,13 @@ def expire(mock) -> MockInterview:
 
 
 def test_a_draft_is_one_row_per_learner_and_item_upserted(learner, numeric_item):
-    first, second = parts(numeric_item)[:2] if len(parts(numeric_item)) > 1 else (parts(numeric_item)[0],) * 2
-    save(learner, numeric_item, {first: "1"})
+    first, second = parts(numeric_item)[:2]  # self-attention asks for scores, weights and output
+    kept = save(learner, numeric_item, {first: "1"})
+    assert kept.pk == AnswerDraft.objects.get(learner=learner, item=numeric_item).pk
     before = AnswerDraft.objects.get(learner=learner, item=numeric_item).updated_at
-    save(learner, numeric_item, {first: "1", second: "2"})
+    again = save(learner, numeric_item, {first: "1", second: "2"})
     drafts = list(AnswerDraft.objects.filter(learner=learner, item=numeric_item))
-    assert len(drafts) == 1
+    assert len(drafts) == 1 and again.pk == kept.pk
     assert drafts[0].answer == {first: "1", second: "2"}
     assert drafts[0].updated_at >= before
 

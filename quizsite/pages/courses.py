@@ -655,6 +655,10 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
 def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
+        if attempt.learner_id == request.user.id:
+            # Time is up (the countdown opens this page at zero): stored now, so what was typed
+            # and not sent is graded now, not at the next beat.
+            courses_services.attempt_close_if_overdue(attempt=attempt, learner=request.user)
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
     if request.GET.get("part") == "result":  # live.js, while a try is being graded

@@ -132,6 +132,9 @@ def _render_interview(
 def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
     mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
     if mock.finished_at is not None:
+        # Time is up (the countdown opens this page at zero): stored now, so what was typed and
+        # not sent is graded now, not at the next beat.
+        learning_services.mock_interview_close_if_overdue(learner=request.user, mock_id=mock.id)
         return redirect("mock-review", mock_id=mock.id)
     entries = learning_selectors.mock_entries(mock=mock)
     asked = request.GET.get("q", "")

@@ -179,11 +179,29 @@ def test_a_quiz_page_restores_the_draft_and_the_review_says_so(
     confirm = client.get(f"/attempts/{attempt.id}/submit").content.decode()
     assert "Typed but not sent" in confirm
     QuizAttempt.objects.filter(id=attempt.id).update(deadline=timezone.now())
-    review = client.get(f"/attempts/{attempt.id}/submit")  # a read: shows it over, writes nothing
-    assert review.status_code in (200, 302)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/attempts/{attempt.id}/submit")  # the write that applies the deadline
-    attempt.refresh_from_db()
+        opened = client.get(f"/attempts/{attempt.id}/")  # what the countdown opens at zero
+    assert opened.status_code == 302 and opened.url.endswith(f"/attempts/{attempt.id}/review")
+    attempt.refresh_from_db()  # stored now, not at the next beat
     assert attempt.submitted_by == "deadline" and attempt.score == 1.0
     html = client.get(f"/attempts/{attempt.id}/review").content.decode()
     assert "Graded from what you had entered when time ran out." in html
+
+
+def test_the_page_the_countdown_opens_at_zero_grades_the_draft_now(
+    logged_in, running_mock, django_capture_on_commit_callbacks
+):
+    mock, item = running_mock
+    key = {p: str(v) for p, v in item.variant.data["answer"].items()}
+    practice_services.answer_draft_save(learner=mock.learner, item=item, answer=key)
+    MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = logged_in.get(f"/mock/{mock.id}/")
+    assert opened.status_code == 302 and opened.url.endswith(f"/mock/{mock.id}/review")
+    graded = Submission.objects.get(item=item)
+    assert graded.from_draft and graded.status == Submission.Status.GRADED and graded.score == 1.0
+    mock.refresh_from_db()
+    assert mock.finished_at == mock.deadline
+    with django_capture_on_commit_callbacks(execute=True):
+        logged_in.get(f"/mock/{mock.id}/")  # again: nothing more
+    assert Submission.objects.filter(item=item).count() == 1

@@ -70,7 +70,9 @@ LAYOUT = """(selector) => {
             name: (el.querySelector("caption") || el.closest("[data-part]") || el).textContent.trim().slice(0, 40),
             box: box ? box.className : null, cue: !!box && within(box.getBoundingClientRect())};
   });
-  return {overflow: document.documentElement.scrollWidth - width, count: document.querySelectorAll(selector).length, wide};
+  const formulas = [...document.querySelectorAll(".math-box[data-cols] > math")]
+    .map((m) => [Number(m.parentElement.dataset.cols), parseFloat(getComputedStyle(m).fontSize)]);
+  return {overflow: document.documentElement.scrollWidth - width, count: document.querySelectorAll(selector).length, wide, formulas};
 }"""
 # site.js has marked every box that overflows (and only those) once the layout has settled.
 MARKED = """() => [...document.querySelectorAll(".prompt, .math-box, .grid-scroll, .heatmap-box, .step-text")]
@@ -119,4 +121,9 @@ def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme)
     assert {p: n for p, n in scrolled_prompts.items() if n and not p.endswith(("/hard", "result"))} == {}
     narrow_grids = {p: [w for w in v["wide"] if w["what"] == "grid" and w["cols"] <= 6] for p, v in pages.items()}
     assert {p: w for p, w in narrow_grids.items() if w} == {}, "answer grids of up to 6 columns that scroll"
+    # Formulas are scaled by their matrices' column count: more columns, never a larger size; the
+    # widest given (layer_norm's 5) smaller than those of up to 4 columns.
+    sizes = sorted({f for v in pages.values() for f in map(tuple, v["formulas"])})
+    assert all(a[1] >= b[1] for a, b in zip(sizes, sizes[1:], strict=False)), sizes
+    assert max(c for c, _ in sizes) >= 5 and max(f for c, f in sizes if c >= 5) < min(f for c, f in sizes if c <= 4), sizes
     print("matrices that scroll in their own box:", {p: v["wide"] for p, v in pages.items() if v["wide"]})

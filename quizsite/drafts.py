@@ -21,3 +21,12 @@ def draft_context(request: HttpRequest, item: PracticeItem, *, posted: dict | No
     if draft is not None and isinstance(draft.answer, dict):
         context.update(typed=draft.answer, restored_at=draft.updated_at)
     return context
+
+
+def drafts_awaiting_end(*, learner, item_ids: list[int], stored_end: bool) -> int:
+    """How many drafts the end of a quiz attempt or mock interview will submit and grade, while
+    that end is read (past the deadline) but not stored yet: the beat task stores it within
+    ATTEMPT_CLOSE_INTERVAL_SECONDS, so the review counts them as being graded and keeps asking."""
+    if stored_end:
+        return 0
+    return len(practice_selectors.items_with_unsent_drafts(learner=learner, item_ids=item_ids))

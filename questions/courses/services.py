@@ -474,16 +474,6 @@ def _attempt_create(*, quiz: Quiz, learner, number: int, now: datetime, preview:
     return attempt
 
 
-def attempt_close_if_overdue(*, attempt: QuizAttempt, learner) -> QuizAttempt:
-    """The learner's page after time ran out (the countdown opens it at zero): store the attempt
-    submitted at its deadline now, its drafts submitted and sent to be graded, instead of at the
-    next beat (reads show it submitted either way; the staff's reads store it too,
-    `attempts_close_overdue`). Nothing for an attempt still in time or already stored."""
-    if attempt.learner_id != learner.id:
-        raise Http404("No such attempt.")
-    return attempt_expire_if_overdue(attempt=attempt)
-
-
 def attempt_submit(*, attempt: QuizAttempt, learner) -> QuizAttempt:
     """The learner hands the attempt in. Submitting twice changes nothing; an attempt past its
     deadline is recorded as submitted at the deadline, not now."""

@@ -17,7 +17,7 @@ from django.utils import timezone
 from questions.catalogue.models import QuestionVersion
 from questions.catalogue.visibility import practisable
 from questions.errors import MockClosed, Preparing, ServiceError, ServiceUnavailable
-from questions.learning.jobs import mock_finish_locked, mock_interview_expire
+from questions.learning.jobs import mock_finish_locked
 from questions.learning.models import (
     LearnerProfile,
     MockInterview,
@@ -365,15 +365,6 @@ def mock_draft_refusal(item: PracticeItem, now: datetime) -> str | None:
     if mock.finished_at is not None or now >= mock.deadline:
         return "This interview is over: nothing more is kept for it."
     return None
-
-
-def mock_interview_close_if_overdue(*, learner, mock_id: int) -> None:
-    """The learner's page after time ran out (the countdown opens it at zero): store the interview
-    finished at its deadline now, its drafts submitted and sent to be graded, instead of at the
-    next beat. Nothing for an interview still in time or already finished."""
-    mock = MockInterview.objects.filter(id=mock_id, learner=learner, finished_at__isnull=True).first()
-    if mock is not None:
-        mock_interview_expire(mock=mock)
 
 
 def mock_interview_finish(*, learner, mock_id: int) -> MockInterview:

@@ -38,7 +38,7 @@ from questions.roles import is_instructor
 
 from .. import course_presenters as present
 from ..disclosure import item_view, key_view
-from ..drafts import draft_context
+from ..drafts import draft_context, drafts_awaiting_end
 from ..presenters import answer_from_post, errors_by_part, posted_int
 
 INSTRUCTOR = (Membership.Role.INSTRUCTOR,)
@@ -655,10 +655,6 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
 def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = courses_selectors.attempt_for(user=request.user, attempt_id=attempt_id)
     if attempt.learner_id != request.user.id or attempt.state == QuizAttempt.State.SUBMITTED:
-        if attempt.learner_id == request.user.id:
-            # Time is up (the countdown opens this page at zero): stored now, so what was typed
-            # and not sent is graded now, not at the next beat.
-            courses_services.attempt_close_if_overdue(attempt=attempt, learner=request.user)
         return redirect("attempt-review", attempt_id=attempt.id)
     asked = request.GET.get("q", "")
     if request.GET.get("part") == "result":  # live.js, while a try is being graded
@@ -734,6 +730,13 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("attempt-take", attempt_id=attempt.id)
     page = present.attempt_page(courses_selectors.attempt_review(attempt=attempt, viewer=request.user))
     page["pending"] = sum(1 for r in page["rows"] if r["pending"])
+    if attempt.learner_id == request.user.id and attempt.submitted_by == QuizAttempt.SubmittedBy.DEADLINE:
+        # Past the deadline but maybe not stored yet (reads never write): its drafts are graded
+        # once it is, so they count as being graded.
+        stored_end = QuizAttempt.objects.filter(id=attempt.id, state=QuizAttempt.State.SUBMITTED).exists()
+        page["pending"] += drafts_awaiting_end(
+            learner=request.user, item_ids=[r["slot"].item_id for r in page["rows"]], stored_end=stored_end
+        )
     page["kind_titles"] = kind_titles()
     page["cbm"] = present.cbm_choices() if attempt.quiz.certainty_based_marking else []
     if request.GET.get("part") == "body":  # live.js, while answers are being graded: 202 until none is

@@ -19,12 +19,13 @@ from questions.formatting import clock
 from questions.learning import rules as learning_rules
 from questions.learning import selectors as learning_selectors
 from questions.learning import services as learning_services
+from questions.learning.models import MockInterview
 from questions.practice import rules as practice_rules
 from questions.practice import selectors as practice_selectors
 from questions.practice.rules import kind_titles
 
 from ..disclosure import item_view, key_view, submission_view
-from ..drafts import draft_context
+from ..drafts import draft_context, drafts_awaiting_end
 from ..presenters import (
     answer_from_post,
     answer_lines,
@@ -132,9 +133,6 @@ def _render_interview(
 def mock_interview(request: HttpRequest, mock_id: int) -> HttpResponse:
     mock = learning_selectors.mock_for_learner(learner=request.user, mock_id=mock_id)
     if mock.finished_at is not None:
-        # Time is up (the countdown opens this page at zero): stored now, so what was typed and
-        # not sent is graded now, not at the next beat.
-        learning_services.mock_interview_close_if_overdue(learner=request.user, mock_id=mock.id)
         return redirect("mock-review", mock_id=mock.id)
     entries = learning_selectors.mock_entries(mock=mock)
     asked = request.GET.get("q", "")
@@ -232,9 +230,15 @@ def _review_context(summary: learning_selectors.MockSummary) -> dict[str, Any]:
             if latest and view["type"] == "numeric" and entry.outcome in (learning_rules.PENDING, learning_rules.UNREADABLE)
             else [],
         })
+    mock = summary.mock
+    # Past the deadline but not stored yet (reads never write): its drafts are graded once it is.
+    stored_end = MockInterview.objects.filter(id=mock.id, finished_at__isnull=False).exists()
+    unsent = drafts_awaiting_end(learner=mock.learner_id, item_ids=[row["entry"].item.id for row in rows],
+                                 stored_end=stored_end)
     return {
         "mock": summary.mock,
         "summary": summary,
+        "waiting": summary.pending + unsent,  # answers still to grade, drafts included
         "rows": rows,
         "counts": {o: summary.count(o) for o in (learning_rules.RIGHT, learning_rules.PARTIAL, learning_rules.WRONG, learning_rules.UNREADABLE, learning_rules.UNANSWERED, learning_rules.PENDING)},
         "kind_titles": kind_titles(),
@@ -265,5 +269,5 @@ def mock_review_body(request: HttpRequest, mock_id: int) -> HttpResponse:
     if summary is None:
         return HttpResponse("The interview is still running: the review opens when it ends.", status=409)
     # 202 while some answers are still being graded: live.js asks again.
-    return render(request, "quizsite/mock/_review_body.html", _review_context(summary),
-                  status=202 if summary.pending else 200)
+    context = _review_context(summary)
+    return render(request, "quizsite/mock/_review_body.html", context, status=202 if context["waiting"] else 200)

@@ -179,29 +179,37 @@ def test_a_quiz_page_restores_the_draft_and_the_review_says_so(
     confirm = client.get(f"/attempts/{attempt.id}/submit").content.decode()
     assert "Typed but not sent" in confirm
     QuizAttempt.objects.filter(id=attempt.id).update(deadline=timezone.now())
+    opened = client.get(f"/attempts/{attempt.id}/")  # what the countdown opens at zero: a read
+    assert opened.status_code == 302 and opened["Location"] == f"/attempts/{attempt.id}/review"
+    waiting = client.get(opened["Location"]).content.decode()
+    assert "Still grading 1 answer; this page updates by itself." in waiting
+    assert client.get(f"/attempts/{attempt.id}/review?part=body").status_code == 202
     with django_capture_on_commit_callbacks(execute=True):
-        opened = client.get(f"/attempts/{attempt.id}/")  # what the countdown opens at zero
-    assert opened.status_code == 302 and opened.url.endswith(f"/attempts/{attempt.id}/review")
-    attempt.refresh_from_db()  # stored now, not at the next beat
+        client.post(f"/attempts/{attempt.id}/submit")  # a write: stores the end at the deadline
+    attempt.refresh_from_db()
     assert attempt.submitted_by == "deadline" and attempt.score == 1.0
     html = client.get(f"/attempts/{attempt.id}/review").content.decode()
     assert "Graded from what you had entered when time ran out." in html
 
 
-def test_the_page_the_countdown_opens_at_zero_grades_the_draft_now(
+def test_after_the_deadline_the_review_waits_for_the_draft_until_beat_grades_it(
     logged_in, running_mock, django_capture_on_commit_callbacks
 ):
     mock, item = running_mock
     key = {p: str(v) for p, v in item.variant.data["answer"].items()}
     practice_services.answer_draft_save(learner=mock.learner, item=item, answer=key)
     MockInterview.objects.filter(id=mock.id).update(deadline=timezone.now())
+    opened = logged_in.get(f"/mock/{mock.id}/")  # what the countdown opens at zero: a read
+    assert opened.status_code == 302 and opened["Location"] == f"/mock/{mock.id}/review"
+    review = logged_in.get(opened["Location"]).content.decode()
+    assert "Still grading 1 answer; this page updates by itself." in review
+    assert f'data-live-url="/mock/{mock.id}/review/body"' in review
+    assert logged_in.get(f"/mock/{mock.id}/review/body").status_code == 202
+    assert not Submission.objects.filter(item=item).exists()  # reads never write
+    from questions.learning.tasks import close_overdue_mocks
+
     with django_capture_on_commit_callbacks(execute=True):
-        opened = logged_in.get(f"/mock/{mock.id}/")
-    assert opened.status_code == 302 and opened.url.endswith(f"/mock/{mock.id}/review")
-    graded = Submission.objects.get(item=item)
-    assert graded.from_draft and graded.status == Submission.Status.GRADED and graded.score == 1.0
-    mock.refresh_from_db()
-    assert mock.finished_at == mock.deadline
-    with django_capture_on_commit_callbacks(execute=True):
-        logged_in.get(f"/mock/{mock.id}/")  # again: nothing more
-    assert Submission.objects.filter(item=item).count() == 1
+        close_overdue_mocks.delay().get()
+    body = logged_in.get(f"/mock/{mock.id}/review/body")
+    assert body.status_code == 200
+    assert "Graded from what you had entered when time ran out." in body.content.decode()

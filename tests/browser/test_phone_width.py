@@ -1,11 +1,15 @@
-"""On a 375 px phone no result page scrolls sideways: wide grids, tables and formulas scroll
-inside their own boxes. Every kind at its hardest, answered wrongly so every part is marked (a
-code exercise with its starter code, so every test reports its failure)."""
+"""On a 375 px phone no page scrolls sideways (issue #13, phones): matrices fit (stacked, scaled
+by their column count), and only what cannot fit even then scrolls, in its own box with the cue.
+Every kind's result at its hardest, answered wrongly so every part is marked (a code exercise with
+its starter code, so every test reports its failure); every numeric kind's problem with one graded
+answer, light and dark; theory questions with formulas in their choices or a matching list."""
 
 import pytest
 
 from attention_engine.api import list_kinds
+from questions.catalogue.models import QuestionVersion
 from questions.practice import services as practice_services
+from questions.practice.models import PracticeItem
 from tests.browser.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser]
@@ -75,15 +79,15 @@ LAYOUT = """(selector) => {
   return {overflow: document.documentElement.scrollWidth - width, count: document.querySelectorAll(selector).length, wide, formulas};
 }"""
 # site.js has marked every box that overflows (and only those) once the layout has settled.
-MARKED = """() => [...document.querySelectorAll(".prompt, .math-box, .grid-scroll, .heatmap-box, .step-text")]
+MARKED = """() => [...document.querySelectorAll(".prompt, .math-box, .grid-scroll, .heatmap-box, .step-text, .choice > span, .match > span")]
   .every((box) => (box.scrollWidth > box.clientWidth + 1) === box.classList.contains("scrolls"))"""
 
 
-def layout(page, url: str) -> dict:
+def layout(page, url: str, selector: str = MATRICES) -> dict:
     page.goto(url)
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.wait_for_function(MARKED)
-    return page.evaluate(LAYOUT, MATRICES)
+    return page.evaluate(LAYOUT, selector)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -127,3 +131,23 @@ def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme)
     assert all(a[1] >= b[1] for a, b in zip(sizes, sizes[1:], strict=False)), sizes
     assert max(c for c, _ in sizes) >= 5 and max(f for c, f in sizes if c >= 5) < min(f for c, f in sizes if c <= 4), sizes
     print("matrices that scroll in their own box:", {p: v["wide"] for p, v in pages.items() if v["wide"]})
+
+
+def test_theory_questions_with_formulas_or_matching_lists_fit_a_phone(browser, live_server, learner, bank):
+    """Every matching question (a select is as wide as its longest option) and every question
+    with a formula in a choice, at 375 px: the page never scrolls sideways; a formula too long
+    for its line scrolls in its own text with the cue."""
+    versions = [v for v in QuestionVersion.objects.filter(status="published")
+                if v.data["type"] == "matching" or any("$" in c["text"] for c in v.data.get("choices") or [])]
+    items = [PracticeItem.objects.create(learner=learner, question_version=v) for v in versions]
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url)
+        found = {item.question_version.data["slug"]: layout(page, f"{live_server.url}/practice/items/{item.id}/", "main math, main select")
+                 for item in items}
+    finally:
+        context.close()
+    assert len(found) >= 40 and sum(v["count"] for v in found.values()) > len(found)
+    assert {s: v["overflow"] for s, v in found.items() if v["overflow"] > 0} == {}, "pages that scroll sideways"
+    assert {s: v["wide"] for s, v in found.items() if any(not w["cue"] for w in v["wide"])} == {}

@@ -14,7 +14,8 @@
     return match ? decodeURIComponent(match[1]) : "";
   };
 
-  var SELECTOR = ".prompt, .math-box, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre";
+  var SELECTOR = ".prompt, .math-box, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre, " +
+    ".choice > span, .match > span, .match-answers li, .explanation, .key li, .order";
 
   function label(box) {
     if (box.classList.contains("math-box")) return "Formula: scrolls sideways";

@@ -2,7 +2,7 @@
 by their column count), and only what cannot fit even then scrolls, in its own box with the cue.
 Every kind's result at its hardest, answered wrongly so every part is marked (a code exercise with
 its starter code, so every test reports its failure); every numeric kind's problem with one graded
-answer, light and dark; theory questions with formulas in their choices or a matching list."""
+answer, light and dark; theory questions with formulas in their choices, matching and ordering lists."""
 
 import pytest
 
@@ -134,20 +134,20 @@ def test_matrices_and_prompts_fit_a_phone(browser, live_server, learner, scheme)
 
 
 def test_theory_questions_with_formulas_or_matching_lists_fit_a_phone(browser, live_server, learner, bank):
-    """Every matching question (a select is as wide as its longest option) and every question
-    with a formula in a choice, at 375 px: the page never scrolls sideways; a formula too long
+    """Every matching question (a select is as wide as its longest option), every ordering
+    question and every question with a formula in a choice, at 375 px: the page never scrolls sideways; a formula too long
     for its line scrolls in its own text with the cue."""
     versions = [v for v in QuestionVersion.objects.filter(status="published")
-                if v.data["type"] == "matching" or any("$" in c["text"] for c in v.data.get("choices") or [])]
+                if v.data["type"] in ("matching", "ordering") or any("$" in c["text"] for c in v.data.get("choices") or [])]
     items = [PracticeItem.objects.create(learner=learner, question_version=v) for v in versions]
     context = browser.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     try:
         log_in(page, live_server.url)
-        found = {item.question_version.data["slug"]: layout(page, f"{live_server.url}/practice/items/{item.id}/", "main math, main select")
+        found = {item.question_version.data["slug"]: layout(page, f"{live_server.url}/practice/items/{item.id}/", "main math, main select, main .order")
                  for item in items}
     finally:
         context.close()
-    assert len(found) >= 40 and sum(v["count"] for v in found.values()) > len(found)
+    assert len(found) >= 50 and sum(v["count"] for v in found.values()) > len(found)
     assert {s: v["overflow"] for s, v in found.items() if v["overflow"] > 0} == {}, "pages that scroll sideways"
     assert {s: v["wide"] for s, v in found.items() if any(not w["cue"] for w in v["wide"])} == {}

@@ -15,7 +15,7 @@
   };
 
   var SELECTOR = ".prompt, .math-box, .grid-scroll, .table-scroll, .heatmap-box, .step-text, .score .feedback, .score .mistake, .hint-text, pre, " +
-    ".choice > span, .match > span, .match-answers li, .explanation, .key li, .order";
+    ".choice > span, .match > span, .match-answers li, .explanation, .key li";
 
   function label(box) {
     if (box.classList.contains("math-box")) return "Formula: scrolls sideways";

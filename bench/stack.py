@@ -629,7 +629,7 @@ class Stream:
                 self.sent.append(sent)
             status, delay = body["status"], 0.01
             while status == "pending" and not self.stop.is_set():
-                if self.long_poll:  # as the page does (poll.js): answered as soon as it is graded
+                if self.long_poll:  # as the page does (live.js): answered as soon as it is graded
                     url = f"{self.base}/api/v1/submissions/{sent.submission_id}?wait={LONG_POLL_WAIT}"
                 else:
                     self.stop.wait(delay)

@@ -48,8 +48,10 @@ LIMITS: dict[str, Limit] = {
     "items": Limit(
         "THROTTLE_ITEMS", "30/minute",
         ("api-items", "api-review-next", "practice-new", "practice-topic", "practice-run",
-         "practice-run-next", "practice-run-skip", "review-start", "mock-start"),
+         "practice-run-next", "practice-run-skip", "review-start", "mock-start", "placement-start"),
     ),
+    # Drafts saved while typing, per learner: about one a second while typing, debounced by drafts.js.
+    "drafts": Limit("THROTTLE_DRAFTS", "240/minute", ("api-item-draft", "practice-item-draft")),
     # Accounts (per address), courses, quizzes, quiz previews, regrade previews and regrades, per user.
     "creations": Limit(
         "THROTTLE_CREATIONS", "100/hour",

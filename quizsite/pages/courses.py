@@ -534,6 +534,7 @@ def _quiz_page(
     if staff:
         context["sections"] = list(quiz.sections.prefetch_related("questions").order_by("position"))
         context["kind_titles"] = kind_titles()
+        context["question_titles"] = {v.question.slug: v.data["title"] for v in _pool_versions(quiz.course)}
         context["attempts"] = [
             {"attempt": a, "score": present.marks(a.score), "max": present.marks(a.max_score)}
             for a in courses_selectors.attempts_for_staff(quiz=quiz, user=request.user)

@@ -63,18 +63,6 @@ def practice_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def practice_topic(request: HttpRequest, topic_slug: str) -> HttpResponse:
-    try:
-        item = practice_services.practice_item_create_for_topic(learner=request.user, topic_slug=topic_slug)
-    except errors.ServiceError as exc:
-        return render(
-            request, "quizsite/home.html", {**home_context(request), "error": exc.message}, status=400
-        )
-    return redirect("practice-item", item_id=item.id)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = practice_selectors.practice_item_for_learner(learner=request.user, item_id=item_id)
@@ -119,7 +107,7 @@ def practice_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def _result_fragment(request: HttpRequest, submission) -> HttpResponse:
-    """The answer just accepted, for inplace.js: the result box's content (the result when it is
+    """The answer just accepted, for live.js: the result box's content (the result when it is
     graded already, else "Grading..." and the page polls), 202 while pending, and the submission's
     id in a header (the page puts it in its address, so a reload shows the same result)."""
     submission.refresh_from_db()
@@ -204,7 +192,7 @@ def practice_item_run(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_GET
 def submission_result(request: HttpRequest, submission_id: int) -> HttpResponse:
     """The result fragment for polling: 202 while pending, 200 with the HTML once graded; with
-    `?wait=N` a pending answer is answered as soon as it is graded (a long poll, poll.js)."""
+    `?wait=N` a pending answer is answered as soon as it is graded (a long poll, live.js)."""
     try:
         wait = wait_seconds(request.GET.get("wait"))
     except ValueError as exc:

@@ -273,6 +273,8 @@ def test_the_builder_makes_a_draft_quiz_from_a_topic_pool_and_a_kind(client, cou
     assert (numeric.kind, numeric.difficulty, numeric.points) == ("mha_params", "easy", 2.0)
     detail = text(client.get(f"/quizzes/{quiz.id}/"))
     assert "Open to learners" in detail and "out of 4" in detail
+    # The pool's questions by their titles, never their slugs (issue #13, item 10).
+    assert all(f"Question {slug}" in detail for slug in POOL_SLUGS) and f"<code>{POOL_SLUGS[0]}</code>" not in detail
     assert client.post(f"/quizzes/{quiz.id}/open").status_code == 302
     quiz.refresh_from_db()
     assert quiz.state == Quiz.State.OPEN

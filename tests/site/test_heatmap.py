@@ -145,3 +145,10 @@ def test_axes_follow_each_kind(variants):
     assert cross["row_labels"][0] == "decoder query 1" and cross["col_labels"][-1] == f"encoder key {n_keys}"
     assert cross["masked"] is None
     assert attention_maps(variants["kv_cache"], {}) == []
+
+
+def test_the_table_caption_names_each_axis_in_the_plural(variants):
+    by_hand = attention_maps(variants["by_hand"], {})[0]
+    assert (by_hand["row_axes"], by_hand["col_axes"]) == ("keys", "queries")
+    cross = attention_maps(variants["cross_attention"], {})[0]
+    assert (cross["row_axes"], cross["col_axes"]) == ("decoder queries", "encoder keys")

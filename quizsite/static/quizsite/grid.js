@@ -171,7 +171,7 @@
       });
     });
   }
-  // inplace.js swaps in the problem the server sent back with its messages: its grid too.
+  // live.js swaps in the problem the server sent back with its messages: its grid too.
   document.addEventListener("problem-replaced", function (event) { init(event.detail); });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(); });
   else init();

@@ -1,7 +1,7 @@
 // Every page: the CSRF token for scripts; and a box that scrolls sideways (a wide matrix, a
 // formula, a table) shows a cue and can be reached and scrolled with the keyboard: it becomes a
 // focusable, named region while it overflows, and stops being one when the window is wide enough. Checked on load, on resize and
-// whenever a result or a problem is put in place (poll.js, inplace.js).
+// whenever a result or a problem is put in place (live.js).
 (function () {
   "use strict";
 

@@ -405,18 +405,10 @@ class NumericAnswerRow(RowForm):
                 "feedback": entry.get("feedback", ""), "engine": flow_yaml(entry["engine"]) if entry.get("engine") else ""}
 
 
-class TextAnswerRow(RowForm):
+class TextAnswerRow(ChoiceRow):
+    """A short answer's accepted text: a choice's row (text, weight, feedback) with a one-line text."""
+
     text = forms.CharField(required=False, max_length=300, label="Answer", help_text="* matches any text.")
-    weight = NumberField(label="Weight (%)")
-    feedback = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def to_data(self) -> dict:
-        c = self.cleaned_data
-        return _without_blank({"text": c["text"], "weight": c["weight"], "feedback": c["feedback"]}, ("feedback",))
-
-    @staticmethod
-    def initial(entry: dict) -> dict:
-        return {"text": entry.get("text", ""), "weight": entry.get("weight", ""), "feedback": entry.get("feedback", "")}
 
 
 class PairRow(RowForm):

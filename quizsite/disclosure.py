@@ -44,11 +44,6 @@ ATTENTION_MAPS: dict[str, tuple[str, str]] = {
 }
 
 
-def _plural(axis: str) -> str:
-    """An axis in the plural, for the heatmap table's caption: decoder query -> decoder queries."""
-    return axis[:-1] + "ies" if axis.endswith("y") and not axis.endswith("ey") else axis + "s"
-
-
 def numeric_item_view(item: PracticeItem) -> dict[str, Any]:
     """The public part of a numeric item: prompt, params and the parts to answer, never the key."""
     public = engine.public(item.variant.data)
@@ -185,8 +180,7 @@ def attention_maps(variant: dict[str, Any], learner: dict[str, Any]) -> list[dic
     rows = [f"{row_axis} {i + 1}" for i in range(len(key))]
     cols = [f"{col_axis} {j + 1}" for j in range(len(key[0]))]
     common = {"row_labels": rows, "col_labels": cols, "masked": _mask(variant),
-              "row_axis": row_axis, "col_axis": col_axis,
-              "row_axes": _plural(row_axis), "col_axes": _plural(col_axis)}
+              "row_axis": row_axis, "col_axis": col_axis}
     mask = common["masked"]
 
     def drawn(map_id: str, title: str, matrix: list[list[float]]) -> dict[str, Any]:

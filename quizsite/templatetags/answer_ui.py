@@ -60,3 +60,9 @@ def heatmap(entry, prefix=""):
         id_prefix=f"hm-{prefix}-{entry['id']}",
     )
     return mark_safe(svg)  # noqa: S308 - heatmap_svg escapes every label and value
+
+
+@register.filter
+def axis_plural(axis: str) -> str:
+    """An attention map's axis in the plural, for its table's caption: "decoder query" -> "decoder queries"."""
+    return axis[:-1] + "ies" if axis.endswith("y") and not axis.endswith("ey") else axis + "s"

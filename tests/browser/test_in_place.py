@@ -68,6 +68,7 @@ def watch_loads(page) -> list:
     """Every full page load from now on (a reload or a navigation); an address changed in place
     by history.replaceState is not one."""
     loads: list = []
+    page.wait_for_load_state("load")  # the current page's own load event is not one to count
     page.on("load", lambda _page: loads.append(page.url))
     page.evaluate("window.__samePage = true")  # gone if the page reloads
     return loads

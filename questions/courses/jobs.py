@@ -26,7 +26,7 @@ from questions.courses.rules import (
 from questions.courses.selectors import regrade_basis, regrade_slots, slot_regrade
 from questions.practice import dispatch
 from questions.practice.jobs import drafts_submit, variants_reserve_for_seeds
-from questions.practice.models import Purpose, Submission
+from questions.practice.models import AnswerDraft, Purpose, Submission
 
 PREPARE_CHUNK = 500  # learners whose seeds are gathered and made at a time: bounded memory
 
@@ -84,8 +84,9 @@ def attempt_answer_drafts(attempt: QuizAttempt, *, at: datetime) -> list[QuizAns
     last try (none: marked as 1). A question already answered right under immediate feedback
     takes no more tries. Call with the attempt row locked, before it is marked submitted."""
     immediate = attempt.quiz.feedback_timing == Quiz.FeedbackTiming.IMMEDIATE
-    open_slots = {}
+    open_slots, item_ids = {}, []
     for slot in attempt.slots.prefetch_related("answers__submission"):
+        item_ids.append(slot.item_id)
         graded = [a for a in slot.answers.all() if a.submission.status == Submission.Status.GRADED]
         if not (immediate and graded and answer_fraction(graded[-1]) >= 1.0):
             open_slots[slot.item_id] = slot
@@ -95,6 +96,8 @@ def attempt_answer_drafts(attempt: QuizAttempt, *, at: datetime) -> list[QuizAns
         tries = list(slot.answers.all())
         certainty = tries[-1].certainty if tries else None
         made.append(QuizAnswer.objects.create(slot=slot, submission=submission, certainty=certainty))
+    # The drafts of the questions that took no more tries go too: none outlives the attempt.
+    AnswerDraft.objects.filter(learner_id=attempt.learner_id, item_id__in=item_ids).delete()
     return made
 
 

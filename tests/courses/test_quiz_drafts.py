@@ -99,3 +99,4 @@ def test_a_question_answered_right_under_immediate_feedback_takes_no_draft_try(m
     assert QuizAnswer.objects.filter(slot__attempt=attempt).count() == 1
     attempt.refresh_from_db()
     assert attempt.score == 1.0
+    assert not AnswerDraft.objects.filter(learner=lea).exists()  # none outlives the attempt
